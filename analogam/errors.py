@@ -1,0 +1,38 @@
+"""The one error hierarchy of analogam.
+
+Every message is one line that names the argument or object at fault and, where there
+is a closed set of valid choices, lists them. The CLI prints ``str(error)`` and exits 1.
+"""
+
+
+class AnalogamError(Exception):
+    """Base of every error analogam raises on purpose."""
+
+
+class ModelError(AnalogamError):
+    """A model is inconsistent: shapes, activations, time constants, values."""
+
+
+class WeightsFileError(ModelError):
+    """A weights file cannot be read or does not validate."""
+
+
+class TaskError(AnalogamError):
+    """A task input is malformed (wrong length, not a bit string, unknown task)."""
+
+
+class CircuitError(AnalogamError):
+    """The circuit IR fails a structural or device check."""
+
+
+class NetlistError(AnalogamError):
+    """A netlist cannot be written."""
+
+
+class SimulationError(AnalogamError):
+    """ngspice is missing, failed, timed out or did not converge."""
+
+
+def one_line(text: str) -> str:
+    """Collapse ``text`` to a single line, so a message can never span lines."""
+    return " ".join(str(text).split())

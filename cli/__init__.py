@@ -1,0 +1,1 @@
+"""The analogam command line (installed as the ``analogam_cli`` package)."""
