@@ -51,6 +51,51 @@ def with_options(options: list) -> Callable:
     return deco
 
 
+circuit_options = [
+    click.option("--level", default="ideal", show_default=True,
+                 type=click.Choice(["ideal", "bjt", "opamp"]), help="Circuit fidelity level."),
+    click.option("--vs", type=float, default=1.0, show_default=True, help="Volts per model unit."),
+    click.option("--g0", type=float, default=10e-6, show_default=True,
+                 help="Siemens per weight unit."),
+    click.option("--t0", type=float, default=None,
+                 help="Seconds per model time unit (default: slowest tau = 1 us)."),
+    click.option("--gmin", type=float, default=1e-7, show_default=True,
+                 help="Smallest realisable conductance (S)."),
+    click.option("--gmax", type=float, default=1e-4, show_default=True,
+                 help="Largest realisable conductance (S)."),
+    click.option("--levels", type=int, default=None,
+                 help="Quantise conductances to this many levels in [gmin, gmax]."),
+    click.option("--rescale", is_flag=True,
+                 help="Choose G0 so the weights fit the window (exact: C, leak, bias scale)."),
+    click.option("--temp", "temp_c", type=float, default=27.0, show_default=True,
+                 help="Circuit temperature (degC)."),
+    click.option("--ptat", is_flag=True,
+                 help="BJT attenuators track temperature, so beta/gain do not drift as 1/T."),
+    click.option("--gbw", type=float, default=1e9, show_default=True,
+                 help="Op-amp gain-bandwidth (Hz), opamp level."),
+    click.option("--a0", type=float, default=1e5, show_default=True,
+                 help="Op-amp open-loop DC gain, opamp level."),
+    click.option("--t-end", type=float, default=None,
+                 help="Simulate to this model time (default: the read-out time)."),
+    click.option("--strict", is_flag=True, help="Turn pre-flight warnings into errors."),
+]
+
+
+def _compile_options(level, vs, g0, t0, gmin, gmax, levels, rescale, temp_c, ptat, gbw, a0,
+                     t_end):
+    from analogam.compile import CompileOptions, DeviceWindow, Scales
+    from analogam.devices import OpampKit
+
+    return CompileOptions(level=level, scales=Scales(vs, g0, t0),
+                          window=DeviceWindow(gmin, gmax, levels, rescale), ptat=ptat,
+                          temperature_c=temp_c, opamp=OpampKit(a0=a0, gbw=gbw), t_end=t_end)
+
+
+def _warn(lines) -> None:
+    for w in lines:
+        click.echo(f"analogam: warning: {w}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="analogam")
 def cli() -> None:
@@ -101,6 +146,101 @@ def ode(weights: str, input_bits, inputs, t_end, method) -> None:
                        method=method)
     click.echo(format_ode_report(rep))
     if rep.accuracy < 1.0 or rep.ode.warnings:
+        sys.exit(EXIT_TOLERANCE)
+
+
+@cli.command(name="compile")
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Netlist path (default: WEIGHTS-stem_LEVEL.cir); a directory with "
+                   "--per-input.")
+@with_options(input_options)
+@click.option("--per-input", is_flag=True,
+              help="One netlist per input instead of one netlist of independent copies.")
+@with_options(circuit_options)
+def compile_cmd(weights, output, input_bits, inputs, per_input, strict, **kw) -> None:
+    """Compile a weights file into an ngspice netlist (after the pre-flight checks).
+
+    Exits 2 when a pre-flight check fails (energy unbounded, not settled by the read-out),
+    or 1 with --strict."""
+    from pathlib import Path
+
+    from analogam.errors import CircuitError
+    from analogam.netlist import save_netlist
+    from analogam.pipeline import bind_task, compile_system, netlist_header, preflight
+    from analogam.weights import load_model
+
+    model = load_model(weights)
+    bits = _select_inputs(model, input_bits, inputs)
+    opts = _compile_options(**kw)
+    system = bind_task(model, bits)
+    checks = preflight(system, t_end=opts.t_end)
+    if strict and checks:
+        raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
+    compiled = compile_system(system, opts, batched=not per_input)
+    stem = f"{Path(weights).stem}_{opts.level}"
+    if per_input and len(compiled) > 1:
+        outdir = Path(output or stem)
+        paths = [outdir / f"{stem}_{''.join(map(str, b))}.cir" for b in bits]
+    else:
+        paths = [Path(output or f"{stem}.cir")]
+    for c, path, b in zip(compiled, paths, [bits] if len(paths) == 1 else bits[:, None],
+                          strict=True):
+        save_netlist(c.circuit, path, header=netlist_header(c, b))
+    c0 = compiled[0]
+    counts = ", ".join(f"{n} {k}" for k, n in c0.circuit.counts().items())
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} netlists in {paths[0].parent}"
+    click.echo(f"wrote {where}: level {opts.level}, {c0.system.batch} cop"
+               f"{'y' if c0.system.batch == 1 else 'ies'} per netlist")
+    click.echo(f"  elements: {counts}")
+    lo, hi = c0.conductance_range
+    click.echo(f"  conductances {lo:.4g} .. {hi:.4g} S (G0 {c0.scales.g0:.4g} S), "
+               f"Vs {c0.scales.vs:g} V, T0 {c0.scales.t0:.4g} s")
+    _warn(checks)
+    if checks:
+        sys.exit(EXIT_TOLERANCE)
+
+
+@cli.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--tran", "analysis", flag_value="tran", default=True,
+              help="Transient analysis (default).")
+@with_options(input_options)
+@with_options(circuit_options)
+@click.option("--backend", default="auto", show_default=True,
+              type=click.Choice(["auto", "shared", "batch"]),
+              help="ngspice shared library (worker pool) or ngspice -b subprocess.")
+@click.option("--batch", "batched", is_flag=True,
+              help="Simulate all inputs as independent copies in one netlist.")
+@click.option("--timeout", type=float, default=600.0, show_default=True,
+              help="Wall-clock limit per ngspice run (s).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="Write report.json and PNG plots here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+def simulate(weights, analysis, input_bits, inputs, backend, batched, timeout, report_dir,
+             as_json, strict, **kw) -> None:
+    """Compile, run ngspice, and compare the circuit with the ODE reference.
+
+    Exits 2 when the circuit disagrees with the ODE or a check fails."""
+    import json
+
+    from analogam.pipeline import format_report, simulate_task
+    from analogam.report import report_dict, write_report
+    from analogam.weights import load_model
+
+    model = load_model(weights)
+    bits = _select_inputs(model, input_bits, inputs)
+    rep = simulate_task(model, bits, _compile_options(**kw), batched=batched, backend=backend,
+                        timeout_s=timeout, strict=strict)
+    if report_dir:
+        write_report(rep, report_dir)
+    if as_json:
+        click.echo(json.dumps(report_dict(rep), indent=1))
+    else:
+        click.echo(format_report(rep))
+        if report_dir:
+            click.echo(f"  report: {report_dir}/report.json and plots")
+    if rep.agreement < 1.0 or rep.preflight:
         sys.exit(EXIT_TOLERANCE)
 
 

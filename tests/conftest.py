@@ -45,3 +45,8 @@ def denseam_with(hidden: str, visible: str, rng: np.random.Generator) -> Model:
     xi = rng.uniform(-0.5, 0.5, (5, 4))
     return build_denseam(xi, beta=3.0, visible_activation=visible, hidden_activation=hidden,
                          visible_bias=rng.normal(0, 0.2, 4), hidden_bias=rng.normal(0, 0.2, 5))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/golden/*.cir from the current compiler (on purpose)")

@@ -1,0 +1,200 @@
+"""The pipeline of DESIGN.md section 2 for task inputs: bind, pre-flight checks,
+compile, simulate in ngspice, compare with the ODE reference. The CLI and the examples
+call these; each stage lives in its own module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compare import Comparison, compare
+from .compile import Compiled, CompileOptions, build_circuit
+from .errors import AnalogamError, CircuitError
+from .model import Model, System, bind
+from .netlist import format_netlist
+from .ode import OdeResult, simulate_ode
+from .spice import DEFAULT_TIMEOUT_S, SpiceResult, simulate_spice
+from .tasks import get_task
+
+
+def bind_task(model: Model, inputs: np.ndarray) -> System:
+    """The system of ``model`` on a batch of task inputs."""
+    return bind(model, get_task(model.task).stimulus(model, inputs))
+
+
+def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
+              ) -> list[str]:
+    """DESIGN.md section 5 on the model before anything is written: energy bounded
+    below, and the ODE reference settled (and energy non-increasing) by the read-out.
+    Returns one line per failed check (empty when all pass)."""
+    ode = ode or simulate_ode(system, t_end=t_end)
+    return list(ode.warnings)
+
+
+def compile_system(system: System, options: CompileOptions, batched: bool = True
+                   ) -> list[Compiled]:
+    """One circuit holding every input as an independent copy, or one per input."""
+    if batched or system.batch == 1:
+        return [build_circuit(system, options)]
+    return [build_circuit(system.sample(b), options) for b in range(system.batch)]
+
+
+def netlist_header(compiled: Compiled, inputs: np.ndarray | None = None) -> tuple[str, ...]:
+    """Comment lines that say what a netlist realises (numbers and names only)."""
+    s = compiled.scales
+    lines = [f"level {compiled.level} Vs {s.vs:g} V G0 {s.g0:.6g} S T0 {s.t0:.6g} s "
+             f"conductances {compiled.conductance_range[0]:.4g} to "
+             f"{compiled.conductance_range[1]:.4g} S",
+             f"copies {compiled.system.batch} units per copy {compiled.system.model.n_units}"]
+    if inputs is not None and len(inputs) <= 16:
+        lines.append("inputs " + " ".join("".join(map(str, r)) for r in inputs))
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    """Everything ``analogam simulate`` reports for a batch of task inputs."""
+
+    model: str
+    task: str
+    level: str
+    inputs: np.ndarray
+    targets: np.ndarray
+    pred_ode: np.ndarray
+    pred_spice: np.ndarray
+    ode: OdeResult
+    comparison: Comparison
+    compiled: tuple[Compiled, ...]
+    spice_wall_s: float
+    backend: str
+    preflight: tuple[str, ...] = field(default_factory=tuple)
+    pred_trainer: np.ndarray | None = None
+
+    @property
+    def agreement(self) -> float:
+        return float(np.mean(np.all(self.pred_spice == self.pred_ode, axis=1)))
+
+    @property
+    def accuracy_spice(self) -> float:
+        return float(np.mean(np.all(self.pred_spice == self.targets, axis=1)))
+
+    @property
+    def accuracy_ode(self) -> float:
+        return float(np.mean(np.all(self.pred_ode == self.targets, axis=1)))
+
+
+def _merge(compiled: list[Compiled], results: list[SpiceResult], ode: OdeResult
+           ) -> Comparison:
+    """Compare each circuit with its slice of the ODE batch and stack the figures."""
+    parts, start = [], 0
+    for c, r in zip(compiled, results, strict=True):
+        n = c.system.batch
+        sl = slice(start, start + n)
+        sub = OdeResult(ode.success, ode.message, ode.t, ode.u[sl], ode.energy[sl],
+                        ode.residual[sl], ode.energy_rise[sl], ode.energy_tol, ode.settle_tol,
+                        ode.bound, ode.warnings, ode.nfev)
+        parts.append(compare(c, r, sub))
+        start += n
+    if len(parts) == 1:
+        return parts[0]
+    cat = {f: np.concatenate([getattr(p, f) for p in parts])
+           for f in ("u_spice", "u_ode", "energy_spice", "max_err", "readout_err",
+                     "settle_spice_tau", "settle_ode_tau")}
+    return Comparison(t=parts[0].t, tau_s=parts[0].tau_s, **cat)
+
+
+def simulate_task(
+    model: Model,
+    inputs: np.ndarray,
+    options: CompileOptions | None = None,
+    *,
+    batched: bool = True,
+    backend: str = "auto",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    strict: bool = False,
+    run_many: Callable[[list[str]], list[SpiceResult]] | None = None,
+) -> SimulationReport:
+    """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
+
+    ``run_many`` runs a list of netlists (default: :func:`simulate_spice` on each, or a
+    worker pool when several netlists are given). Raises on a failed simulation.
+    """
+    options = options or CompileOptions()
+    task = get_task(model.task)
+    system = bind_task(model, inputs)
+    compiled = compile_system(system, options, batched)
+    ode = simulate_ode(compiled[0].system if len(compiled) == 1 else _requantised(system,
+                       compiled), t_end=options.t_end)
+    checks = preflight(system, ode)
+    if strict and checks:
+        raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
+    netlists = [format_netlist(c.circuit, header=netlist_header(c)) for c in compiled]
+    if run_many is None:
+        results = _default_runner(netlists, backend, timeout_s)
+    else:
+        results = run_many(netlists)
+    for r in results:
+        r.raise_for_status()
+    cmp = _merge(compiled, results, ode)
+    u_final = cmp.u_spice[:, -1, :]
+    return SimulationReport(
+        model=model.name, task=task.name, level=options.level, inputs=inputs,
+        targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
+        pred_spice=task.predict(model, u_final), ode=ode, comparison=cmp,
+        compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
+        backend=results[0].backend, preflight=tuple(checks),
+    )
+
+
+def _requantised(system: System, compiled: list[Compiled]) -> System:
+    """The batched system with each copy's realised (possibly quantised) weights."""
+    from dataclasses import replace
+
+    ws = []
+    for k in range(len(system.weights)):
+        ws.append(np.concatenate([np.broadcast_to(c.system.weights[k],
+                                                  (1,) + c.system.weights[k].shape[1:])
+                                  for c in compiled]))
+    return replace(system, weights=tuple(ws))
+
+
+def _default_runner(netlists: list[str], backend: str, timeout_s: float
+                    ) -> list[SpiceResult]:
+    if len(netlists) > 1 and backend in ("auto", "shared"):
+        from .spice import ngspice_library
+        from .spice_shared import SpicePool
+
+        if ngspice_library():
+            with SpicePool(timeout_s=timeout_s) as pool:
+                return list(pool.map(netlists))
+    return [simulate_spice(n, backend=backend, timeout_s=timeout_s) for n in netlists]
+
+
+def format_report(rep: SimulationReport) -> str:
+    """A short text summary: agreement, errors, settling, energy, checks."""
+    c = rep.comparison
+    n = len(rep.inputs)
+    ok_sp = int(np.sum(np.all(rep.pred_spice == rep.targets, axis=1)))
+    ok_ode = int(np.sum(np.all(rep.pred_ode == rep.targets, axis=1)))
+    lines = [
+        f"{rep.model} ({rep.task}), level {rep.level}, {n} inputs, "
+        f"{len(rep.compiled)} netlist(s), ngspice {rep.backend} backend "
+        f"{rep.spice_wall_s:.2f} s",
+        f"  correct: circuit {ok_sp}/{n}, ODE {ok_ode}/{n}; circuit agrees with ODE on "
+        f"{100 * rep.agreement:.1f}%",
+        f"  state error vs ODE (model units): max over trajectory {c.max_err.max():.3e}, "
+        f"at read-out {c.readout_err.max():.3e}",
+        f"  settling (1%): circuit {np.median(c.settle_spice_tau):.2f} tau_v median, "
+        f"{c.settle_spice_tau.max():.2f} max = {c.settle_spice_tau.max() * c.tau_s:.3e} s "
+        f"(ODE {c.settle_ode_tau.max():.2f} tau_v)",
+        f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
+        f"trajectories (max rise {c.energy_rise.max():.2e})",
+    ]
+    lines += [f"  WARNING: {w}" for w in rep.preflight]
+    return "\n".join(lines)
+
+
+__all__ = ["AnalogamError", "SimulationReport", "bind_task", "compile_system",
+           "format_report", "netlist_header", "preflight", "simulate_task"]

@@ -1,0 +1,144 @@
+"""Reports of a simulation: a JSON record (per input and summary) and PNG plots in the
+style of the reference work. Written atomically into a report directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .atomic import atomic_open
+from .pipeline import SimulationReport
+from .tasks import get_task
+
+
+def _bits(row) -> str:
+    return "".join(str(int(x)) for x in row)
+
+
+def report_dict(rep: SimulationReport) -> dict:
+    """JSON-ready figures: summary and one record per input (model units, tau_v, s)."""
+    c = rep.comparison
+    c0 = rep.compiled[0]
+    per_input = []
+    for i, x in enumerate(rep.inputs):
+        rec = {
+            "input": _bits(x), "target": rep.targets[i].tolist(),
+            "ode": rep.pred_ode[i].tolist(), "circuit": rep.pred_spice[i].tolist(),
+            "agree": bool(np.all(rep.pred_ode[i] == rep.pred_spice[i])),
+            "max_state_error": float(c.max_err[i]), "readout_error": float(c.readout_err[i]),
+            "settling_tau_circuit": float(c.settle_spice_tau[i]),
+            "settling_tau_ode": float(c.settle_ode_tau[i]),
+            "ode_residual": float(rep.ode.residual[i]),
+            "circuit_energy_rise": float(c.energy_rise[i]),
+        }
+        if rep.pred_trainer is not None:
+            rec["trainer"] = rep.pred_trainer[i].tolist()
+        per_input.append(rec)
+    return {
+        "analogam": __version__,
+        "model": rep.model, "task": rep.task, "level": rep.level,
+        "scales": {"Vs_V": c0.scales.vs, "G0_S": c0.scales.g0, "T0_s": c0.scales.t0},
+        "conductance_range_S": list(c0.conductance_range),
+        "temperature_C": c0.circuit.temperature_c,
+        "element_counts": c0.circuit.counts(),
+        "summary": {
+            "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
+            "agreement_circuit_vs_ode": rep.agreement,
+            "accuracy_circuit": rep.accuracy_spice, "accuracy_ode": rep.accuracy_ode,
+            "max_state_error": float(c.max_err.max()),
+            "max_readout_error": float(c.readout_err.max()),
+            "settling_tau_median": float(np.median(c.settle_spice_tau)),
+            "settling_tau_max": float(c.settle_spice_tau.max()),
+            "settling_s_max": float(c.settle_spice_tau.max() * c.tau_s),
+            "tau_v_s": c.tau_s,
+            "spice_wall_s": rep.spice_wall_s,
+            "preflight_warnings": list(rep.preflight),
+        },
+        "per_input": per_input,
+    }
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=110, metadata={"Software": None})
+
+
+def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: int = 4
+                ) -> list[Path]:
+    """Trajectories (circuit solid, ODE dashed), energy along the circuit trajectory,
+    and the decoded prediction over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(outdir)
+    c = rep.comparison
+    m = rep.compiled[0].system.model
+    task = get_task(rep.task)
+    paths = []
+    k = min(max_inputs, len(rep.inputs))
+    fig, axes = plt.subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
+                             squeeze=False, sharex=True)
+    for j in range(k):
+        for r, g in enumerate(m.groups):
+            ax = axes[r, j]
+            sl = m.slices[g.name]
+            lines = ax.plot(c.t, c.u_spice[j, :, sl], lw=1.2)
+            for ln, col in zip(lines, range(sl.stop - sl.start), strict=True):
+                ax.plot(c.t, c.u_ode[j, :, sl.start + col], ls="--", lw=0.8,
+                        color=ln.get_color())
+            ax.set_title(f"{_bits(rep.inputs[j])}: {g.name}", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[-1, j].set_xlabel("model time")
+    fig.suptitle(f"{rep.model} ({rep.level}): circuit (solid) vs ODE (dashed)", fontsize=9)
+    fig.tight_layout()
+    paths.append(out / "trajectories.png")
+    _save(fig, paths[-1])
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for j in range(k):
+        ax.plot(c.t, c.energy_spice[j], label=_bits(rep.inputs[j]))
+    ax.set_xlabel("model time")
+    ax.set_ylabel("energy E (circuit)")
+    ax.set_title("energy along the circuit trajectory (must fall)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "energy.png")
+    _save(fig, paths[-1])
+    plt.close(fig)
+
+    T = c.t.size
+    right = {}
+    for name, u in (("circuit", c.u_spice), ("ODE", c.u_ode)):
+        flat = u.transpose(1, 0, 2).reshape(T * u.shape[0], -1)
+        pred = task.predict(m, flat).reshape(T, u.shape[0], -1)
+        right[name] = np.all(pred == rep.targets[None], axis=2).mean(axis=1)
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for name, frac in right.items():
+        ax.plot(c.t, 100 * frac, ls="-" if name == "circuit" else "--", label=name)
+    ax.set_xlabel("model time")
+    ax.set_ylabel("% inputs decoded correctly")
+    ax.set_ylim(-2, 102)
+    ax.set_title("decoded prediction over time", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(out / "prediction.png")
+    _save(fig, paths[-1])
+    plt.close(fig)
+    return paths
+
+
+def write_report(rep: SimulationReport, outdir: str | os.PathLike) -> list[Path]:
+    """report.json and the plots, each file written atomically."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out / "report.json", "w") as f:
+        json.dump(report_dict(rep), f, indent=1)
+        f.write("\n")
+    return [out / "report.json", *plot_report(rep, out)]

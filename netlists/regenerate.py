@@ -1,0 +1,52 @@
+"""Regenerate the example netlists: ``python netlists/regenerate.py``.
+
+One netlist per example model and level, with all of the task's inputs as independent
+copies (XOR: 4, Hamming: the 16 codewords). ``--check`` exits 1 if any file on disk
+differs from what the compiler now produces (tests run this).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from analogam.compile import LEVELS, CompileOptions
+from analogam.netlist import format_netlist
+from analogam.pipeline import bind_task, compile_system, netlist_header
+from analogam.tasks import get_task, hamming74_codewords
+from analogam.weights import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = {"xor": lambda: get_task("xor").inputs(), "hamming74": hamming74_codewords}
+
+
+def expected() -> dict[Path, str]:
+    out = {}
+    for name, inputs in EXAMPLES.items():
+        model = load_model(ROOT / "models" / f"{name}.npz")
+        bits = inputs()
+        system = bind_task(model, bits)
+        for level in LEVELS:
+            (c,) = compile_system(system, CompileOptions(level=level))
+            out[ROOT / "netlists" / f"{name}_{level}.cir"] = format_netlist(
+                c.circuit, header=netlist_header(c, bits))
+    return out
+
+
+def main(argv: list[str]) -> int:
+    stale = []
+    for path, text in expected().items():
+        if "--check" in argv:
+            if not path.exists() or path.read_text() != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print("stale netlists (run python netlists/regenerate.py): " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

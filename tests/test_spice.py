@@ -1,0 +1,155 @@
+"""Real ngspice runs: circuits vs the ODE reference at every level, the example
+netlists, the BJT softmax alone, and every failure mode giving one line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import et_system, random_et
+from scipy.special import softmax
+from test_compile import tiny_system
+from test_weights import assert_one_line_error, run_cli
+
+from analogam.compile import (
+    CompileOptions,
+    DeviceWindow,
+    build_circuit,
+    build_softmax_testbench,
+)
+from analogam.errors import SimulationError
+from analogam.netlist import format_netlist
+from analogam.pipeline import simulate_task
+from analogam.spice import run_batch, simulate_spice
+from analogam.tasks import get_task
+
+pytestmark = pytest.mark.ngspice
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def all_inputs(model):
+    return get_task(model.task).inputs()
+
+
+@pytest.mark.parametrize("level, tol", [("ideal", 1e-3), ("bjt", 2e-2), ("opamp", 2e-2)])
+def test_xor_circuit_matches_ode(xor_model, level, tol):
+    rep = simulate_task(xor_model, all_inputs(xor_model), CompileOptions(level=level))
+    np.testing.assert_array_equal(rep.pred_spice[:, 0], [0, 1, 1, 0])
+    assert rep.agreement == 1.0
+    assert rep.comparison.max_err.max() <= tol
+    assert np.all(rep.comparison.energy_rise <= 1e-6)
+
+
+@pytest.mark.parametrize("level, tol", [("ideal", 1e-3), ("bjt", 2e-2), ("opamp", 2e-2)])
+def test_hamming_circuit_corrects_every_single_bit_error(hamming_model, level, tol):
+    words = all_inputs(hamming_model)
+    assert len(words) == 128
+    rep = simulate_task(hamming_model, words, CompileOptions(level=level))
+    assert rep.accuracy_spice == 1.0 and rep.agreement == 1.0
+    assert rep.comparison.max_err.max() <= tol
+
+
+def test_signed_weights_tanh_and_energy_transformer_ideal(rng):
+    """Inverted lines (negative weights), tanh, ReLU memories and token couplings."""
+    from analogam.compare import compare
+    from analogam.ode import simulate_ode
+
+    for system in (tiny_system(), et_system(random_et(rng), rng, B=2)):
+        c = build_circuit(system, CompileOptions(window=DeviceWindow(gmin=1e-11)))
+        r = simulate_spice(format_netlist(c.circuit))
+        cmp = compare(c, r, simulate_ode(c.system))
+        assert cmp.max_err.max() <= 1e-3, system.model.name
+
+
+def test_batched_copies_equal_single_runs(hamming_model):
+    words = all_inputs(hamming_model)[[0, 20, 77]]
+    a = simulate_task(hamming_model, words, batched=True)
+    b = simulate_task(hamming_model, words, batched=False)
+    assert np.abs(a.comparison.u_spice - b.comparison.u_spice).max() <= 1e-4
+    assert len(a.compiled) == 1 and len(b.compiled) == 3
+
+
+def test_bjt_softmax_alone_within_one_percent_and_temperature():
+    rng = np.random.default_rng(0)
+    u = rng.uniform(-0.5, 0.0, (12, 4))
+    beta = 10.0
+    eff = {}
+    for temp in (0.0, 27.0, 85.0):
+        for ptat in (False, True):
+            c, outs = build_softmax_testbench(u, beta, CompileOptions(
+                level="bjt", temperature_c=temp, ptat=ptat))
+            r = run_batch(format_netlist(c)).raise_for_status()
+            y = np.array([[r.voltage(n)[-1] for n in o] for o in outs])
+            if temp == 27.0:
+                assert np.abs(y - softmax(beta * u, axis=1)).max() <= 0.01
+            du = u - u.mean(1, keepdims=True)
+            dl = np.log(y) - np.log(y).mean(1, keepdims=True)
+            eff[temp, ptat] = (du * dl).sum() / (du * du).sum()
+    for temp in (0.0, 85.0):
+        # without tracking beta drifts as 300.15 K / T; PTAT holds it
+        assert eff[temp, False] == pytest.approx(beta * 300.15 / (temp + 273.15), rel=5e-3)
+        assert eff[temp, True] == pytest.approx(beta, rel=2e-3)
+
+
+def test_example_netlists_are_current_and_run():
+    proc = subprocess.run([sys.executable, str(ROOT / "netlists" / "regenerate.py"),
+                           "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    files = sorted((ROOT / "netlists").glob("*.cir"))
+    assert len(files) >= 6
+    for f in files:
+        r = run_batch(f.read_text(), timeout_s=300)
+        assert r.success, f"{f.name}: {r.message}"
+        assert r.time[-1] > 0
+
+
+# ------------------------------------------------------------------ failure modes
+
+TTS = "* t\nV1 a 0 DC 1\nR1 a b 1k\nB1 b 0 V=exp(1000*v(b))*v(a)\n.tran 1n 1u\n.end\n"
+PARSE = "* t\nV1 a 0 DC 1\nR1 a 0 1k\nXfoo a b nosuch\n.tran 1n 1u\n.end\n"
+SLOW = "* t\nV1 a 0 SIN(0 1 1e9)\nR1 a b 1k\nC1 b 0 1p\n.tran 1p 1 0 1p\n.end\n"
+
+
+@pytest.mark.parametrize("backend", ["batch", "shared"])
+def test_failures_become_one_line(backend):
+    for text, match in ((PARSE, "could not parse"), (TTS, "timestep too small")):
+        r = simulate_spice(text, backend=backend, timeout_s=60)
+        assert not r.success and match in r.message and "\n" not in r.message
+        with pytest.raises(SimulationError, match=match):
+            r.raise_for_status()
+    r = simulate_spice(SLOW, backend=backend, timeout_s=1.0)
+    assert not r.success and "timed out after 1 s" in r.message
+
+
+def test_missing_ngspice_is_one_line():
+    r = run_batch(PARSE, executable="ngspice-not-installed")
+    assert not r.success and "not found" in r.message and "apt-get install" in r.message
+    env = dict(os.environ, PATH="/nonexistent", NGSPICE_LIBRARY_PATH="/nonexistent/lib.so")
+    for backend in ("batch", "shared"):
+        proc = subprocess.run([sys.executable, "-m", "analogam_cli.main", "simulate",
+                               str(ROOT / "models" / "xor.npz"), "--backend", backend],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert_one_line_error(proc, "not found")
+
+
+def test_cli_compile_errors_leave_no_output(tmp_path):
+    out = tmp_path / "x.cir"
+    for args, match in (
+        (["--g0", "1"], "outside the device window"),
+        (["--level", "spice"], "'spice' is not one of"),
+        (["--gmin", "1e-3", "--gmax", "1e-4"], "is empty"),
+    ):
+        proc = run_cli("compile", str(ROOT / "models" / "xor.npz"), "-o", str(out), *args)
+        assert_one_line_error(proc, match)
+        assert not out.exists()
+    # a read-out before the fixed point: a warning and exit 2, an error under --strict
+    proc = run_cli("compile", str(ROOT / "models" / "xor.npz"), "-o", str(out),
+                   "--t-end", "0.5")
+    assert proc.returncode == 2 and "before the fixed point" in proc.stderr and out.exists()
+    out.unlink()
+    proc = run_cli("compile", str(ROOT / "models" / "xor.npz"), "-o", str(out),
+                   "--t-end", "0.5", "--strict")
+    assert_one_line_error(proc, "pre-flight check failed (--strict)")
+    assert not out.exists()
