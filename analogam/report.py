@@ -62,9 +62,31 @@ def report_dict(rep: SimulationReport) -> dict:
     }
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path) -> Path:
+    """Write a figure atomically and release it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
     with atomic_open(path, "wb") as f:
         fig.savefig(f, format="png", dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
+    """One small figure of (t, y, label, linestyle) series against model time."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for t, y, label, ls in series:
+        ax.plot(t, y, ls=ls, label=label)
+    ax.set_xlabel("model time")
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
 
 
 def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: int = 4
@@ -96,41 +118,20 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
             ax.tick_params(labelsize=7)
         axes[-1, j].set_xlabel("model time")
     fig.suptitle(f"{rep.model} ({rep.level}): circuit (solid) vs ODE (dashed)", fontsize=9)
-    fig.tight_layout()
-    paths.append(out / "trajectories.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for j in range(k):
-        ax.plot(c.t, c.energy_spice[j], label=_bits(rep.inputs[j]))
-    ax.set_xlabel("model time")
-    ax.set_ylabel("energy E (circuit)")
-    ax.set_title("energy along the circuit trajectory (must fall)", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "energy.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
-
+    paths.append(_save(fig, out / "trajectories.png"))
+    paths.append(_line_plot(
+        [(c.t, c.energy_spice[j], _bits(rep.inputs[j]), "-") for j in range(k)],
+        "energy E (circuit)", "energy along the circuit trajectory (must fall)",
+        out / "energy.png"))
     T = c.t.size
-    right = {}
-    for name, u in (("circuit", c.u_spice), ("ODE", c.u_ode)):
+    series = []
+    for name, u, ls in (("circuit", c.u_spice, "-"), ("ODE", c.u_ode, "--")):
         flat = u.transpose(1, 0, 2).reshape(T * u.shape[0], -1)
         pred = task.predict(m, flat).reshape(T, u.shape[0], -1)
-        right[name] = np.all(pred == rep.targets[None], axis=2).mean(axis=1)
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for name, frac in right.items():
-        ax.plot(c.t, 100 * frac, ls="-" if name == "circuit" else "--", label=name)
-    ax.set_xlabel("model time")
-    ax.set_ylabel("% inputs decoded correctly")
-    ax.set_ylim(-2, 102)
-    ax.set_title("decoded prediction over time", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths.append(out / "prediction.png")
-    _save(fig, paths[-1])
-    plt.close(fig)
+        series.append((c.t, 100 * np.all(pred == rep.targets[None], axis=2).mean(axis=1),
+                       name, ls))
+    paths.append(_line_plot(series, "% inputs decoded correctly",
+                            "decoded prediction over time", out / "prediction.png", (-2, 102)))
     return paths
 
 

@@ -134,15 +134,18 @@ class SpicePool:
         jobs = list(netlists)
         futures = {i: self._executor().submit(run_job, n) for i, n in enumerate(jobs)}
         for i in range(len(jobs)):
+            # settle a failed job (and kill its worker) before yielding: a caller may
+            # never resume this generator, and the pool must not wait on a stuck worker
             try:
-                yield futures[i].result(timeout=self.timeout_s)
+                result = futures[i].result(timeout=self.timeout_s)
             except FutureTimeout:
-                yield SpiceResult(False, f"ngspice timed out after {self.timeout_s:g} s "
-                                  "(wall clock)", "shared")
+                result = SpiceResult(False, f"ngspice timed out after {self.timeout_s:g} s "
+                                     "(wall clock)", "shared")
                 self._resubmit(jobs, futures, i)
             except BrokenProcessPool:
-                yield SpiceResult(False, "ngspice crashed its worker process", "shared")
+                result = SpiceResult(False, "ngspice crashed its worker process", "shared")
                 self._resubmit(jobs, futures, i)
+            yield result
 
     def _resubmit(self, jobs, futures, failed: int) -> None:
         pending = [j for j in range(failed + 1, len(jobs)) if not futures[j].done()
