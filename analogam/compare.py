@@ -29,6 +29,16 @@ def spice_states(compiled: Compiled, result: SpiceResult) -> tuple[np.ndarray, n
     return t, u
 
 
+def op_states(compiled: Compiled, result: SpiceResult) -> np.ndarray:
+    """States ``u = V / Vs`` (B, N) of a DC operating-point run."""
+    result.raise_for_status()
+    B, N = compiled.system.u0.shape
+    u = np.zeros((B, N))
+    for p in compiled.circuit.probes:
+        u[p.copy, p.unit] = result.voltage(p.net)[-1] / compiled.scales.vs
+    return u
+
+
 def resample(t_src: np.ndarray, u: np.ndarray, t_dst: np.ndarray) -> np.ndarray:
     """Linear interpolation of (B, T, N) trajectories onto new times."""
     out = np.empty(u.shape[:1] + (t_dst.size,) + u.shape[2:])

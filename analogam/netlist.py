@@ -82,20 +82,28 @@ class Dialect:
 class NgspiceDialect(Dialect):
     """ngspice (tested with 39.3)."""
 
-    def ic_cards(self, ic, per_line: int = 6):
+    def ic_cards(self, ic, card: str = ".ic", per_line: int = 6):
         for i in range(0, len(ic), per_line):
             chunk = ic[i : i + per_line]
-            yield ".ic " + " ".join(f"v({_ident(n)})={self.number(v)}" for n, v in chunk)
+            yield f"{card} " + " ".join(f"v({_ident(n)})={self.number(v)}" for n, v in chunk)
 
-    def analysis(self, c: Circuit):
+    def analysis(self, c: Circuit, kind: str = "tran"):
+        """``tran``: transient from the initial conditions. ``op``: DC operating point,
+        Newton started from the initial state (``.nodeset``)."""
         t = c.tran
         opts = " ".join(f"{k}={v if isinstance(v, str) else self.number(v)}"
                         for k, v in t.options)
         yield f".options {opts}"
         yield f".temp {self.number(c.temperature_c)}"
-        yield from self.ic_cards(c.ic)
-        yield (f".tran {self.number(t.tstep)} {self.number(t.tstop)} 0 "
-               f"{self.number(t.tmax)}")
+        if kind == "op":
+            yield from self.ic_cards(c.ic, ".nodeset")
+            yield ".op"
+        elif kind == "tran":
+            yield from self.ic_cards(c.ic)
+            yield (f".tran {self.number(t.tstep)} {self.number(t.tstop)} 0 "
+                   f"{self.number(t.tmax)}")
+        else:
+            raise NetlistError(f"unknown analysis {kind!r}; valid: tran, op")
         nets = list(dict.fromkeys(p.net for p in c.probes))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({_ident(n)})" for n in nets[i : i + 8])
@@ -112,7 +120,7 @@ def get_dialect(name: str) -> Dialect:
 
 
 def write_netlist(c: Circuit, stream: TextIO, dialect: Dialect | None = None,
-                  header: tuple[str, ...] = ()) -> None:
+                  header: tuple[str, ...] = (), analysis: str = "tran") -> None:
     """Stream the netlist of ``c``: title, header comments, model cards, elements in IR
     order, initial conditions, analysis. Cost is linear in the number of elements."""
     d = dialect or NgspiceDialect()
@@ -124,15 +132,15 @@ def write_netlist(c: Circuit, stream: TextIO, dialect: Dialect | None = None,
         w(d.model_card(card) + "\n")
     for e in c.elements:
         w(d.element(e) + "\n")
-    for line in d.analysis(c):
+    for line in d.analysis(c, analysis):
         w(line + "\n")
     w(".end\n")
 
 
 def format_netlist(c: Circuit, dialect: Dialect | None = None,
-                   header: tuple[str, ...] = ()) -> str:
+                   header: tuple[str, ...] = (), analysis: str = "tran") -> str:
     buf = io.StringIO()
-    write_netlist(c, buf, dialect, header)
+    write_netlist(c, buf, dialect, header, analysis)
     return buf.getvalue()
 
 

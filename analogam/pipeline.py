@@ -176,6 +176,35 @@ def _default_runner(netlists: list[str], backend: str, timeout_s: float
     return [simulate_spice(n, backend=backend, timeout_s=timeout_s) for n in netlists]
 
 
+@dataclass(frozen=True)
+class OpCheck:
+    """DC operating points (a fast fixed-point solve) against the settled transient.
+    ``differs`` flags inputs where they are more than ``tol`` apart (model units):
+    a multistable model's Newton solve can land on another fixed point."""
+
+    u_op: np.ndarray
+    diff: np.ndarray
+    tol: float
+
+    @property
+    def differs(self) -> np.ndarray:
+        return self.diff > self.tol
+
+
+def check_operating_points(rep: SimulationReport, *, backend: str = "auto",
+                           timeout_s: float = DEFAULT_TIMEOUT_S, tol: float = 1e-2) -> OpCheck:
+    """Solve the DC operating point of every compiled circuit (``.op``, Newton from the
+    initial state) and compare with the transient's settled state."""
+    from .compare import op_states
+
+    netlists = [format_netlist(c.circuit, analysis="op") for c in rep.compiled]
+    results = _default_runner(netlists, backend, timeout_s)
+    u_op = np.concatenate([op_states(c, r) for c, r in zip(rep.compiled, results,
+                                                             strict=True)])
+    diff = np.abs(u_op - rep.comparison.u_spice[:, -1, :]).max(axis=1)
+    return OpCheck(u_op, diff, tol)
+
+
 def format_report(rep: SimulationReport) -> str:
     """A short text summary: agreement, errors, settling, energy, checks."""
     c = rep.comparison

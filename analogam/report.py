@@ -11,7 +11,7 @@ import numpy as np
 
 from . import __version__
 from .atomic import atomic_open
-from .pipeline import SimulationReport
+from .pipeline import OpCheck, SimulationReport
 from .tasks import get_task
 
 
@@ -19,7 +19,7 @@ def _bits(row) -> str:
     return "".join(str(int(x)) for x in row)
 
 
-def report_dict(rep: SimulationReport) -> dict:
+def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
     """JSON-ready figures: summary and one record per input (model units, tau_v, s)."""
     c = rep.comparison
     c0 = rep.compiled[0]
@@ -37,6 +37,9 @@ def report_dict(rep: SimulationReport) -> dict:
         }
         if rep.pred_trainer is not None:
             rec["trainer"] = rep.pred_trainer[i].tolist()
+        if op is not None:
+            rec["op_vs_transient"] = float(op.diff[i])
+            rec["op_differs"] = bool(op.differs[i])
         per_input.append(rec)
     return {
         "analogam": __version__,
@@ -135,11 +138,12 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
     return paths
 
 
-def write_report(rep: SimulationReport, outdir: str | os.PathLike) -> list[Path]:
+def write_report(rep: SimulationReport, outdir: str | os.PathLike,
+                 op: OpCheck | None = None) -> list[Path]:
     """report.json and the plots, each file written atomically."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_open(out / "report.json", "w") as f:
-        json.dump(report_dict(rep), f, indent=1)
+        json.dump(report_dict(rep, op), f, indent=1)
         f.write("\n")
     return [out / "report.json", *plot_report(rep, out)]

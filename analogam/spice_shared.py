@@ -61,8 +61,8 @@ def run_job(netlist: str) -> SpiceResult:
         log += "\n" + ng.stdout + "\n" + ng.stderr
         plot = ng.last_plot
         problem = diagnose(log)
-        if problem or not plot.startswith("tran"):
-            return SpiceResult(False, problem or "ngspice produced no transient results",
+        if problem or not plot.startswith(("tran", "op")):
+            return SpiceResult(False, problem or "ngspice produced no analysis results",
                                "shared", log_tail=_tail(log),
                                wall_s=time.perf_counter() - t0)
         vec = _vectors(ng, plot)

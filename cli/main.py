@@ -203,8 +203,10 @@ def compile_cmd(weights, output, input_bits, inputs, per_input, strict, **kw) ->
 
 @cli.command()
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--tran", "analysis", flag_value="tran", default=True,
-              help="Transient analysis (default).")
+@click.option("--tran", is_flag=True, default=True, help="Transient analysis (always run).")
+@click.option("--op", "with_op", is_flag=True,
+              help="Also solve the DC operating point; flag inputs where it differs from the "
+                   "settled transient (multistable models).")
 @with_options(input_options)
 @with_options(circuit_options)
 @click.option("--backend", default="auto", show_default=True,
@@ -217,14 +219,16 @@ def compile_cmd(weights, output, input_bits, inputs, per_input, strict, **kw) ->
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.json and PNG plots here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
-def simulate(weights, analysis, input_bits, inputs, backend, batched, timeout, report_dir,
+def simulate(weights, tran, with_op, input_bits, inputs, backend, batched, timeout, report_dir,
              as_json, strict, **kw) -> None:
     """Compile, run ngspice, and compare the circuit with the ODE reference.
 
     Exits 2 when the circuit disagrees with the ODE or a check fails."""
     import json
 
-    from analogam.pipeline import format_report, simulate_task
+    import numpy as np
+
+    from analogam.pipeline import check_operating_points, format_report, simulate_task
     from analogam.report import report_dict, write_report
     from analogam.weights import load_model
 
@@ -232,12 +236,20 @@ def simulate(weights, analysis, input_bits, inputs, backend, batched, timeout, r
     bits = _select_inputs(model, input_bits, inputs)
     rep = simulate_task(model, bits, _compile_options(**kw), batched=batched, backend=backend,
                         timeout_s=timeout, strict=strict)
+    op = check_operating_points(rep, backend=backend, timeout_s=timeout) if with_op else None
     if report_dir:
-        write_report(rep, report_dir)
+        write_report(rep, report_dir, op)
     if as_json:
-        click.echo(json.dumps(report_dict(rep), indent=1))
+        click.echo(json.dumps(report_dict(rep, op), indent=1))
     else:
         click.echo(format_report(rep))
+        if op is not None:
+            click.echo(f"  DC operating point (.op) vs settled transient: max difference "
+                       f"{op.diff.max():.3e}; differs (> {op.tol:g}) on "
+                       f"{int(op.differs.sum())}/{len(op.diff)} inputs")
+            for i in np.flatnonzero(op.differs)[:8]:
+                click.echo(f"    input {''.join(map(str, bits[i]))}: .op lands "
+                           f"{op.diff[i]:.3g} away from the transient (another fixed point)")
         if report_dir:
             click.echo(f"  report: {report_dir}/report.json and plots")
     if rep.agreement < 1.0 or rep.preflight:

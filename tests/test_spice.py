@@ -153,3 +153,19 @@ def test_cli_compile_errors_leave_no_output(tmp_path):
                    "--t-end", "0.5", "--strict")
     assert_one_line_error(proc, "pre-flight check failed (--strict)")
     assert not out.exists()
+
+
+def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
+                                                                       hamming_model):
+    from analogam.ode import residual
+    from analogam.pipeline import bind_task, check_operating_points
+
+    for model, words in ((xor_model, all_inputs(xor_model)),
+                         (hamming_model, all_inputs(hamming_model)[[0, 17, 40]])):
+        rep = simulate_task(model, words)
+        op = check_operating_points(rep)
+        # whatever fixed point Newton lands on, it is one of the model's
+        assert residual(bind_task(model, words), op.u_op).max() <= 1e-3
+        np.testing.assert_array_equal(op.differs, op.diff > op.tol)
+        if model is xor_model:
+            assert not op.differs.any()
