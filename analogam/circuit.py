@@ -57,6 +57,8 @@ PRIMITIVES: dict[str, Primitive] = {
     "npn": Primitive("Q", ("c", "b", "e"), (("model", "-"),),
                      (("c", "e"), ("b", "e")), category="transistors"),
     "diode": Primitive("D", ("p", "n"), (("model", "-"),), (("p", "n"),), category="diodes"),
+    # ports come from the subcircuit definition; checks run on the flattened circuit
+    "instance": Primitive("X", (), (("subckt", "-"),), category="subcircuits"),
 }
 
 
@@ -78,6 +80,13 @@ class Expr:
         if self.op == "v":
             return {self.args[0]}
         return set().union(*(a.nets() for a in self.args if isinstance(a, Expr)))
+
+    def rename(self, mapping: dict[str, str]) -> Expr:
+        """The same expression with nets renamed (nets not in ``mapping`` unchanged)."""
+        if self.op == "v":
+            return Expr("v", (mapping.get(self.args[0], self.args[0]),))
+        return Expr(self.op, tuple(a.rename(mapping) if isinstance(a, Expr) else a
+                                   for a in self.args))
 
 
 def num(x: float) -> Expr:
@@ -135,6 +144,18 @@ class ModelCard:
 
 
 @dataclass(frozen=True)
+class SubcktDef:
+    """A library block (``.subckt``): ports, elements on port and internal nets, and
+    the category it counts as (e.g. amplifiers). Net ``0`` inside is global ground."""
+
+    name: str
+    ports: tuple[str, ...]
+    elements: tuple[Element, ...]
+    category: str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class Transient:
     """Transient analysis: print step, stop time and maximum internal step (seconds),
     and the simulator options that set its accuracy."""
@@ -165,10 +186,15 @@ class Circuit:
     probes: tuple[Probe, ...]
     temperature_c: float = 27.0
     notes: tuple[str, ...] = ()
+    subckts: tuple[SubcktDef, ...] = ()
 
     def counts(self) -> dict[str, int]:
-        """Element counts per category (resistors, capacitors, transistors, ...)."""
-        return dict(sorted(Counter(e.primitive.category for e in self.elements).items()))
+        """Element counts per category (resistors, capacitors, transistors, amplifiers,
+        sources, ...); a subcircuit instance counts once, as its block's category."""
+        cat = {d.name: d.category for d in self.subckts}
+        return dict(sorted(Counter(
+            cat.get(e.values[0], "subcircuits") if e.kind == "instance"
+            else e.primitive.category for e in self.elements).items()))
 
 
 @dataclass
@@ -182,9 +208,12 @@ class CircuitBuilder:
     probes: list[Probe] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    subckts: dict[str, SubcktDef] = field(default_factory=dict)
+
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values) -> str:
         prim = PRIMITIVES[kind]
-        if len(nets) != len(prim.ports) or len(values) != len(prim.params):
+        arity_ok = kind == "instance" or len(nets) == len(prim.ports)
+        if not arity_ok or len(values) != len(prim.params):
             raise CircuitError(f"{kind} {name!r}: expected ports {prim.ports} and "
                                f"parameters {[p for p, _ in prim.params]}")
         self.elements.append(Element(kind, name, tuple(nets), tuple(values)))
@@ -194,10 +223,14 @@ class CircuitBuilder:
         self.models.setdefault(card.name, card)
         return card.name
 
+    def subckt(self, definition: SubcktDef) -> str:
+        self.subckts.setdefault(definition.name, definition)
+        return definition.name
+
     def freeze(self, tran: Transient, temperature_c: float = 27.0) -> Circuit:
         c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
                     tuple(self.ic.items()), tran, tuple(self.probes), temperature_c,
-                    tuple(self.notes))
+                    tuple(self.notes), tuple(self.subckts.values()))
         check_circuit(c)
         return c
 
@@ -250,8 +283,42 @@ def circuit_graph(c: Circuit) -> nx.Graph:
     return g
 
 
+def flatten(c: Circuit) -> Circuit:
+    """The circuit with every subcircuit instance expanded in place: internal nets and
+    element names prefixed ``{instance}_``, port nets mapped to the instance's nets."""
+    defs = {d.name: d for d in c.subckts}
+    if not any(e.kind == "instance" for e in c.elements):
+        return c
+    out = []
+    for e in c.elements:
+        if e.kind != "instance":
+            out.append(e)
+            continue
+        d = defs.get(e.values[0])
+        if d is None:
+            raise CircuitError(f"instance {e.name!r} names undefined subcircuit {e.values[0]!r}")
+        if len(d.ports) != len(e.nets):
+            raise CircuitError(f"instance {e.name!r} has {len(e.nets)} nets; subcircuit "
+                               f"{d.name!r} has ports {d.ports}")
+        net_map = dict(zip(d.ports, e.nets, strict=True))
+        for inner in d.elements:
+            for n in inner.nets:
+                if n not in net_map and n != GROUND:
+                    net_map[n] = f"{e.name}_{n}"
+        for inner in d.elements:
+            vals = tuple(v.rename(net_map) if isinstance(v, Expr) else
+                         f"{e.name}_{v}" if pn == "sense" else v
+                         for (pn, _), v in zip(inner.primitive.params, inner.values, strict=True))
+            out.append(Element(inner.kind, f"{e.name}_{inner.name}",
+                               tuple(net_map.get(n, n) for n in inner.nets), vals))
+    return Circuit(c.title, tuple(out), c.models, c.ic, c.tran, c.probes, c.temperature_c,
+                   c.notes, ())
+
+
 def check_circuit(c: Circuit) -> None:
-    """Structural checks; raise CircuitError naming the first offending net/element."""
+    """Structural checks on the flattened circuit; raise CircuitError naming the first
+    offending net or element."""
+    c = flatten(c)
     _check_values(c)
     terminals = Counter(n for e in c.elements for n in e.nets)
     controls = set()

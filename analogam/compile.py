@@ -199,16 +199,11 @@ class _Ctx:
         return "vcc", "vee"
 
     def opamp(self, name: str, inp: str, inn: str, out: str) -> str:
-        """Single-pole macromodel: gm (inp - inn) into R || C (A0 = gm R, pole at
-        GBW/A0), output clamped to the swing."""
-        k = self.opt.opamp
+        """An instance of the op-amp macromodel; returns its integrating node's net
+        (a port, so that initial conditions can be set on it)."""
         x = f"{out}_oa"
-        r = k.r_out_stage
-        self.b.add("vccs", f"{name}_gm", (GROUND, x, inp, inn), k.a0 / r)
-        self.b.add("resistor", f"{name}_ro", (x, GROUND), r)
-        self.b.add("capacitor", f"{name}_co", (x, GROUND), k.a0 / (2 * np.pi * k.gbw * r))
-        self.b.add("bvoltage", f"{name}_out", (out, GROUND),
-                   ir.call("min", ir.call("max", ir.volt(x), ir.num(k.v_neg)), ir.num(k.v_pos)))
+        self.b.add("instance", name, (inp, inn, out, x),
+                   self.b.subckt(opamp_subckt(self.opt.opamp)))
         return x
 
     # ---------------------------------------------------------------- one copy
@@ -411,6 +406,22 @@ class _Ctx:
                 self.b.add("vcvs", f"{tag}_inv", (f"{p}dn_{g}_{i}", GROUND,
                                                   f"{p}l_{g}_{i}", GROUND), -1.0)
                 self.b.add("vsource", f"{tag}_sn", (f"{p}dn_{g}_{i}", f"{p}ln_{g}_{i}"), 0.0)
+
+
+def opamp_subckt(k: OpampKit) -> ir.SubcktDef:
+    """Single-pole op-amp macromodel ``anm_opamp inp inn out int``: transconductance
+    ``gm = A0/R`` from (inp - inn) into R || C on node int (DC gain A0, pole at GBW/A0,
+    so unity gain at GBW), output = int clamped to the swing [v_neg, v_pos]."""
+    r = k.r_out_stage
+    E = ir.Element
+    return ir.SubcktDef("anm_opamp", ("inp", "inn", "out", "int"), (
+        E("vccs", "gm", (GROUND, "int", "inp", "inn"), (k.a0 / r,)),
+        E("resistor", "ro", ("int", GROUND), (r,)),
+        E("capacitor", "co", ("int", GROUND), (k.a0 / (2 * np.pi * k.gbw * r),)),
+        E("bvoltage", "out", ("out", GROUND), (ir.call(
+            "min", ir.call("max", ir.volt("int"), ir.num(k.v_neg)), ir.num(k.v_pos)),)),
+    ), "amplifiers", f"single-pole op-amp: A0 {k.a0:g}, GBW {k.gbw:g} Hz, "
+       f"swing {k.v_neg:g} to {k.v_pos:g} V")
 
 
 def build_softmax_testbench(u: np.ndarray, beta: float, options: CompileOptions | None = None

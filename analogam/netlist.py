@@ -68,7 +68,7 @@ class Dialect:
             return f"{head} DC {self.number(e.values[0])}"
         if e.kind in ("cccs", "ccvs"):
             return f"{head} V{_ident(e.values[0])} {self.number(e.values[1])}"
-        if e.kind in ("npn", "diode"):
+        if e.kind in ("npn", "diode", "instance"):
             return f"{head} {_ident(e.values[0])}"
         if e.kind == "bvoltage":
             return f"{head} V={self.expr(e.values[0])}"
@@ -130,6 +130,12 @@ def write_netlist(c: Circuit, stream: TextIO, dialect: Dialect | None = None,
         w(f"{d.comment} {sanitize(line, 200).replace('_', ' ')}\n")
     for card in c.models:
         w(d.model_card(card) + "\n")
+    for sub in c.subckts:
+        w(f"{d.comment} {sanitize(sub.doc, 200).replace('_', ' ')}\n")
+        w(f".subckt {_ident(sub.name)} {' '.join(_ident(p) for p in sub.ports)}\n")
+        for e in sub.elements:
+            w(d.element(e) + "\n")
+        w(f".ends {_ident(sub.name)}\n")
     for e in c.elements:
         w(d.element(e) + "\n")
     for line in d.analysis(c, analysis):

@@ -18,7 +18,7 @@ import time
 
 from bench_ode import reference_shaped_model
 
-from analogam.compile import CompileOptions, build_circuit
+from analogam.compile import CompileOptions, DeviceWindow, build_circuit
 from analogam.netlist import format_netlist
 from analogam.pipeline import bind_task
 from analogam.spice import run_batch
@@ -35,7 +35,8 @@ def main() -> None:
     model = reference_shaped_model()
     bits = all_bit_strings(8)[: args.inputs]
     system = bind_task(model, bits)
-    opts = CompileOptions()
+    # squared random weights span ~1e7 in magnitude: a wide window, for timing only
+    opts = CompileOptions(window=DeviceWindow(gmin=1e-14, rescale=True))
     singles = [format_netlist(build_circuit(system.sample(b), opts).circuit)
                for b in range(system.batch)]
     batched = format_netlist(build_circuit(system, opts).circuit)
