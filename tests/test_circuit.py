@@ -40,3 +40,22 @@ def test_structural_faults_are_caught(mutate, match):
     mutate(b)
     with pytest.raises(CircuitError, match=match):
         b.freeze(TRAN)
+
+
+def test_subcircuit_instances_are_checked_flattened():
+    from analogam.compile import opamp_subckt
+    from analogam.devices import OpampKit
+
+    b = base()
+    b.subckt(opamp_subckt(OpampKit()))
+    b.add("instance", "buf", ("b", "o", "o", "o_int"), "anm_opamp")
+    b.add("resistor", "load", ("o", "0"), 1e4)
+    c = b.freeze(TRAN)
+    assert c.counts()["amplifiers"] == 1
+    b.add("instance", "bad", ("b", "o"), "anm_opamp")
+    with pytest.raises(CircuitError, match="has 2 nets; subcircuit 'anm_opamp' has ports"):
+        b.freeze(TRAN)
+    b2 = base()
+    b2.add("instance", "ghost", ("a", "b"), "nosuch")
+    with pytest.raises(CircuitError, match="undefined subcircuit 'nosuch'"):
+        b2.freeze(TRAN)
