@@ -12,8 +12,8 @@ import numpy as np
 
 from .compile import Compiled
 from .errors import SimulationError
-from .model import energy
-from .ode import OdeResult, _tile
+from .model import energy, repeat_system
+from .ode import OdeResult
 from .spice import SpiceResult
 
 
@@ -97,7 +97,7 @@ def compare(compiled: Compiled, spice: SpiceResult, ode: OdeResult) -> Compariso
     u_s = resample(t_sp, u_sp, ode.t)
     system = compiled.system
     T = ode.t.size
-    e = energy(_tile(system, T), u_s.reshape(-1, u_s.shape[2])).reshape(u_s.shape[0], T)
+    e = energy(repeat_system(system, T), u_s.reshape(-1, u_s.shape[2])).reshape(u_s.shape[0], T)
     err = np.abs(u_s - ode.u)
     tau = system.model.tau_max
     free = system.free

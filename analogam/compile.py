@@ -30,7 +30,7 @@ from .activations import get_activation
 from .circuit import GROUND, Circuit, CircuitBuilder, Probe, Transient
 from .devices import DIODE, T_NOMINAL_K, BjtKit, OpampKit, thermal_voltage
 from .errors import CircuitError
-from .model import System, outputs
+from .model import System
 
 LEVELS = ("ideal", "bjt", "opamp")
 
@@ -211,7 +211,6 @@ class _Ctx:
         p = f"k{k}_" if self.batched else ""
         m, s = self.m, self.s
         u0 = np.asarray(self.sys.u0[k : k + 1])
-        y0 = outputs(self.sys.sample(k), u0)
         has_line, has_inv, gsum = self.connectivity(k)
         for grp in m.groups:
             sl = m.slices[grp.name]
@@ -225,8 +224,9 @@ class _Ctx:
                 else:
                     self.integrator(p, grp, i, u, float(u0[0, flat]), has_line[flat],
                                     has_inv[flat], gsum[flat])
-            self.activation(p, grp, y0[grp.name][0], has_line[sl])
+            self.activation(p, grp, has_line[sl])
         self.crossbar(k, p)
+        self.inverted_lines(p, has_inv)
 
     def connectivity(self, k: int):
         """Per flat unit: has a line, needs an inverted line, sum of its conductances."""
@@ -282,7 +282,7 @@ class _Ctx:
         else:
             self.b.add("vsource", f"{tag}_s", (act_net, line), 0.0)
 
-    def activation(self, p: str, grp, y0: np.ndarray, has_line: np.ndarray) -> None:
+    def activation(self, p: str, grp, has_line: np.ndarray) -> None:
         """Drive ``a_{g}_{i} = Vs * act(u)`` for units with a line, then their lines."""
         if not has_line.any():
             return
@@ -395,10 +395,9 @@ class _Ctx:
                 vline = f"{p}l_{vs_}_{i}" if sgn[mu, i] > 0 else f"{p}ln_{vs_}_{i}"
                 self.b.add("resistor", f"{p}{c.name}_{mu}_{i}", (f"{p}l_{hs}_{mu}", vline),
                            1.0 / g[mu, i])
-        self.inverted_lines(k, p)
 
-    def inverted_lines(self, k: int, p: str) -> None:
-        _, has_inv, _ = self.connectivity(k)
+    def inverted_lines(self, p: str, has_inv: np.ndarray) -> None:
+        """``-Vs y`` copies of the lines that negative weights connect to."""
         for grp in self.m.groups:
             sl = self.m.slices[grp.name]
             for i in np.flatnonzero(has_inv[sl]):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Model, bind
+from .model import Model
 from .ode import OdeResult, simulate_ode
-from .tasks import Task, get_task
+from .tasks import Task, bind_task, get_task
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,7 @@ def task_of(model: Model) -> Task:
 def evaluate_ode(model: Model, inputs: np.ndarray, **ode_kwargs) -> TaskOdeReport:
     """Integrate the model on every input (one batched call) and score predictions."""
     task = task_of(model)
-    system = bind(model, task.stimulus(model, inputs))
-    ode = simulate_ode(system, **ode_kwargs)
+    ode = simulate_ode(bind_task(model, inputs), **ode_kwargs)
     return TaskOdeReport(task.name, inputs, task.predict(model, ode.u_final),
                          task.target(inputs), ode)
 

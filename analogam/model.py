@@ -264,6 +264,17 @@ class System:
         )
 
 
+def repeat_system(system: System, T: int) -> System:
+    """The system with each sample repeated T times in a row, to evaluate per-sample
+    functions (energy, residual) on (B*T, N) stacks of trajectory states."""
+    return System(
+        system.model,
+        tuple(np.repeat(w, T, axis=0) if w.shape[0] > 1 else w for w in system.weights),
+        system.clamped,
+        np.repeat(system.u0, T, axis=0),
+    )
+
+
 def bind(model: Model, stimulus: Stimulus) -> System:
     """Resolve token couplings, clamps and initial states for a batch of inputs."""
     B = stimulus.batch

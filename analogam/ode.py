@@ -17,7 +17,15 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from .errors import ModelError
-from .model import BoundCheck, System, check_energy_bounded, energy, force, jacobian
+from .model import (
+    BoundCheck,
+    System,
+    check_energy_bounded,
+    energy,
+    force,
+    jacobian,
+    repeat_system,
+)
 
 # LSODA is left out on purpose: it needs the Jacobian dense, (B*N)^2 for a batch.
 METHODS = ("Radau", "BDF", "RK45", "DOP853", "RK23")
@@ -133,7 +141,7 @@ def simulate_ode(
     u = np.repeat(base[:, None, :], T, axis=1)
     u[:, :, free] = sol_y.reshape(B, nf, T).transpose(0, 2, 1)
     flat = u.reshape(B * T, N)
-    e = energy(_tile(system, T), flat).reshape(B, T)
+    e = energy(repeat_system(system, T), flat).reshape(B, T)
     rise = np.maximum(np.max(np.diff(e, axis=1), axis=1, initial=0.0), 0.0)
     etol = energy_tol if energy_tol is not None else (
         10 * (atol + rtol) * max(1.0, float(np.nanmax(np.abs(e))) if e.size else 1.0))
@@ -154,13 +162,3 @@ def simulate_ode(
                         f"inputs (max residual |tau du/dt| {np.nanmax(res):.3g} > {settle_tol:g})")
     return OdeResult(ok, str(msg), sol_t if ok else times[:T], u, e, res, rise, float(etol),
                      settle_tol, bound, tuple(warnings), int(nfev))
-
-
-def _tile(system: System, T: int) -> System:
-    """The system repeated T times per sample, to evaluate E on (B*T, N) states."""
-    return System(
-        system.model,
-        tuple(np.repeat(w, T, axis=0) if w.shape[0] > 1 else w for w in system.weights),
-        system.clamped,
-        np.repeat(system.u0, T, axis=0),
-    )

@@ -11,17 +11,12 @@ import numpy as np
 
 from .compare import Comparison, compare
 from .compile import Compiled, CompileOptions, build_circuit
-from .errors import AnalogamError, CircuitError
-from .model import Model, System, bind
+from .errors import CircuitError
+from .model import Model, System
 from .netlist import format_netlist
 from .ode import OdeResult, simulate_ode
 from .spice import DEFAULT_TIMEOUT_S, SpiceResult, simulate_spice
-from .tasks import get_task
-
-
-def bind_task(model: Model, inputs: np.ndarray) -> System:
-    """The system of ``model`` on a batch of task inputs."""
-    return bind(model, get_task(model.task).stimulus(model, inputs))
+from .tasks import bind_task, get_task
 
 
 def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
@@ -227,7 +222,3 @@ def format_report(rep: SimulationReport) -> str:
     ]
     lines += [f"  WARNING: {w}" for w in rep.preflight]
     return "\n".join(lines)
-
-
-__all__ = ["AnalogamError", "SimulationReport", "bind_task", "compile_system",
-           "format_report", "netlist_header", "preflight", "simulate_task"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from .architectures import build_denseam
 from .errors import TaskError
-from .model import Model, Stimulus, decode
+from .model import Model, Stimulus, System, bind, decode
 
 PARITY_BITS = 8
 PARITY_TRAIN = 204
@@ -120,6 +120,11 @@ def get_task(name: str) -> Task:
         raise TaskError(
             f"unknown task {name[:40]!r}; valid: {', '.join(sorted(TASKS))}"
         ) from None
+
+
+def bind_task(model: Model, inputs: np.ndarray) -> System:
+    """The system of ``model`` on a batch of its task's inputs."""
+    return bind(model, get_task(model.task).stimulus(model, inputs))
 
 
 def parse_bits(text: str, n_bits: int) -> np.ndarray:

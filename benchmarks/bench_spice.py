@@ -20,10 +20,9 @@ from bench_ode import reference_shaped_model
 
 from analogam.compile import CompileOptions, DeviceWindow, build_circuit
 from analogam.netlist import format_netlist
-from analogam.pipeline import bind_task
 from analogam.spice import run_batch
 from analogam.spice_shared import SpicePool
-from analogam.tasks import all_bit_strings, get_task
+from analogam.tasks import all_bit_strings, bind_task, get_task
 from analogam.weights import load_model
 
 

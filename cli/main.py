@@ -167,7 +167,8 @@ def compile_cmd(weights, output, input_bits, inputs, per_input, strict, **kw) ->
 
     from analogam.errors import CircuitError
     from analogam.netlist import save_netlist
-    from analogam.pipeline import bind_task, compile_system, netlist_header, preflight
+    from analogam.pipeline import compile_system, netlist_header, preflight
+    from analogam.tasks import bind_task
     from analogam.weights import load_model
 
     model = load_model(weights)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from analogam.compile import LEVELS, CompileOptions
 from analogam.netlist import format_netlist
-from analogam.pipeline import bind_task, compile_system, netlist_header
-from analogam.tasks import get_task, hamming74_codewords
+from analogam.pipeline import compile_system, netlist_header
+from analogam.tasks import bind_task, get_task, hamming74_codewords
 from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]

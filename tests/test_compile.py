@@ -10,8 +10,7 @@ from analogam.compile import CompileOptions, DeviceWindow, Scales, build_circuit
 from analogam.errors import CircuitError
 from analogam.model import Stimulus, bind
 from analogam.netlist import format_netlist, sanitize
-from analogam.pipeline import bind_task
-from analogam.tasks import get_task
+from analogam.tasks import bind_task, get_task
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -158,7 +158,8 @@ def test_cli_compile_errors_leave_no_output(tmp_path):
 def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
                                                                        hamming_model):
     from analogam.ode import residual
-    from analogam.pipeline import bind_task, check_operating_points
+    from analogam.pipeline import check_operating_points
+    from analogam.tasks import bind_task
 
     for model, words in ((xor_model, all_inputs(xor_model)),
                          (hamming_model, all_inputs(hamming_model)[[0, 17, 40]])):
