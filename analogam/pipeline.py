@@ -4,8 +4,7 @@ call these; each stage lives in its own module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -87,9 +86,8 @@ def _merge(compiled: list[Compiled], results: list[SpiceResult], ode: OdeResult
     for c, r in zip(compiled, results, strict=True):
         n = c.system.batch
         sl = slice(start, start + n)
-        sub = OdeResult(ode.success, ode.message, ode.t, ode.u[sl], ode.energy[sl],
-                        ode.residual[sl], ode.energy_rise[sl], ode.energy_tol, ode.settle_tol,
-                        ode.bound, ode.warnings, ode.nfev)
+        sub = replace(ode, u=ode.u[sl], energy=ode.energy[sl], residual=ode.residual[sl],
+                      energy_rise=ode.energy_rise[sl])
         parts.append(compare(c, r, sub))
         start += n
     if len(parts) == 1:
@@ -109,7 +107,6 @@ def simulate_task(
     backend: str = "auto",
     timeout_s: float = DEFAULT_TIMEOUT_S,
     strict: bool = False,
-    run_many: Callable[[list[str]], list[SpiceResult]] | None = None,
 ) -> SimulationReport:
     """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
 
@@ -117,8 +114,7 @@ def simulate_task(
     solver costs grow faster than linearly with independent copies in one netlist
     (``batched=True``), so per-input runs are faster beyond a few copies.
 
-    ``run_many`` runs a list of netlists (default: :func:`simulate_spice` on each, or a
-    worker pool when several netlists are given). Raises on a failed simulation.
+    Raises SimulationError on a failed simulation (a failed run is never compared).
     """
     options = options or CompileOptions()
     task = get_task(model.task)
@@ -130,10 +126,7 @@ def simulate_task(
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
     netlists = [format_netlist(c.circuit, header=netlist_header(c)) for c in compiled]
-    if run_many is None:
-        results = _default_runner(netlists, backend, timeout_s)
-    else:
-        results = run_many(netlists)
+    results = _default_runner(netlists, backend, timeout_s)
     for r in results:
         r.raise_for_status()
     cmp = _merge(compiled, results, ode)
@@ -149,8 +142,6 @@ def simulate_task(
 
 def _requantised(system: System, compiled: list[Compiled]) -> System:
     """The batched system with each copy's realised (possibly quantised) weights."""
-    from dataclasses import replace
-
     ws = []
     for k in range(len(system.weights)):
         ws.append(np.concatenate([np.broadcast_to(c.system.weights[k],
