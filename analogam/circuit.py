@@ -54,7 +54,7 @@ PRIMITIVES: dict[str, Primitive] = {
                       "controlled sources"),
     "bvoltage": Primitive("B", ("p", "n"), (("expr", "V"),), (("p", "n"),), True,
                           "behavioural sources"),
-    "npn": Primitive("Q", ("c", "b", "e"), (("model", "-"),),
+    "npn": Primitive("Q", ("c", "b", "e"), (("model", "-"), ("area", "1")),
                      (("c", "e"), ("b", "e")), category="transistors"),
     "diode": Primitive("D", ("p", "n"), (("model", "-"),), (("p", "n"),), category="diodes"),
     # ports come from the subcircuit definition; checks run on the flattened circuit

@@ -31,6 +31,7 @@ from .circuit import GROUND, Circuit, CircuitBuilder, Probe, Transient
 from .devices import DIODE, T_NOMINAL_K, BjtKit, OpampKit, thermal_voltage
 from .errors import CircuitError
 from .model import System
+from .nonideal import Nonideality, Variation
 
 LEVELS = ("ideal", "bjt", "opamp")
 
@@ -69,6 +70,8 @@ class CompileOptions:
     t_end: float | None = None
     points: int = 200
     steps_per_tau: float = 20.0
+    nonideal: Nonideality | None = None
+    sample: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,14 @@ def _build_circuit(system: System, options: CompileOptions | None = None) -> Com
     t0 = opt.scales.t0 if opt.scales.t0 is not None else 1e-6 / m.tau_max
     g0, G = fit_conductances([np.asarray(w) for w in system.weights], opt.scales.g0,
                              opt.window)
+    var = Variation(opt.nonideal or Nonideality(), opt.sample)
+    G = [var.conductances(g) for g in G]
     scales = Scales(opt.scales.vs, g0, t0)
     signs = [np.sign(np.asarray(w)) for w in system.weights]
     realised = tuple(s * g / g0 for s, g in zip(signs, G, strict=True))
     system_q = replace(system, weights=realised)
     b = CircuitBuilder(title=m.name)
-    ctx = _Ctx(b, opt, scales, system_q, G, signs)
+    ctx = _Ctx(b, opt, scales, system_q, G, signs, var)
     for k in range(system.batch):
         ctx.copy(k)
     t_end = m.readout_time if opt.t_end is None else opt.t_end
@@ -183,8 +188,11 @@ class _Ctx:
     ``{p}ln_{g}_{i}`` inverted line, with ``p = k{copy}_`` for batched circuits."""
 
     def __init__(self, b: CircuitBuilder, opt: CompileOptions, scales: Scales, system: System,
-                 G: list[np.ndarray], signs: list[np.ndarray]) -> None:
+                 G: list[np.ndarray], signs: list[np.ndarray],
+                 var: Variation | None = None) -> None:
         self.b, self.opt, self.s, self.sys, self.G, self.signs = b, opt, scales, system, G, signs
+        self.var = var or Variation(Nonideality())
+        self.wires: dict[str, int] = {}
         self.m = system.model
         self.batched = system.batch > 1
         self.rails_done = False
@@ -202,6 +210,11 @@ class _Ctx:
         """An instance of the op-amp macromodel; returns its integrating node's net
         (a port, so that initial conditions can be set on it)."""
         x = f"{out}_oa"
+        offset = self.var.offset()
+        if offset:
+            # input offset voltage: a source in series with the non-inverting input
+            self.b.add("vsource", f"{name}_os", (f"{out}_os", inp), offset)
+            inp = f"{out}_os"
         self.b.add("instance", name, (inp, inn, out, x),
                    self.b.subckt(opamp_subckt(self.opt.opamp)))
         return x
@@ -260,15 +273,15 @@ class _Ctx:
         if bias != 0.0:
             b.add("isource", f"{tag}_bias", (GROUND, node), sign * s.g0 * s.vs * bias)
         if opamp:
-            b.add("resistor", f"{tag}_leak", (node, u), 1.0 / s.g0)
-            b.add("capacitor", f"{tag}_int", (node, u), C)
+            b.add("resistor", f"{tag}_leak", (node, u), self.var.resistor(1.0 / s.g0))
+            b.add("capacitor", f"{tag}_int", (node, u), self.var.capacitor(C))
             # u is driven by the op-amp output: set the initial state on its internal
             # node and hold the summing node at virtual ground while the DC point is found
             b.ic[self.opamp(f"{tag}_int", GROUND, node, u)] = s.vs * u0
             b.ic[node] = 0.0
         else:
-            b.add("resistor", f"{tag}_leak", (u, GROUND), 1.0 / s.g0)
-            b.add("capacitor", f"{tag}_int", (u, GROUND), C)
+            b.add("resistor", f"{tag}_leak", (u, GROUND), self.var.resistor(1.0 / s.g0))
+            b.add("capacitor", f"{tag}_int", (u, GROUND), self.var.capacitor(C))
             b.ic[u] = s.vs * u0
 
     def line_driver(self, p, gname, i, act_net) -> None:
@@ -346,7 +359,7 @@ class _Ctx:
         for i in range(grp.size):
             base, col = f"{p}b_{g}_{i}", f"{p}c_{g}_{i}"
             self.attenuator(f"{p}{g}_{i}_att", base, f"{p}u_{g}_{i}", gain)
-            b.add("npn", f"{p}{g}_{i}", (col, base, emit), kit.name)
+            b.add("npn", f"{p}{g}_{i}", (col, base, emit), kit.name, self.var.bjt_area())
             b.add("vsource", f"{p}{g}_{i}_ic", (vcc, col), 0.0)
             if has_line[i]:
                 b.add("ccvs", f"{p}{g}_{i}_tz", (f"{p}a_{g}_{i}", GROUND), f"{p}{g}_{i}_ic",
@@ -366,7 +379,7 @@ class _Ctx:
         for side, sgn in (("p", 1.0), ("m", -1.0)):
             base, col = f"{p}b{side}_{g}_{i}", f"{p}c{side}_{g}_{i}"
             self.attenuator(f"{tag}_att{side}", base, u, sgn * gain)
-            b.add("npn", f"{tag}{side}", (col, base, emit), kit.name)
+            b.add("npn", f"{tag}{side}", (col, base, emit), kit.name, self.var.bjt_area())
             b.add("vsource", f"{tag}_ic{side}", (vcc, col), 0.0)
         mid = f"{p}tzm_{g}_{i}"
         r = s.vs / (alpha * kit.i_tail)
@@ -381,11 +394,16 @@ class _Ctx:
         drv = f"{p}rd_{g}_{i}"
         self.opamp(f"{tag}_rect", f"{p}u_{g}_{i}", out, drv)
         self.b.add("diode", f"{tag}_rect", (drv, out), DIODE.name)
-        self.b.add("resistor", f"{tag}_rload", (out, GROUND), 1e5)
+        self.b.add("resistor", f"{tag}_rload", (out, GROUND), self.var.resistor(1e5))
 
     def crossbar(self, k: int, p: str) -> None:
         """One resistor per nonzero weight between the two lines (the inverted visible
-        line for negative weights); row-major order, so names and order are fixed."""
+        line for negative weights); row-major order, so names and order are fixed.
+
+        With wire resistance ``r`` per cell, each line is a ladder: the driver feeds
+        cell 0 and every further cell along the line is one ``r`` further away
+        (hidden lines run along the visible index, visible lines along the hidden)."""
+        r_wire = self.opt.nonideal.r_per_cell if self.opt.nonideal else 0.0
         for c, G, sg in zip(self.m.couplings, self.G, self.signs, strict=True):
             g = G[k if G.shape[0] > 1 else 0]
             sgn = sg[k if sg.shape[0] > 1 else 0]
@@ -393,8 +411,23 @@ class _Ctx:
             rows, cols = np.nonzero(g)
             for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
                 vline = f"{p}l_{vs_}_{i}" if sgn[mu, i] > 0 else f"{p}ln_{vs_}_{i}"
-                self.b.add("resistor", f"{p}{c.name}_{mu}_{i}", (f"{p}l_{hs}_{mu}", vline),
+                hnode, vnode = f"{p}l_{hs}_{mu}", vline
+                if r_wire:
+                    hnode = self.wire(f"{p}{c.name}_h{mu}", hnode, i, r_wire)
+                    vnode = self.wire(f"{p}{c.name}_v{i}{'p' if sgn[mu, i] > 0 else 'n'}",
+                                      vline, mu, r_wire)
+                self.b.add("resistor", f"{p}{c.name}_{mu}_{i}", (hnode, vnode),
                            1.0 / g[mu, i])
+
+    def wire(self, tag: str, line: str, cell: int, r: float) -> str:
+        """The net of cell ``cell`` on a ladder line: segments ``tag_w{j}`` of ``r``
+        ohms chain cells 0..cell (created on first use, so cost is linear in cells)."""
+        last = self.wires.get(tag, -1)
+        for j in range(last + 1, cell + 1):
+            prev = line if j == 0 else f"{tag}_n{j - 1}"
+            self.b.add("resistor", f"{tag}_w{j}", (prev, f"{tag}_n{j}"), r)
+        self.wires[tag] = max(last, cell)
+        return f"{tag}_n{cell}"
 
     def inverted_lines(self, p: str, has_inv: np.ndarray) -> None:
         """``-Vs y`` copies of the lines that negative weights connect to."""

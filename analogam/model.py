@@ -21,7 +21,7 @@ for convex Lagrangians, so E is a Lyapunov function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -238,13 +238,15 @@ class System:
     """A model bound to a batch of inputs: the object the dynamics act on.
 
     ``weights[k]`` is coupling k's matrix with shape (1 or B, H, V); ``clamped`` is an
-    (N,) bool mask; ``u0`` the (B, N) initial state.
+    (N,) bool mask; ``u0`` the (B, N) initial state; ``tokens`` the (B, L) context of
+    token couplings (None when the model has none).
     """
 
     model: Model
     weights: tuple[Array, ...]
     clamped: Array
     u0: Array
+    tokens: Array | None = None
 
     @property
     def batch(self) -> int:
@@ -254,14 +256,19 @@ class System:
     def free(self) -> Array:
         return ~self.clamped
 
-    def sample(self, b: int) -> System:
-        """The single-input system of batch element ``b``."""
+    def select(self, index: Array | slice) -> System:
+        """The system of the batch elements picked by ``index`` (mask, indices or slice)."""
         return System(
             self.model,
-            tuple(w[b : b + 1] if w.shape[0] > 1 else w for w in self.weights),
+            tuple(w[index] if w.shape[0] > 1 else w for w in self.weights),
             self.clamped,
-            self.u0[b : b + 1],
+            self.u0[index],
+            None if self.tokens is None else self.tokens[index],
         )
+
+    def sample(self, b: int) -> System:
+        """The single-input system of batch element ``b``."""
+        return self.select(slice(b, b + 1))
 
 
 def repeat_system(system: System, T: int) -> System:
@@ -272,6 +279,7 @@ def repeat_system(system: System, T: int) -> System:
         tuple(np.repeat(w, T, axis=0) if w.shape[0] > 1 else w for w in system.weights),
         system.clamped,
         np.repeat(system.u0, T, axis=0),
+        None if system.tokens is None else np.repeat(system.tokens, T, axis=0),
     )
 
 
@@ -293,6 +301,7 @@ def bind(model: Model, stimulus: Stimulus) -> System:
         if tok.min(initial=0) < 0 or tok.max(initial=0) >= vocab:
             raise ModelError(f"token out of range for vocabulary of size {vocab}")
         weights.append(c.weights[tok])
+    tokens = None if stimulus.tokens is None else np.array(stimulus.tokens, dtype=int)
     clamped = np.zeros(model.n_units, dtype=bool)
     u0 = np.zeros((B, model.n_units))
     for name, mask in stimulus.clamp.items():
@@ -304,7 +313,7 @@ def bind(model: Model, stimulus: Stimulus) -> System:
             raise ModelError(f"initial state of {name!r} has shape {val.shape}, "
                              f"expected ({B}, {g.size})")
         u0[:, model.slices[name]] = val
-    system = System(model, tuple(w for w in weights), clamped, u0)
+    system = System(model, tuple(w for w in weights), clamped, u0, tokens)
     targets = [g for g in model.groups if g.init == "target" and g.name not in stimulus.init]
     if targets:
         d = drives(system, outputs(system, u0))
@@ -399,6 +408,88 @@ def decode(model: Model, u: Array) -> Array:
     grp = model.group(d.group)
     g = get_activation(grp.activation).value(u[:, model.slices[grp.name]], grp.param)
     return g @ d.weights.T + d.bias
+
+
+# --------------------------------------------------------------------------- parameters
+#
+# Parameters are named as in the weights file: ``coupling.<name>.weights`` (the (H, V)
+# matrix, or the (vocab, V) token table), ``group.<name>.bias``.
+
+
+def _per_sample(weight: Array | None, B: int) -> Array:
+    return np.full(B, 1.0 / B) if weight is None else np.asarray(weight, dtype=float)
+
+
+def _coupling_grad(system: System, k: int, outer: Array) -> Array:
+    """Fold per-sample (B, H, V) matrices onto coupling k's parameter: summed over the
+    batch for a static matrix, scattered onto the token table's rows for a token one."""
+    c = system.model.couplings[k]
+    if c.source == "static":
+        return outer.sum(axis=0)
+    table = np.zeros_like(c.weights)
+    np.add.at(table, system.tokens, outer)
+    return table
+
+
+def energy_gradients(system: System, u: Array, weight: Array | None = None) -> dict[str, Array]:
+    """sum_b weight_b dE(u_b)/dtheta for every energy parameter theta (model units).
+
+    From E above: dE/dW_c = -g_hidden g_visible^T (local and Hebbian: the product of the
+    two neurons' outputs) and dE/dbias_G = -g_G. ``weight`` (B,) defaults to 1/B (the
+    batch mean); a token table collects the terms of the positions holding each token.
+    """
+    m = system.model
+    w = _per_sample(weight, u.shape[0])
+    g = outputs(system, u)
+    out = {f"group.{grp.name}.bias": -(w @ g[grp.name]) for grp in m.groups}
+    for k, c in enumerate(m.couplings):
+        outer = -w[:, None, None] * g[c.hidden][:, :, None] * g[c.visible][:, None, :]
+        out[f"coupling.{c.name}.weights"] = _coupling_grad(system, k, outer)
+    return out
+
+
+def drive_vjp(system: System, u: Array, lam: Array, weight: Array | None = None
+              ) -> dict[str, Array]:
+    """sum_b weight_b lam_b^T d(drive)/dtheta at fixed u, for every energy parameter.
+
+    With drive_hidden = W g_visible + ..., drive_visible = W^T g_hidden + ...:
+    the W term is lam_hidden g_visible^T + g_hidden lam_visible^T; a bias gives lam_G.
+    ``lam``: (B, N) co-state (zero on clamped units). Used by implicit differentiation.
+    """
+    m = system.model
+    w = _per_sample(weight, u.shape[0])
+    g = outputs(system, u)
+    lg = {grp.name: lam[:, m.slices[grp.name]] for grp in m.groups}
+    out = {f"group.{grp.name}.bias": w @ lg[grp.name] for grp in m.groups}
+    for k, c in enumerate(m.couplings):
+        outer = w[:, None, None] * (lg[c.hidden][:, :, None] * g[c.visible][:, None, :]
+                                    + g[c.hidden][:, :, None] * lg[c.visible][:, None, :])
+        out[f"coupling.{c.name}.weights"] = _coupling_grad(system, k, outer)
+    return out
+
+
+def parameters(model: Model) -> dict[str, Array]:
+    """The energy and decoder parameters of ``model`` by name (read-only arrays)."""
+    p = {f"group.{g.name}.bias": g.bias for g in model.groups}
+    p.update({f"coupling.{c.name}.weights": c.weights for c in model.couplings})
+    if model.decoder is not None:
+        p["decoder.weights"] = model.decoder.weights
+        p["decoder.bias"] = model.decoder.bias
+    return p
+
+
+def with_parameters(model: Model, params: dict[str, Array]) -> Model:
+    """A copy of ``model`` with the named parameters replaced (validated again)."""
+    groups = tuple(
+        replace(g, bias=params.get(f"group.{g.name}.bias", g.bias)) for g in model.groups)
+    couplings = tuple(
+        replace(c, weights=params.get(f"coupling.{c.name}.weights", c.weights))
+        for c in model.couplings)
+    decoder = model.decoder
+    if decoder is not None:
+        decoder = Decoder(decoder.group, params.get("decoder.weights", decoder.weights),
+                          params.get("decoder.bias", decoder.bias))
+    return replace(model, groups=groups, couplings=couplings, decoder=decoder)
 
 
 # --------------------------------------------------------------------------- checks

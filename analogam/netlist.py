@@ -68,6 +68,8 @@ class Dialect:
             return f"{head} DC {self.number(e.values[0])}"
         if e.kind in ("cccs", "ccvs"):
             return f"{head} V{_ident(e.values[0])} {self.number(e.values[1])}"
+        if e.kind == "npn" and e.values[1] != 1.0:
+            return f"{head} {_ident(e.values[0])} {self.number(e.values[1])}"
         if e.kind in ("npn", "diode", "instance"):
             return f"{head} {_ident(e.values[0])}"
         if e.kind == "bvoltage":

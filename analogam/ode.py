@@ -10,6 +10,7 @@ Units: model units for states, model time units for time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,72 @@ def residual(system: System, u: np.ndarray) -> np.ndarray:
     return r.max(axis=1) if r.shape[1] else np.zeros(u.shape[0])
 
 
+Rhs = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Raw output of :func:`integrate`: ``u`` (B, T, N) at times ``t`` (T,)."""
+
+    success: bool
+    message: str
+    t: np.ndarray
+    u: np.ndarray
+    nfev: int
+
+
+def integrate(
+    system: System,
+    times: np.ndarray,
+    *,
+    method: str = "Radau",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    u0: np.ndarray | None = None,
+    rhs: Rhs | None = None,
+    jac: Rhs | None = None,
+) -> Trajectory:
+    """Integrate ``du/dt = rhs(u)`` over the free units of the whole batch from ``u0``
+    (default ``system.u0``), sampled at ``times`` (the last is the end time).
+
+    ``rhs``/``jac`` map (B, N) states to (B, N) forces and (B, N, N) Jacobians and
+    default to the model's :func:`~analogam.model.force` and
+    :func:`~analogam.model.jacobian`; the trainer passes nudged ones.
+    """
+    rhs = rhs or (lambda u: force(system, u))
+    jac_u = jac or (lambda u: jacobian(system, u))
+    base = np.array(system.u0 if u0 is None else u0, dtype=float)
+    B, N = base.shape
+    free = system.free
+    nf = int(free.sum())
+
+    def full(y: np.ndarray) -> np.ndarray:
+        u = base.copy()
+        u[:, free] = y.reshape(B, nf)
+        return u
+
+    def fun(_t: float, y: np.ndarray) -> np.ndarray:
+        return rhs(full(y))[:, free].ravel()
+
+    def jac_fn(_t: float, y: np.ndarray) -> sp.bsr_matrix:
+        J = jac_u(full(y))[:, free][:, :, free]
+        return sp.bsr_matrix((J, np.arange(B), np.arange(B + 1)), shape=(B * nf, B * nf))
+
+    if nf == 0:
+        sol_t, sol_y, ok, msg, nfev = times, np.zeros((0, times.size)), True, "no free units", 0
+    else:
+        kwargs = {"jac": jac_fn} if method in _IMPLICIT else {}
+        with np.errstate(over="ignore", invalid="ignore"):
+            sol = solve_ivp(fun, (0.0, float(times[-1])), base[:, free].ravel(),
+                            method=method, t_eval=times, rtol=rtol, atol=atol, **kwargs)
+        sol_t, sol_y, ok, msg, nfev = sol.t, sol.y, bool(sol.success), sol.message, sol.nfev
+    T = sol_t.size
+    u = np.repeat(base[:, None, :], T, axis=1)
+    u[:, :, free] = sol_y.reshape(B, nf, T).transpose(0, 2, 1)
+    ok = ok and T == times.size and bool(np.all(np.isfinite(u)))
+    return Trajectory(ok, str(msg), sol_t, u, int(nfev))
+
+
 def simulate_ode(
     system: System,
     t_end: float | None = None,
@@ -109,37 +176,12 @@ def simulate_ode(
     t_end = float(system.model.readout_time if t_end is None else t_end)
     _validate_args(method, rtol, atol, t_end, n_points)
     B, N = system.u0.shape
-    free = system.free
-    nf = int(free.sum())
     times = np.linspace(0.0, t_end, n_points) if t_eval is None else np.asarray(t_eval, float)
     if times[-1] != t_end:
         times = np.append(times[times < t_end], t_end)
-    base = np.array(system.u0)
-
-    def full(y: np.ndarray) -> np.ndarray:
-        u = base.copy()
-        u[:, free] = y.reshape(B, nf)
-        return u
-
-    def fun(_t: float, y: np.ndarray) -> np.ndarray:
-        return force(system, full(y))[:, free].ravel()
-
-    def jac(_t: float, y: np.ndarray) -> sp.bsr_matrix:
-        J = jacobian(system, full(y))[:, free][:, :, free]
-        return sp.bsr_matrix((J, np.arange(B), np.arange(B + 1)), shape=(B * nf, B * nf))
-
     bound = check_energy_bounded(system)
-    if nf == 0:
-        sol_t, sol_y, ok, msg, nfev = times, np.zeros((0, times.size)), True, "no free units", 0
-    else:
-        kwargs = {"jac": jac} if method in _IMPLICIT else {}
-        with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(fun, (0.0, t_end), base[:, free].ravel(), method=method,
-                            t_eval=times, rtol=rtol, atol=atol, **kwargs)
-        sol_t, sol_y, ok, msg, nfev = sol.t, sol.y, bool(sol.success), sol.message, sol.nfev
-    T = sol_t.size
-    u = np.repeat(base[:, None, :], T, axis=1)
-    u[:, :, free] = sol_y.reshape(B, nf, T).transpose(0, 2, 1)
+    traj = integrate(system, times, method=method, rtol=rtol, atol=atol)
+    ok, msg, u, T = traj.success, traj.message, traj.u, traj.t.size
     flat = u.reshape(B * T, N)
     e = energy(repeat_system(system, T), flat).reshape(B, T)
     rise = np.maximum(np.max(np.diff(e, axis=1), axis=1, initial=0.0), 0.0)
@@ -147,8 +189,7 @@ def simulate_ode(
         10 * (atol + rtol) * max(1.0, float(np.nanmax(np.abs(e))) if e.size else 1.0))
     res = residual(system, u[:, -1, :])
     warnings = []
-    if not ok or T != times.size or not np.all(np.isfinite(u)):
-        ok = False
+    if not ok:
         warnings.append(f"ODE solver failed: {msg}")
     if not bound.bounded:
         warnings.append(bound.message)
@@ -160,5 +201,5 @@ def simulate_ode(
     if n_uns:
         warnings.append(f"read-out at t={t_end:g} before the fixed point on {n_uns}/{B} "
                         f"inputs (max residual |tau du/dt| {np.nanmax(res):.3g} > {settle_tol:g})")
-    return OdeResult(ok, str(msg), sol_t if ok else times[:T], u, e, res, rise, float(etol),
-                     settle_tol, bound, tuple(warnings), int(nfev))
+    return OdeResult(ok, msg, traj.t if ok else times[:T], u, e, res, rise, float(etol),
+                     settle_tol, bound, tuple(warnings), traj.nfev)

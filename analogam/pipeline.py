@@ -107,8 +107,17 @@ def simulate_task(
     backend: str = "auto",
     timeout_s: float = DEFAULT_TIMEOUT_S,
     strict: bool = False,
+    trainer: np.ndarray | None = None,
+    reference: str = "realised",
 ) -> SimulationReport:
     """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
+
+    ``trainer``: the trainer's predictions on ``inputs`` (see
+    :func:`trainer_predictions`), reported as a third column.
+    ``reference``: the ODE the circuit is compared with: ``"realised"`` integrates the
+    weights the circuit holds (after quantisation and programming noise), so the
+    comparison measures the circuit alone; ``"nominal"`` integrates the model's own
+    weights, so it measures everything the hardware changes (Monte Carlo).
 
     By default each input is its own netlist, run in a worker pool: ngspice 39's sparse
     solver costs grow faster than linearly with independent copies in one netlist
@@ -120,8 +129,17 @@ def simulate_task(
     task = get_task(model.task)
     system = bind_task(model, inputs)
     compiled = compile_system(system, options, batched)
-    ode = simulate_ode(compiled[0].system if len(compiled) == 1 else _requantised(system,
-                       compiled), t_end=options.t_end)
+    if reference == "nominal":
+        ode = simulate_ode(system, t_end=options.t_end)
+        # energy and read-back use the model's own weights too
+        start, nominal = 0, []
+        for c in compiled:
+            nominal.append(replace(c, system=system.select(slice(start, start + c.system.batch))))
+            start += c.system.batch
+        compiled = nominal
+    else:
+        ode = simulate_ode(compiled[0].system if len(compiled) == 1 else _requantised(
+            system, compiled), t_end=options.t_end)
     checks = preflight(system, ode)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
@@ -136,8 +154,24 @@ def simulate_task(
         targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
         pred_spice=task.predict(model, u_final), ode=ode, comparison=cmp,
         compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
-        backend=results[0].backend, preflight=tuple(checks),
+        backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
     )
+
+
+def trainer_predictions(provenance: dict, model: Model, inputs: np.ndarray
+                        ) -> np.ndarray | None:
+    """The predictions the trainer stored (for every task input, in task order) picked
+    out for ``inputs``; None when the weights did not come from the trainer."""
+    stored = provenance.get("trainer_predictions")
+    task = get_task(model.task)
+    every = task.inputs()
+    try:
+        stored = np.asarray(stored, dtype=int).reshape(every.shape[0], -1)
+    except (TypeError, ValueError):
+        return None
+    index = {tuple(row): i for i, row in enumerate(every.tolist())}
+    rows = [index.get(tuple(x)) for x in np.asarray(inputs).tolist()]
+    return None if None in rows else stored[rows]
 
 
 def _requantised(system: System, compiled: list[Compiled]) -> System:
@@ -211,5 +245,10 @@ def format_report(rep: SimulationReport) -> str:
         f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
         f"trajectories (max rise {c.energy_rise.max():.2e})",
     ]
+    if rep.pred_trainer is not None:
+        agree = np.all(rep.pred_trainer == rep.pred_spice, axis=1)
+        lines.append(f"  trainer (digital, settled fixed point): correct "
+                     f"{int(np.sum(np.all(rep.pred_trainer == rep.targets, axis=1)))}/{n}; "
+                     f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
     lines += [f"  WARNING: {w}" for w in rep.preflight]
     return "\n".join(lines)

@@ -52,6 +52,10 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
             "agreement_circuit_vs_ode": rep.agreement,
             "accuracy_circuit": rep.accuracy_spice, "accuracy_ode": rep.accuracy_ode,
+            "accuracy_trainer": None if rep.pred_trainer is None else float(
+                np.mean(np.all(rep.pred_trainer == rep.targets, axis=1))),
+            "agreement_circuit_vs_trainer": None if rep.pred_trainer is None else float(
+                np.mean(np.all(rep.pred_trainer == rep.pred_spice, axis=1))),
             "max_state_error": float(c.max_err.max()),
             "max_readout_error": float(c.readout_err.max()),
             "settling_tau_median": float(np.median(c.settle_spice_tau)),
@@ -133,6 +137,9 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
         pred = task.predict(m, flat).reshape(T, u.shape[0], -1)
         series.append((c.t, 100 * np.all(pred == rep.targets[None], axis=2).mean(axis=1),
                        name, ls))
+    if rep.pred_trainer is not None:
+        ok = 100 * np.all(rep.pred_trainer == rep.targets, axis=1).mean()
+        series.append((c.t[[0, -1]], [ok, ok], "trainer (settled)", ":"))
     paths.append(_line_plot(series, "% inputs decoded correctly",
                             "decoded prediction over time", out / "prediction.png", (-2, 102)))
     return paths

@@ -229,14 +229,20 @@ def simulate(weights, tran, with_op, input_bits, inputs, backend, batched, timeo
 
     import numpy as np
 
-    from analogam.pipeline import check_operating_points, format_report, simulate_task
+    from analogam.pipeline import (
+        check_operating_points,
+        format_report,
+        simulate_task,
+        trainer_predictions,
+    )
     from analogam.report import report_dict, write_report
-    from analogam.weights import load_model
+    from analogam.weights import load_model, load_provenance
 
     model = load_model(weights)
     bits = _select_inputs(model, input_bits, inputs)
+    trainer = trainer_predictions(load_provenance(weights), model, bits)
     rep = simulate_task(model, bits, _compile_options(**kw), batched=batched, backend=backend,
-                        timeout_s=timeout, strict=strict)
+                        timeout_s=timeout, strict=strict, trainer=trainer)
     op = check_operating_points(rep, backend=backend, timeout_s=timeout) if with_op else None
     if report_dir:
         write_report(rep, report_dir, op)
@@ -255,6 +261,179 @@ def simulate(weights, tran, with_op, input_bits, inputs, backend, batched, timeo
             click.echo(f"  report: {report_dir}/report.json and plots")
     if rep.agreement < 1.0 or rep.preflight:
         sys.exit(EXIT_TOLERANCE)
+
+
+@cli.command()
+@click.argument("task", type=click.Choice(["xor", "parity"]))
+@click.option("--method", type=click.Choice(["ep", "implicit"]), default="ep", show_default=True,
+              help="Equilibrium propagation, or the exact implicit gradient.")
+@click.option("--beta-nudge", type=float, default=None,
+              help="EP nudging strength (default: xor 0.05, parity 1e-5).")
+@click.option("--epochs", type=int, default=None, help="Epochs (default: xor 60, parity 10).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--init", type=click.Choice(["random", "constructed"]), default=None,
+              help="Initial model (default: xor random, parity constructed).")
+@click.option("--lr", type=float, default=None, help="Step size (task default).")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
+@click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="Trained weights (.npz); the log (.train.json), plot (.train.png) and "
+                   "checkpoint (.ckpt.npz) go beside it.")
+@click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start over.")
+def train(task, output, fresh, seed, **kw) -> None:
+    """Train XOR or parity by equilibrium propagation on the model's energy.
+
+    Interrupted runs resume from the last finished epoch when started again with the
+    same settings. Exits 2 when the trained model is not deployable (the tight ODE
+    disagrees with the trainer, an input does not settle, or the energy is unbounded)."""
+    import json
+    from pathlib import Path
+
+    from analogam.atomic import atomic_open
+    from analogam.train import config_for, plot_log, provenance
+    from analogam.train import train as run_training
+    from analogam.weights import save_model
+
+    cfg = config_for(task, seed=seed, **kw)
+    out = Path(output)
+    stem = out.with_suffix("")
+    ckpt, log_path, png = (Path(f"{stem}{s}") for s in (".ckpt.npz", ".train.json", ".train.png"))
+
+    def show(rec: dict, epochs: int) -> None:
+        held = "" if rec["heldout_acc"] is None else f" held-out {rec['heldout_acc']:.3f}"
+        cos = rec["cos_ep_implicit"]
+        n = int(30 * rec["epoch"] / max(epochs, 1))
+        click.echo(f"[{'#' * n}{'.' * (30 - n)}] epoch {rec['epoch']}/{epochs} "
+                   f"loss {rec['loss']:.4f} train {rec['train_acc']:.3f}{held} "
+                   f"skipped {rec['skipped']} min rate {rec['min_rate']:.3g}"
+                   + ("" if cos != cos else f" cos(EP,implicit) {cos:.5f}")
+                   + f" ({rec['seconds']:.1f} s)", err=True)
+
+    try:
+        result = run_training(cfg, ckpt, fresh=fresh, on_epoch=show)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; finished epochs are in {ckpt}; run the same command to resume",
+              130)
+    save_model(result.model, out, provenance(cfg, result))
+    with atomic_open(log_path, "w") as f:
+        json.dump({"config": provenance(cfg, result)["trainer"], "epochs": result.log,
+                   "deploy": result.deploy}, f, indent=1, sort_keys=True)
+    plot_log(result.log, png, f"{task}: {cfg.method}, seed {cfg.seed}, init {cfg.init}")
+    ckpt.unlink(missing_ok=True)
+    d, last = result.deploy, result.log[-1]
+    held = "" if last["heldout_acc"] is None else f", held-out {last['heldout_acc']:.3f}"
+    click.echo(f"{out}: train {last['train_acc']:.3f}{held} at the settled fixed point; "
+               f"tight ODE agrees on {d['ode_agrees']}/{d['inputs']}, settled "
+               f"{d['ode_settled']}/{d['inputs']} at t={d['readout_time']:g}, energy "
+               f"{'bounded' if d['bounded'] else 'UNBOUNDED'}; log {log_path}, plot {png}")
+    if not d["deployable"]:
+        click.echo("analogam: warning: the trained model is not analog-deployable (see above)",
+                   err=True)
+        sys.exit(EXIT_TOLERANCE)
+
+
+mc_options = [
+    click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True),
+                 default=None, help="Nonideality TOML (default: no nonideality)."),
+    click.option("--samples", type=int, default=20, show_default=True,
+                 help="Perturbed circuits per configuration."),
+    click.option("--scheduler", default="local", show_default=True,
+                 help="'local' (Dask cluster on this machine's cores), 'serial', or a Dask "
+                      "scheduler address (tcp://host:8786)."),
+    click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                 help="Results JSON, written as samples finish; rerun to resume."),
+]
+
+
+def _mc_setup(weights, input_bits, inputs, config_path, kw):
+    from analogam.nonideal import Nonideality, load_nonideality
+    from analogam.weights import load_model
+
+    model = load_model(weights)
+    bits = _select_inputs(model, input_bits, inputs)
+    config = load_nonideality(config_path) if config_path else Nonideality()
+    return model, bits, config, _compile_options(**kw)
+
+
+def _mc_progress(done: int, total: int, job, rec: dict) -> None:
+    n = int(30 * done / max(total, 1))
+    what = (f"FAILED ({rec['failed']})" if rec.get("failed") else
+            f"accuracy {rec['accuracy']:.3f}, max state error {rec['max_state_error']:.3g}")
+    click.echo(f"[{'#' * n}{'.' * (30 - n)}] {done}/{total} {job.key}: {what}", err=True)
+
+
+def _fmt_stat(st: dict | None, pct: bool = False) -> str:
+    if st is None:
+        return "-"
+    f = 100.0 if pct else 1.0
+    return (f"{f * st['mean']:.4g} ± {f * st['std']:.2g} "
+            f"[{f * st['min']:.4g}, {f * st['max']:.4g}]")
+
+
+@cli.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@with_options(input_options)
+@with_options(mc_options)
+@with_options(circuit_options)
+@click.option("--timeout", type=float, default=600.0, show_default=True)
+def montecarlo(weights, input_bits, inputs, config_path, samples, scheduler, output, timeout,
+               strict, **kw) -> None:
+    """N perturbed circuits in ngspice: accuracy, state error against the ideal ODE and
+    settling time, with their spread."""
+    from pathlib import Path
+
+    from analogam.montecarlo import monte_carlo
+
+    model, bits, config, base = _mc_setup(weights, input_bits, inputs, config_path, kw)
+    res = monte_carlo(model, bits, config, samples, base=base, scheduler=scheduler,
+                      results=Path(output) if output else None, progress=_mc_progress,
+                      timeout_s=timeout)
+    st = res["points"][0]["summary"]
+    click.echo(f"{model.name}: {st['samples']} samples x {len(bits)} inputs, level "
+               f"{base.level}" + (f" ({res['resumed']} resumed from {output})"
+                                  if res["resumed"] else "")
+               + (f"; {st['failed']} sample(s) did not simulate" if st["failed"] else ""))
+    click.echo(f"  accuracy %           {_fmt_stat(st['accuracy'], True)}")
+    click.echo(f"  agrees with ideal %  {_fmt_stat(st['agreement_with_ideal_ode'], True)}")
+    click.echo(f"  max state error      {_fmt_stat(st['max_state_error'])}")
+    click.echo(f"  settling (tau_v)     {_fmt_stat(st['settling_tau_max'])}")
+
+
+@cli.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--param", required=True,
+              help="The nonideality to vary, e.g. conductance.prog_noise_scale.")
+@click.option("--values", required=True, help="Comma-separated values, e.g. 0,0.05,0.1.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="PNG of accuracy against the parameter.")
+@with_options(input_options)
+@with_options(mc_options)
+@with_options(circuit_options)
+@click.option("--timeout", type=float, default=600.0, show_default=True)
+def sweep(weights, param, values, plot_path, input_bits, inputs, config_path, samples,
+          scheduler, output, timeout, strict, **kw) -> None:
+    """Monte Carlo at each value of one nonideality; accuracy against it."""
+    from pathlib import Path
+
+    from analogam.montecarlo import plot_sweep
+    from analogam.montecarlo import sweep as run_sweep
+
+    try:
+        vals = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise click.UsageError(f"--values must be numbers separated by commas, got "
+                               f"{values[:40]!r}") from None
+    model, bits, config, base = _mc_setup(weights, input_bits, inputs, config_path, kw)
+    config.with_value(param, vals[0] if vals else 0.0)  # validates the name early
+    res = run_sweep(model, bits, config, param, vals, samples, base=base, scheduler=scheduler,
+                    results=Path(output) if output else None, progress=_mc_progress,
+                    timeout_s=timeout)
+    click.echo(f"{model.name}: {param} swept over {len(vals)} values, {samples} samples each")
+    for pt in res["points"]:
+        click.echo(f"  {pt['value']:<10g} accuracy % {_fmt_stat(pt['summary']['accuracy'], True)}")
+    if plot_path:
+        plot_sweep({model.name: res}, param, Path(plot_path))
+        click.echo(f"  plot: {plot_path}")
 
 
 def main() -> None:

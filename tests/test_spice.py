@@ -170,3 +170,32 @@ def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
         np.testing.assert_array_equal(op.differs, op.diff > op.tol)
         if model is xor_model:
             assert not op.differs.any()
+
+
+def test_trained_parity_every_string_in_ngspice_with_trainer_column():
+    """Issue acceptance: the EP-trained parity ET at the ideal level, all 256 strings:
+    circuit = ODE = trainer = parity, state error <= 1e-3."""
+    from analogam.pipeline import trainer_predictions
+    from analogam.weights import load_model, load_provenance
+
+    path = ROOT / "models" / "parity8.npz"
+    model = load_model(path)
+    inputs = all_inputs(model)
+    trainer = trainer_predictions(load_provenance(path), model, inputs)
+    rep = simulate_task(model, inputs, CompileOptions(level="ideal"), trainer=trainer)
+    assert rep.agreement == 1.0 and rep.accuracy_spice == 1.0
+    np.testing.assert_array_equal(rep.pred_trainer, rep.pred_spice)
+    assert rep.comparison.max_err.max() <= 1e-3
+    assert np.all(rep.comparison.energy_rise <= 1e-6)
+
+
+def test_simulate_cli_reports_the_trainer_column(tmp_path):
+    r = run_cli("simulate", str(ROOT / "models" / "xor_ep.npz"), "--tran", "--rescale",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    rep = json.loads(r.stdout)
+    assert rep["summary"]["accuracy_trainer"] == 1.0
+    assert rep["summary"]["agreement_circuit_vs_trainer"] == 1.0
+    assert [p["trainer"] for p in rep["per_input"]] == [[0], [1], [1], [0]]
