@@ -95,3 +95,14 @@ def build_energy_transformer(
         task=task,
         decoder=Decoder("v", decoder_weights, decoder_bias),
     )
+
+
+def random_denseam(hidden: int, visible: int = 32, *, seed: int = 0, beta: float = 10.0
+                   ) -> Model:
+    """A DenseAM storing ``hidden`` random 0/1 patterns of ``visible`` bits (identity
+    visible units, softmax memories, tau_v = 1, tau_h = 0.1): the model-size scan of
+    the settling and energy studies."""
+    rng = np.random.default_rng([seed, hidden, visible])
+    xi = rng.integers(0, 2, (hidden, visible)).astype(float)
+    return build_denseam(xi, beta=beta, tau_v=1.0, tau_h=0.1, readout_time=12.0,
+                         name=f"denseam_{hidden}x{visible}")

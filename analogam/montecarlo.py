@@ -130,7 +130,7 @@ def run_jobs(jobs: list[Job], model: Model, inputs: np.ndarray, base: CompileOpt
             import os
 
             cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=":0")
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="10s")

@@ -14,6 +14,7 @@ from .errors import CircuitError
 from .model import Model, System
 from .netlist import format_netlist
 from .ode import OdeResult, simulate_ode
+from .power import inference_energy
 from .spice import DEFAULT_TIMEOUT_S, SpiceResult, simulate_spice
 from .tasks import bind_task, get_task
 
@@ -65,6 +66,7 @@ class SimulationReport:
     backend: str
     preflight: tuple[str, ...] = field(default_factory=tuple)
     pred_trainer: np.ndarray | None = None
+    energy_j: np.ndarray | None = None
 
     @property
     def agreement(self) -> float:
@@ -149,13 +151,25 @@ def simulate_task(
         r.raise_for_status()
     cmp = _merge(compiled, results, ode)
     u_final = cmp.u_spice[:, -1, :]
+    energy_j = _energies(compiled, options, cmp) if options.level == "opamp" else None
     return SimulationReport(
         model=model.name, task=task.name, level=options.level, inputs=inputs,
         targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
         pred_spice=task.predict(model, u_final), ode=ode, comparison=cmp,
         compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
+        energy_j=energy_j,
     )
+
+
+def _energies(compiled: list[Compiled], options: CompileOptions, cmp: Comparison
+              ) -> np.ndarray:
+    """Energy drawn per inference (J) by each input's circuit until it settled."""
+    where = [(c, k) for c in compiled for k in range(c.system.batch)]
+    tau = compiled[0].system.model.tau_max
+    return np.array([inference_energy(c, options, cmp.t, cmp.u_spice[b],
+                                      cmp.settle_spice_tau[b] * tau, copy=k).total_j
+                     for b, (c, k) in enumerate(where)])
 
 
 def trainer_predictions(provenance: dict, model: Model, inputs: np.ndarray
@@ -245,6 +259,10 @@ def format_report(rep: SimulationReport) -> str:
         f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
         f"trajectories (max rise {c.energy_rise.max():.2e})",
     ]
+    if rep.energy_j is not None:
+        lines.append(f"  energy per inference until settled (amplifiers, bias, tails): median "
+                     f"{1e9 * np.median(rep.energy_j):.3g} nJ, max {1e9 * rep.energy_j.max():.3g}"
+                     f" nJ")
     if rep.pred_trainer is not None:
         agree = np.all(rep.pred_trainer == rep.pred_spice, axis=1)
         lines.append(f"  trainer (digital, settled fixed point): correct "
@@ -252,3 +270,17 @@ def format_report(rep: SimulationReport) -> str:
                      f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
     lines += [f"  WARNING: {w}" for w in rep.preflight]
     return "\n".join(lines)
+
+
+def simulate_weights(path, inputs: np.ndarray | None = None,
+                     options: CompileOptions | None = None, **kw) -> SimulationReport:
+    """:func:`simulate_task` on a weights file: every task input by default, and the
+    trainer's stored predictions (if the weights came from the trainer) as the third
+    column."""
+    from .weights import load_model, load_provenance
+
+    model = load_model(path)
+    if inputs is None:
+        inputs = get_task(model.task).inputs()
+    trainer = trainer_predictions(load_provenance(path), model, inputs)
+    return simulate_task(model, inputs, options, trainer=trainer, **kw)

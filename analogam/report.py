@@ -37,6 +37,8 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         }
         if rep.pred_trainer is not None:
             rec["trainer"] = rep.pred_trainer[i].tolist()
+        if rep.energy_j is not None:
+            rec["energy_per_inference_J"] = float(rep.energy_j[i])
         if op is not None:
             rec["op_vs_transient"] = float(op.diff[i])
             rec["op_differs"] = bool(op.differs[i])

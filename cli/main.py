@@ -229,20 +229,13 @@ def simulate(weights, tran, with_op, input_bits, inputs, backend, batched, timeo
 
     import numpy as np
 
-    from analogam.pipeline import (
-        check_operating_points,
-        format_report,
-        simulate_task,
-        trainer_predictions,
-    )
+    from analogam.pipeline import check_operating_points, format_report, simulate_weights
     from analogam.report import report_dict, write_report
-    from analogam.weights import load_model, load_provenance
+    from analogam.weights import load_model
 
-    model = load_model(weights)
-    bits = _select_inputs(model, input_bits, inputs)
-    trainer = trainer_predictions(load_provenance(weights), model, bits)
-    rep = simulate_task(model, bits, _compile_options(**kw), batched=batched, backend=backend,
-                        timeout_s=timeout, strict=strict, trainer=trainer)
+    bits = _select_inputs(load_model(weights), input_bits, inputs)
+    rep = simulate_weights(weights, bits, _compile_options(**kw), batched=batched,
+                           backend=backend, timeout_s=timeout, strict=strict)
     op = check_operating_points(rep, backend=backend, timeout_s=timeout) if with_op else None
     if report_dir:
         write_report(rep, report_dir, op)

@@ -5,26 +5,8 @@ simulated in ngspice at a chosen level, compared with the ODE reference.
 """
 
 import sys
-from pathlib import Path
 
-from analogam.compile import CompileOptions
-from analogam.pipeline import format_report, simulate_task
-from analogam.report import write_report
-from analogam.tasks import get_task
-from analogam.weights import load_model
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def main(level: str = "ideal") -> int:
-    model = load_model(ROOT / "models" / "hamming74.npz")
-    rep = simulate_task(model, get_task("hamming74").inputs(), CompileOptions(level=level))
-    out = ROOT / "reports" / f"hamming74_{level}"
-    write_report(rep, out)
-    print(format_report(rep))
-    print(f"  report written to {out.relative_to(ROOT)}/")
-    return 0 if rep.agreement == 1.0 and rep.accuracy_spice == 1.0 else 2
-
+from run_task import run_task
 
 if __name__ == "__main__":
-    raise SystemExit(main(*sys.argv[1:]))
+    raise SystemExit(run_task("hamming74", *sys.argv[1:]))

@@ -175,14 +175,10 @@ def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
 def test_trained_parity_every_string_in_ngspice_with_trainer_column():
     """Issue acceptance: the EP-trained parity ET at the ideal level, all 256 strings:
     circuit = ODE = trainer = parity, state error <= 1e-3."""
-    from analogam.pipeline import trainer_predictions
-    from analogam.weights import load_model, load_provenance
+    from analogam.pipeline import simulate_weights
 
-    path = ROOT / "models" / "parity8.npz"
-    model = load_model(path)
-    inputs = all_inputs(model)
-    trainer = trainer_predictions(load_provenance(path), model, inputs)
-    rep = simulate_task(model, inputs, CompileOptions(level="ideal"), trainer=trainer)
+    rep = simulate_weights(ROOT / "models" / "parity8.npz", options=CompileOptions())
+    assert len(rep.inputs) == 256
     assert rep.agreement == 1.0 and rep.accuracy_spice == 1.0
     np.testing.assert_array_equal(rep.pred_trainer, rep.pred_spice)
     assert rep.comparison.max_err.max() <= 1e-3

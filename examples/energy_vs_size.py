@@ -1,0 +1,99 @@
+"""Energy per inference at the `opamp` level against model size: DenseAMs storing K
+random 32-bit patterns (K = 16, 64, 256), each started from a stored pattern with one
+bit flipped. From each transient: the energy drawn from the supplies until the state
+has settled (amplifier quiescent current and output currents, bias and BJT tail
+currents; see analogam/power.py), its breakdown, and the component counts.
+
+    python examples/energy_vs_size.py [K ...]
+
+Writes reports/energy_vs_size.{json,png}.
+"""
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from analogam.architectures import random_denseam
+from analogam.atomic import atomic_open
+from analogam.compare import compare
+from analogam.compile import CompileOptions, Scales, build_circuit
+from analogam.model import Stimulus, bind
+from analogam.netlist import format_netlist
+from analogam.ode import simulate_ode
+from analogam.power import inference_energy
+from analogam.spice import simulate_spice
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from settling_vs_size import corrupted_starts  # noqa: E402
+
+
+def measure(K: int, n_inputs: int = 2) -> dict:
+    model = random_denseam(K)
+    system = bind(model, Stimulus(n_inputs, init={"v": corrupted_starts(model, n_inputs)}))
+    # hidden states reach |xi.v - |xi|^2/2| ~ 16 for 32-bit patterns: 0.25 V per unit
+    # keeps them inside the amplifiers' +-5 V swing
+    opt = CompileOptions(level="opamp", scales=Scales(vs=0.25))
+    rows = []
+    for b in range(n_inputs):
+        one = system.sample(b)
+        c = build_circuit(one, opt)
+        r = simulate_spice(format_netlist(c.circuit), backend="batch", timeout_s=3600)
+        cmp = compare(c, r, simulate_ode(one))
+        e = inference_energy(c, opt, cmp.t, cmp.u_spice[0],
+                             cmp.settle_spice_tau[0] * model.tau_max)
+        rows.append({**asdict(e), "max_state_error": float(cmp.max_err[0])})
+    med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+    return {"hidden": K, "visible": 32, "counts": c.circuit.counts(), "median": med,
+            "inputs": rows}
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    K = [r["hidden"] for r in results]
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for key, label in (("total_j", "total drawn"), ("amplifier_quiescent_j", "amp quiescent"),
+                       ("amplifier_output_j", "amp output"),
+                       ("bias_and_tails_j", "bias + BJT tails"),
+                       ("crossbar_dissipation_j", "crossbar (dissipated)")):
+        ax.plot(K, [1e9 * r["median"][key] for r in results], "o-", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden units K (32 visible)")
+    ax.set_ylabel("energy per inference (nJ)")
+    ax.set_title("opamp level: energy drawn until settled (median of inputs)", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
+
+
+def main(sizes: list[int]) -> int:
+    results = []
+    for K in sizes:
+        results.append(measure(K))
+        m, n = results[-1]["median"], results[-1]["counts"]
+        print(f"K={K:4d}: {1e9 * m['total_j']:.3g} nJ per inference over "
+              f"{1e6 * m['t_settle_s']:.2f} us (quiescent {1e9 * m['amplifier_quiescent_j']:.3g}"
+              f", outputs {1e9 * m['amplifier_output_j']:.3g}, bias+tails "
+              f"{1e9 * m['bias_and_tails_j']:.3g}; crossbar dissipates "
+              f"{1e9 * m['crossbar_dissipation_j']:.3g} nJ); {m['amplifiers']:.0f} amplifiers, "
+              f"{n.get('resistors', 0)} resistors, {n.get('transistors', 0)} transistors; "
+              f"state error {m['max_state_error']:.1e}", flush=True)
+    out = ROOT / "reports"
+    with atomic_open(out / "energy_vs_size.json", "w") as f:
+        json.dump(results, f, indent=1)
+    plot(results, out / "energy_vs_size.png")
+    print(f"wrote {out / 'energy_vs_size.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main([int(k) for k in sys.argv[1:]] or [16, 64, 256]))
