@@ -184,17 +184,23 @@ def theta_grads(theta: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> d
     return {k: (2.0 * theta[k] * g if _nonneg(k) else g) for k, g in grads.items()}
 
 
-def project_bounded(model: Model, system: System, sigma_bound: float) -> Model:
-    """Scale every coupling between two unbounded groups by ``sigma_bound / sigma_max``
-    when their stacked largest singular value exceeds ``sigma_bound``."""
+def bound_scaling(model: Model, system: System, sigma_bound: float) -> dict[str, float]:
+    """The factor ``sigma_bound / sigma_max`` for every coupling between two unbounded
+    groups when their stacked largest singular value exceeds ``sigma_bound`` (empty
+    when the energy is already bounded with margin)."""
     bc = check_energy_bounded(system)
     if bc.sigma_max <= sigma_bound:
-        return model
+        return {}
     unbounded = {g.name for g in model.groups if not get_activation(g.activation).bounded}
-    f = sigma_bound / bc.sigma_max
-    return with_parameters(model, {
-        f"coupling.{c.name}.weights": c.weights * f for c in model.couplings
-        if {c.hidden, c.visible} <= unbounded})
+    return {f"coupling.{c.name}.weights": sigma_bound / bc.sigma_max
+            for c in model.couplings if {c.hidden, c.visible} <= unbounded}
+
+
+def project_bounded(model: Model, system: System, sigma_bound: float) -> Model:
+    """``model`` with :func:`bound_scaling` applied to its weights."""
+    f = bound_scaling(model, system, sigma_bound)
+    p = parameters(model)
+    return with_parameters(model, {k: p[k] * v for k, v in f.items()})
 
 
 OPTIMIZERS = ("adam", "sgd")
@@ -332,7 +338,7 @@ class TrainResult:
 
 
 def _epoch_record(epoch: int, model: Model, data: TaskData, skipped: int, worst: float,
-                  cos: float, rate_batch: float, seconds: float) -> tuple[dict, Evaluation]:
+                  cos: float, rate_batch: float, seconds: float) -> dict:
     ev = evaluate(model, data.inputs)
     held = data.heldout
     rec = {
@@ -348,7 +354,7 @@ def _epoch_record(epoch: int, model: Model, data: TaskData, skipped: int, worst:
         "min_rate_monitor": rate_batch,
         "seconds": seconds,
     }
-    return rec, ev
+    return rec
 
 
 def train(
@@ -369,7 +375,7 @@ def train(
         start, theta, opt, log = load_checkpoint(checkpoint, cfg, theta)
     model = from_theta(template, theta)
     if start == 0 and not log:
-        rec, _ = _epoch_record(0, model, data, 0, 0.0, float("nan"), float("nan"), 0.0)
+        rec = _epoch_record(0, model, data, 0, 0.0, float("nan"), float("nan"), 0.0)
         log.append(rec)
         if on_epoch:
             on_epoch(rec, cfg.epochs)
@@ -393,9 +399,14 @@ def train(
             if g.used == 0:
                 continue
             theta = opt.step(theta, theta_grads(theta, g.grads))
-            model = project_bounded(from_theta(template, theta), system, cfg.sigma_bound)
-            theta = {**theta, **{k: v for k, v in to_theta(model).items() if _nonneg(k)}}
-        rec, _ = _epoch_record(epoch, model, data, skipped, worst, cos, rate,
+            model = from_theta(template, theta)
+            # w = theta^2 scales by f when theta scales by sqrt(f): signs (and the
+            # optimiser's moments) stay consistent
+            scale = bound_scaling(model, system, cfg.sigma_bound)
+            if scale:
+                theta = {**theta, **{k: theta[k] * np.sqrt(f) for k, f in scale.items()}}
+                model = from_theta(template, theta)
+        rec = _epoch_record(epoch, model, data, skipped, worst, cos, rate,
                                time.perf_counter() - t0)
         log.append(rec)
         if checkpoint is not None:
