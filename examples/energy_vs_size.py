@@ -1,5 +1,5 @@
 """Energy per inference at the `opamp` level against model size: DenseAMs storing K
-random 32-bit patterns (K = 16, 64, 256), each started from a stored pattern with one
+random 32-bit patterns (K = 16, 64, 128), each started from a stored pattern with one
 bit flipped. From each transient: the energy drawn from the supplies until the state
 has settled (amplifier quiescent current and output currents, bias and BJT tail
 currents; see analogam/power.py), its breakdown, and the component counts.
@@ -96,4 +96,4 @@ def main(sizes: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main([int(k) for k in sys.argv[1:]] or [16, 64, 256]))
+    raise SystemExit(main([int(k) for k in sys.argv[1:]] or [16, 64, 128]))

@@ -42,7 +42,7 @@ def scan(model, words, gbw: float) -> list[dict]:
         except Exception as e:  # a circuit that does not simulate is a failure point
             row = {"gbw_hz": gbw, "t0_s": t0, "accuracy": 0.0, "failed": str(e)[:200]}
         rows.append(row)
-        print(f"GBW {gbw:.0e} Hz, T0 {1e9 * t0:8.2f} ns: correct "
+        print(f"GBW {gbw:.0e} Hz, T0 {1e9 * t0:8.3g} ns: correct "
               f"{100 * row['accuracy']:5.1f}%" + (f", max state error "
               f"{row['max_state_error']:.2e}" if "max_state_error" in row else ""), flush=True)
         if row["accuracy"] < 1.0:
@@ -83,8 +83,8 @@ def main() -> int:
         rows += r
         ok = [x["t0_s"] for x in r if x["accuracy"] == 1.0]
         good = [x["t0_s"] for x in r if x.get("max_state_error", np.inf) <= FAITHFUL]
-        limits[gbw] = {"correct_ns": 1e9 * min(ok) if ok else None,
-                       "faithful_ns": 1e9 * min(good) if good else None}
+        limits[gbw] = {"correct_ns": round(1e9 * min(ok), 6) if ok else None,
+                       "faithful_ns": round(1e9 * min(good), 6) if good else None}
         print(f"GBW {gbw:.0e} Hz: smallest T0 decoding every word {limits[gbw]['correct_ns']}"
               f" ns; faithful to the ODE (<= {FAITHFUL:g}) {limits[gbw]['faithful_ns']} ns",
               flush=True)
