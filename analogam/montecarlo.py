@@ -133,7 +133,7 @@ def run_jobs(jobs: list[Job], model: Model, inputs: np.ndarray, base: CompileOpt
                                    processes=True, dashboard_address=":0")
             client = Client(cluster)
         else:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="5s")
     except (OSError, TimeoutError) as e:
         raise DistributedError(f"cannot reach the Dask scheduler at {scheduler!r}: {e}; "
                                "check the address or use --scheduler local") from None
