@@ -28,6 +28,7 @@ from .atomic import atomic_open
 from .compile import CompileOptions, DeviceWindow
 from .devices import with_params
 from .errors import AnalogamError, SimulationError, one_line
+from .figures import save_figure, subplots
 from .model import Model
 from .nonideal import Nonideality
 from .pipeline import simulate_task
@@ -245,12 +246,7 @@ def sweep(model: Model, inputs: np.ndarray, config: Nonideality, param: str | No
 def plot_sweep(results: dict[str, dict], param: str, path: Path) -> None:
     """Accuracy (mean, with min-max band) against the swept parameter, one line per
     model; written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = subplots(figsize=(5.5, 3.6))
     for name, res in results.items():
         pts = [p for p in res["points"] if p["summary"]["accuracy"] is not None]
         x = [p["value"] for p in pts]
@@ -262,7 +258,4 @@ def plot_sweep(results: dict[str, dict], param: str, path: Path) -> None:
     ax.set_ylabel("task accuracy % (mean, min-max)")
     ax.set_ylim(-2, 102)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, path)

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import __version__
 from .atomic import atomic_open
+from .figures import save_figure, subplots
 from .pipeline import OpCheck, SimulationReport
 from .tasks import get_task
 
@@ -71,22 +72,9 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
     }
 
 
-def _save(fig, path: Path) -> Path:
-    """Write a figure atomically and release it."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    return path
-
-
 def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
     """One small figure of (t, y, label, linestyle) series against model time."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = subplots(figsize=(5, 3.2))
     for t, y, label, ls in series:
         ax.plot(t, y, ls=ls, label=label)
     ax.set_xlabel("model time")
@@ -95,25 +83,20 @@ def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
         ax.set_ylim(*ylim)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: int = 4
                 ) -> list[Path]:
     """Trajectories (circuit solid, ODE dashed), energy along the circuit trajectory,
     and the decoded prediction over time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out = Path(outdir)
     c = rep.comparison
     m = rep.compiled[0].system.model
     task = get_task(rep.task)
     paths = []
     k = min(max_inputs, len(rep.inputs))
-    fig, axes = plt.subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
+    fig, axes = subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
                              squeeze=False, sharex=True)
     for j in range(k):
         for r, g in enumerate(m.groups):
@@ -127,7 +110,7 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
             ax.tick_params(labelsize=7)
         axes[-1, j].set_xlabel("model time")
     fig.suptitle(f"{rep.model} ({rep.level}): circuit (solid) vs ODE (dashed)", fontsize=9)
-    paths.append(_save(fig, out / "trajectories.png"))
+    paths.append(save_figure(fig, out / "trajectories.png"))
     paths.append(_line_plot(
         [(c.t, c.energy_spice[j], _bits(rep.inputs[j]), "-") for j in range(k)],
         "energy E (circuit)", "energy along the circuit trajectory (must fall)",

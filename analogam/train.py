@@ -32,6 +32,7 @@ import numpy as np
 from .activations import get_activation
 from .atomic import atomic_open
 from .errors import AnalogamError
+from .figures import save_figure, subplots
 from .gradients import Gradient, cosine, ep_gradient, implicit_gradient
 from .inits import INITS, parity_constructed, parity_random, xor_random
 from .loss import Loss
@@ -476,13 +477,8 @@ def provenance(cfg: TrainConfig, result: TrainResult) -> dict:
 
 def plot_log(log: list[dict], path: Path, title: str) -> None:
     """Loss and accuracy per epoch, written atomically as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ep = [r["epoch"] for r in log]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (a, b) = subplots(1, 2, figsize=(9, 3.4))
     a.plot(ep, [r["loss"] for r in log], "k-")
     a.set_xlabel("epoch")
     a.set_ylabel("training loss (free fixed point)")
@@ -494,8 +490,5 @@ def plot_log(log: list[dict], path: Path, title: str) -> None:
     b.set_ylim(-0.02, 1.02)
     b.legend()
     fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, path)
 

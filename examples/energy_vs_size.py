@@ -20,6 +20,7 @@ from analogam.architectures import random_denseam
 from analogam.atomic import atomic_open
 from analogam.compare import compare
 from analogam.compile import CompileOptions, Scales, build_circuit
+from analogam.figures import save_figure, subplots
 from analogam.model import Stimulus, bind
 from analogam.netlist import format_netlist
 from analogam.ode import simulate_ode
@@ -52,13 +53,8 @@ def measure(K: int, n_inputs: int = 2) -> dict:
 
 
 def plot(results: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     K = [r["hidden"] for r in results]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = subplots(figsize=(6, 3.8))
     for key, label in (("total_j", "total drawn"), ("amplifier_quiescent_j", "amp quiescent"),
                        ("amplifier_output_j", "amp output"),
                        ("bias_and_tails_j", "bias + BJT tails"),
@@ -70,9 +66,7 @@ def plot(results: list[dict], path: Path) -> None:
     ax.set_ylabel("energy per inference (nJ)")
     ax.set_title("opamp level: energy drawn until settled (median of inputs)", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
+    save_figure(fig, path)
 
 
 def main(sizes: list[int]) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 from analogam.atomic import atomic_open
 from analogam.compile import CompileOptions, Scales
 from analogam.devices import OpampKit
+from analogam.figures import save_figure, subplots
 from analogam.pipeline import simulate_task
 from analogam.tasks import get_task
 from analogam.weights import load_model
@@ -51,12 +52,7 @@ def scan(model, words, gbw: float) -> list[dict]:
 
 
 def plot(rows: list[dict], limits: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = subplots(figsize=(6, 3.8))
     for gbw in GBWS:
         r = [x for x in rows if x["gbw_hz"] == gbw]
         ax.plot([1e9 * x["t0_s"] for x in r], [100 * x["accuracy"] for x in r], "o-",
@@ -69,9 +65,7 @@ def plot(rows: list[dict], limits: dict, path: Path) -> None:
     ax.set_ylim(-2, 102)
     ax.legend(fontsize=7)
     ax.set_title("opamp level: speed limit set by the amplifiers", fontsize=9)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
+    save_figure(fig, path)
 
 
 def main() -> int:

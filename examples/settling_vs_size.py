@@ -20,6 +20,7 @@ from analogam.architectures import random_denseam
 from analogam.atomic import atomic_open
 from analogam.compare import compare
 from analogam.compile import CompileOptions, DeviceWindow, build_circuit
+from analogam.figures import save_figure, subplots
 from analogam.model import Stimulus, bind
 from analogam.netlist import format_netlist
 from analogam.ode import simulate_ode
@@ -60,13 +61,8 @@ def measure(K: int) -> dict:
 
 
 def plot(results: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     K = [r["hidden"] for r in results]
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = subplots(figsize=(6, 3.8))
     ax.plot(K, [r["median"]["settle_circuit_tau"] for r in results], "o-", color="C0",
             label="circuit settling (tau_v)")
     ax.set_xscale("log", base=2)
@@ -82,9 +78,7 @@ def plot(results: list[dict], path: Path) -> None:
     ax2.set_ylabel("digital wall time (ms)")
     fig.legend(loc="upper left", fontsize=7, bbox_to_anchor=(0.12, 0.88))
     ax.set_title("settling time vs model size (median of 4 inputs)", fontsize=9)
-    fig.tight_layout()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=100, metadata={"Software": None})
+    save_figure(fig, path)
 
 
 def main(sizes: list[int]) -> int:
