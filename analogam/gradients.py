@@ -84,8 +84,7 @@ def implicit_gradient(system: System, free: Relaxed, loss: Loss) -> Gradient:
     ok = free.converged.copy()
     u = free.u
     fr = system.free
-    tau = np.concatenate([np.full(g.size, g.tau) for g in m.groups])
-    Jr = (jacobian(system, u) * tau[None, :, None])[:, fr][:, :, fr]
+    Jr = (jacobian(system, u) * m.tau[None, :, None])[:, fr][:, :, fr]
     grp = m.group(loss.group)
     s = m.slices[grp.name]
     dCdu = np.zeros_like(u)

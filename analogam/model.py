@@ -135,6 +135,11 @@ class Model:
         )
 
     @property
+    def tau(self) -> Array:
+        """(N,) time constant of every unit, in model order (model time units)."""
+        return np.concatenate([np.full(g.size, g.tau) for g in self.groups])
+
+    @property
     def tau_min(self) -> float:
         return min(g.tau for g in self.groups)
 
@@ -389,7 +394,7 @@ def jacobian(system: System, u: Array) -> Array:
     Jg = activation_jacobians(system, u)
     J = np.zeros((B, N, N))
     idx = np.arange(N)
-    tau = np.concatenate([np.full(grp.size, grp.tau) for grp in m.groups])
+    tau = m.tau
     J[:, idx, idx] = -1.0
     for c, W in zip(m.couplings, system.weights, strict=True):
         sh, sv = m.slices[c.hidden], m.slices[c.visible]

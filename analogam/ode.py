@@ -81,14 +81,15 @@ def _validate_args(method: str, rtol: float, atol: float, t_end: float, n_points
         raise ModelError(f"n_points must be at least 2, got {n_points}")
 
 
-def residual(system: System, u: np.ndarray) -> np.ndarray:
-    """max over free units of |tau du/dt| = |drive - u| (model units), per sample."""
-    tau = np.concatenate([np.full(g.size, g.tau) for g in system.model.groups])
-    r = np.abs(force(system, u) * tau)[:, system.free]
-    return r.max(axis=1) if r.shape[1] else np.zeros(u.shape[0])
-
-
 Rhs = Callable[[np.ndarray], np.ndarray]
+
+
+def residual(system: System, u: np.ndarray, rhs: Rhs | None = None) -> np.ndarray:
+    """max over free units of |tau du/dt| (model units), per sample: |drive - u| for
+    the model's force, or for ``rhs`` (e.g. the trainer's nudged force) when given."""
+    f = force(system, u) if rhs is None else rhs(u)
+    r = np.abs(f * system.model.tau)[:, system.free]
+    return r.max(axis=1) if r.shape[1] else np.zeros(u.shape[0])
 
 
 @dataclass(frozen=True)

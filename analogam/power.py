@@ -57,9 +57,9 @@ def inference_energy(compiled: Compiled, options: CompileOptions, t: Array, u: A
     sampled at model times ``t``, integrated up to ``t_settle`` (model time)."""
     sys = compiled.system.select(slice(copy, copy + 1))
     m, sc, kit = sys.model, compiled.scales, options.opamp
-    keep = t <= t_settle + 1e-12
-    keep[: max(2, int(np.argmax(~keep)) + 1)] = True
-    t, u = t[keep], u[keep]
+    # up to and including the first sample after t_settle (at least two samples)
+    n = min(t.size, max(2, int(np.searchsorted(t, t_settle + 1e-12, side="right")) + 1))
+    t, u = t[:n], u[:n]
     ts = t * sc.t0
     g = outputs(sys, u)  # time as the batch axis: outputs are per state
     rail = max(kit.v_pos, -kit.v_neg)
@@ -75,9 +75,8 @@ def inference_energy(compiled: Compiled, options: CompileOptions, t: Array, u: A
         iv = sc.g0 * sc.vs * (aw.sum(0)[None] * yv - yh @ w)
         i_out += np.abs(ih).sum(1) + np.abs(iv).sum(1)
     free = sys.free
-    tau = np.concatenate([np.full(grp.size, grp.tau) for grp in m.groups])
     dudt = np.gradient(u, t, axis=0)
-    i_int = sc.g0 * sc.vs * (u + tau[None] * dudt)[:, free]
+    i_int = sc.g0 * sc.vs * (u + m.tau[None] * dudt)[:, free]
     i_out += np.abs(i_int).sum(1)
     p_leak = sc.g0 * sc.vs**2 * np.sum(u[:, free] ** 2, axis=1)
     for grp in m.groups:

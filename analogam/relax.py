@@ -17,7 +17,7 @@ import numpy as np
 
 from .loss import Loss
 from .model import System, activation_jacobians, force, jacobian
-from .ode import integrate
+from .ode import integrate, residual
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,6 @@ class Relaxed:
     residual: np.ndarray
     converged: np.ndarray
     tol: float
-
-
-def _tau(system: System) -> np.ndarray:
-    return np.concatenate([np.full(g.size, g.tau) for g in system.model.groups])
 
 
 def nudged_force(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
@@ -71,8 +67,7 @@ def nudged_jacobian(system: System, nudge: Nudge | None, u: np.ndarray) -> np.nd
 
 def free_residual(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
     """max over free units of |tau du/dt| (nudge included), per sample, model units."""
-    r = np.abs(nudged_force(system, nudge, u) * _tau(system))[:, system.free]
-    return r.max(axis=1) if r.shape[1] else np.zeros(u.shape[0])
+    return residual(system, u, lambda x: nudged_force(system, nudge, x))
 
 
 def _newton(system: System, nudge: Nudge | None, u: np.ndarray, tol: float,

@@ -44,12 +44,11 @@ from .model import (
     with_parameters,
 )
 from .ode import simulate_ode
-from .relax import relax, slowest_rate
+from .relax import Relaxed, relax, slowest_rate
 from .tasks import all_bit_strings, bind_task, get_task, parity_split
 from .weights import read_npz
 
 METHODS = ("ep", "implicit")
-TRAIN_TASKS = {"xor": "xor", "parity": "parity8"}
 READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 
@@ -75,9 +74,9 @@ class TrainConfig:
     window_ratio: float = 500.0
 
     def validate(self) -> None:
-        if self.task not in TRAIN_TASKS:
+        if self.task not in TASK_DEFAULTS:
             raise TrainError(f"unknown training task {self.task!r}; valid: "
-                             f"{', '.join(TRAIN_TASKS)}")
+                             f"{', '.join(TASK_DEFAULTS)}")
         if self.method not in METHODS:
             raise TrainError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
         if self.optimizer not in OPTIMIZERS:
@@ -263,18 +262,31 @@ def evaluate(model: Model, inputs: np.ndarray, tol: float = 1e-8) -> Evaluation:
                       r.converged, slowest_rate(system, r.u))
 
 
-def gradient(model: Model, inputs: np.ndarray, cfg: TrainConfig, method: str | None = None
-             ) -> tuple[Gradient, System, np.ndarray]:
-    """The minibatch gradient by ``method`` (default the config's); also returns the
-    system and free states."""
+@dataclass(frozen=True)
+class FreePhase:
+    """A minibatch bound to the model, relaxed to its free fixed points."""
+
+    system: System
+    free: Relaxed
+    loss: Loss
+
+
+def free_phase(model: Model, inputs: np.ndarray, cfg: TrainConfig) -> FreePhase:
     system = bind_task(model, inputs)
-    free = relax(system, tol=cfg.relax_tol)
-    loss = task_loss(model, inputs)
+    return FreePhase(system, relax(system, tol=cfg.relax_tol), task_loss(model, inputs))
+
+
+def phase_gradient(ph: FreePhase, cfg: TrainConfig, method: str | None = None) -> Gradient:
+    """The minibatch gradient by ``method`` (default the config's) from its free phase."""
     if (method or cfg.method) == "ep":
-        g = ep_gradient(system, free, loss, cfg.beta_nudge, tol=cfg.relax_tol)
-    else:
-        g = implicit_gradient(system, free, loss)
-    return g, system, free.u
+        return ep_gradient(ph.system, ph.free, ph.loss, cfg.beta_nudge, tol=cfg.relax_tol)
+    return implicit_gradient(ph.system, ph.free, ph.loss)
+
+
+def gradient(model: Model, inputs: np.ndarray, cfg: TrainConfig, method: str | None = None
+             ) -> Gradient:
+    """Free phase and gradient of one minibatch."""
+    return phase_gradient(free_phase(model, inputs, cfg), cfg, method)
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -387,14 +399,15 @@ def train(
         skipped, worst, cos, rate = 0, 0.0, float("nan"), float("nan")
         for i, lo in enumerate(range(0, order.size, bs)):
             batch = data.inputs[order[lo:lo + bs]]
-            g, system, u_free = gradient(model, batch, cfg)
+            ph = free_phase(model, batch, cfg)
+            system = ph.system
+            g = phase_gradient(ph, cfg)
             if i == 0:
                 # Monitor: how far EP is from the exact gradient, and how flat the
                 # fixed points are (small rates bias EP and slow the circuit).
-                other = gradient(model, batch, cfg,
-                                 "implicit" if cfg.method == "ep" else "ep")[0]
+                other = phase_gradient(ph, cfg, "implicit" if cfg.method == "ep" else "ep")
                 cos = cosine(g.grads, other.grads)
-                rate = float(slowest_rate(system, u_free).min())
+                rate = float(slowest_rate(system, ph.free.u).min())
             skipped += g.skipped
             worst = max(worst, g.residual)
             if g.used == 0:

@@ -307,9 +307,10 @@ def train(task, output, fresh, seed, **kw) -> None:
     except KeyboardInterrupt:
         _fail(f"interrupted; finished epochs are in {ckpt}; run the same command to resume",
               130)
-    save_model(result.model, out, provenance(cfg, result))
+    prov = provenance(cfg, result)
+    save_model(result.model, out, prov)
     with atomic_open(log_path, "w") as f:
-        json.dump({"config": provenance(cfg, result)["trainer"], "epochs": result.log,
+        json.dump({"config": prov["trainer"], "epochs": result.log,
                    "deploy": result.deploy}, f, indent=1, sort_keys=True)
     plot_log(result.log, png, f"{task}: {cfg.method}, seed {cfg.seed}, init {cfg.init}")
     ckpt.unlink(missing_ok=True)
