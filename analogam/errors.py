@@ -25,12 +25,22 @@ class CircuitError(AnalogamError):
     """The circuit IR fails a structural or device check."""
 
 
+class ConfigError(CircuitError):
+    """A device configuration (TOML file or option) that cannot be used."""
+
+
 class NetlistError(AnalogamError):
     """A netlist cannot be written."""
 
 
 class SimulationError(AnalogamError):
-    """ngspice is missing, failed, timed out or did not converge."""
+    """ngspice is missing, failed, timed out or did not converge. Carries the path of
+    the kept netlist (if any) and the tail of ngspice's output."""
+
+    def __init__(self, message: str, *, netlist_path: str = "", log_tail: str = "") -> None:
+        super().__init__(message)
+        self.netlist_path = netlist_path
+        self.log_tail = log_tail
 
 
 def one_line(text: str) -> str:

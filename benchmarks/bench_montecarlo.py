@@ -12,10 +12,10 @@ import os
 import time
 from pathlib import Path
 
-from analogam.montecarlo import monte_carlo
-from analogam.nonideal import Nonideality
+from analogam.circuit import DeviceConfig
+from analogam.model.weights import load_model
+from analogam.study import monte_carlo
 from analogam.tasks import get_task
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,9 +26,10 @@ def main() -> None:
     n = ap.parse_args().samples
     model = load_model(ROOT / "models" / "hamming74.npz")
     words = get_task("hamming74").inputs()[:32]
-    cfg = Nonideality(seed=2, prog_noise_scale=0.05, capacitor_tolerance=0.02)
+    cfg = DeviceConfig(seed=2).with_values({"conductance.prog_noise_scale": 0.05,
+                                            "passives.capacitor_tolerance": 0.02})
     out = {}
-    for sched in ("serial", "local"):
+    for sched in ("serial", "local", "dask"):
         t0 = time.perf_counter()
         out[sched] = monte_carlo(model, words, cfg, n, scheduler=sched)
         out[sched + "_s"] = time.perf_counter() - t0

@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
-from analogam.architectures import build_denseam
-from analogam.compile import CompileOptions, DeviceWindow, build_circuit
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
 from analogam.model import Stimulus, bind
-from analogam.netlist import format_netlist, write_netlist
+from analogam.model.architectures import build_denseam
+from analogam.netlist import format_netlist, transient_for, write_netlist
 from analogam.spice import run_batch
 
 
@@ -31,15 +31,16 @@ def system(n: int, seed: int = 0):
 
 
 def main(argv: list[str]) -> None:
-    opts = CompileOptions(window=DeviceWindow(rescale=True))
+    opts = CompileOptions(config=DeviceConfig().with_value("conductance.rescale", True))
     rows = []
     for n in (100, 200, 400, 700, 1000):
         s = system(n)
         t0 = time.perf_counter()
-        c = build_circuit(s, opts).circuit
+        comp = build_circuit(s, opts)
+        c = comp.circuit
         t1 = time.perf_counter()
         buf = io.StringIO()
-        write_netlist(c, buf)
+        write_netlist(c, buf, transient_for(comp))
         t2 = time.perf_counter()
         ne = len(c.elements)
         rows.append((n, ne, t1 - t0, t2 - t1))
@@ -53,7 +54,8 @@ def main(argv: list[str]) -> None:
           f"(aim: write <= 2 s)")
     if "--spice" in argv:
         for n in (16, 32, 64, 128, 256):
-            text = format_netlist(build_circuit(system(n), opts).circuit)
+            comp = build_circuit(system(n), opts)
+            text = format_netlist(comp.circuit, transient_for(comp))
             r = run_batch(text, timeout_s=600)
             print(f"ngspice ideal {n:4d}x{n:<4d}: {r.wall_s:7.2f} s  {r.message}")
 

@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from analogam.architectures import build_energy_transformer
 from analogam.model import bind, force
-from analogam.ode import simulate_ode
+from analogam.model.architectures import build_energy_transformer
+from analogam.reference import simulate_ode
 from analogam.tasks import all_bit_strings, get_task
 
 

@@ -18,12 +18,16 @@ import time
 
 from bench_ode import reference_shaped_model
 
-from analogam.compile import CompileOptions, DeviceWindow, build_circuit
-from analogam.netlist import format_netlist
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+from analogam.model.weights import load_model
+from analogam.netlist import format_netlist, transient_for
 from analogam.spice import run_batch
-from analogam.spice_shared import SpicePool
+from analogam.spice.shared import SpicePool
 from analogam.tasks import all_bit_strings, bind_task, get_task
-from analogam.weights import load_model
+
+
+def _netlist(c) -> str:
+    return format_netlist(c.circuit, transient_for(c))
 
 
 def main() -> None:
@@ -35,10 +39,10 @@ def main() -> None:
     bits = all_bit_strings(8)[: args.inputs]
     system = bind_task(model, bits)
     # squared random weights span ~1e7 in magnitude: a wide window, for timing only
-    opts = CompileOptions(window=DeviceWindow(gmin=1e-14, rescale=True))
-    singles = [format_netlist(build_circuit(system.sample(b), opts).circuit)
-               for b in range(system.batch)]
-    batched = format_netlist(build_circuit(system, opts).circuit)
+    opts = CompileOptions(config=DeviceConfig().with_values({"conductance.g_min": 1e-14,
+                                                             "conductance.rescale": True}))
+    singles = [_netlist(build_circuit(system.sample(b), opts)) for b in range(system.batch)]
+    batched = _netlist(build_circuit(system, opts))
     n = len(singles)
 
     t0 = time.perf_counter()
@@ -62,7 +66,7 @@ def main() -> None:
 
     xor = load_model(__import__("pathlib").Path(__file__).resolve().parents[1]
                      / "models" / "xor.npz")
-    net = format_netlist(build_circuit(bind_task(xor, get_task("xor").inputs()[1:2])).circuit)
+    net = _netlist(build_circuit(bind_task(xor, get_task("xor").inputs()[1:2])))
     with SpicePool() as pool:
         list(pool.map([net] * 20))
         before = pool.worker_rss_kib()

@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from analogam.train import config_for, gradient, initial_model, task_data, train
+from analogam.train import config_for, gradient, train
+from analogam.train.data import initial_model, task_data
 
 
 def step_time(cfg, batches) -> float:
@@ -31,16 +32,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=10)
     epochs = ap.parse_args().epochs
-    data = task_data("parity")
+    data = task_data("parity8")
     order = np.random.default_rng(0).permutation(data.train)
     batches = [data.inputs[order[i:i + 32]] for i in range(0, 192, 32)]
     for init in ("constructed", "random"):
         extra = {} if init == "constructed" else {"optimizer": "adam", "lr": 0.01}
-        cfgs = {m: config_for("parity", init=init, method=m, epochs=epochs, **extra)
+        cfgs = {m: config_for("parity8", init=init, method=m, epochs=epochs, **extra)
                 for m in ("ep", "implicit")}
         t = {m: step_time(c, batches) for m, c in cfgs.items()}
         held = {m: train(c).log[-1]["heldout_acc"] for m, c in cfgs.items()}
-        print(f"parity, init {init}, seed 0, {epochs} epochs:")
+        print(f"parity8, init {init}, seed 0, {epochs} epochs:")
         for m in cfgs:
             print(f"  {m:8s} {1e3 * t[m]:7.1f} ms/step   held-out {held[m]:.3f}")
         print(f"  EP / implicit time per step {t['ep'] / t['implicit']:.2f}x; held-out "

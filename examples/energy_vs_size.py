@@ -16,15 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from analogam.architectures import random_denseam
 from analogam.atomic import atomic_open
-from analogam.compare import compare
-from analogam.compile import CompileOptions, Scales, build_circuit
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+from analogam.compare import compare, inference_energy
 from analogam.figures import save_figure, subplots
 from analogam.model import Stimulus, bind
-from analogam.netlist import format_netlist
-from analogam.ode import simulate_ode
-from analogam.power import inference_energy
+from analogam.model.architectures import random_denseam
+from analogam.netlist import format_netlist, transient_for
+from analogam.reference import simulate_ode
 from analogam.spice import simulate_spice
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +36,15 @@ def measure(K: int, n_inputs: int = 2) -> dict:
     system = bind(model, Stimulus(n_inputs, init={"v": corrupted_starts(model, n_inputs)}))
     # hidden states reach |xi.v - |xi|^2/2| ~ 16 for 32-bit patterns: 0.25 V per unit
     # keeps them inside the amplifiers' +-5 V swing
-    opt = CompileOptions(level="opamp", scales=Scales(vs=0.25))
+    opt = CompileOptions("opamp", DeviceConfig().with_value("scales.vs", .25))
     rows = []
     for b in range(n_inputs):
         one = system.sample(b)
         c = build_circuit(one, opt)
-        r = simulate_spice(format_netlist(c.circuit), backend="batch", timeout_s=3600)
+        r = simulate_spice(format_netlist(c.circuit, transient_for(c)), backend="batch",
+                           timeout_s=3600)
         cmp = compare(c, r, simulate_ode(one))
-        e = inference_energy(c, opt, cmp.t, cmp.u_spice[0],
+        e = inference_energy(c, cmp.t, cmp.u_spice[0],
                              cmp.settle_spice_tau[0] * model.tau_max)
         rows.append({**asdict(e), "max_state_error": float(cmp.max_err[0])})
     med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from analogam.atomic import atomic_open
-from analogam.compile import CompileOptions, Scales
-from analogam.devices import OpampKit
+from analogam.circuit import CompileOptions, DeviceConfig
 from analogam.figures import save_figure, subplots
-from analogam.pipeline import simulate_task
+from analogam.model.weights import load_model
+from analogam.study import simulate_task
 from analogam.tasks import get_task
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 GBWS = (1e8, 1e9, 1e10)
@@ -33,7 +32,8 @@ def scan(model, words, gbw: float) -> list[dict]:
     """Descend through T0 until the circuit gets a word wrong (or fails to simulate)."""
     rows = []
     for t0 in T0S:
-        opt = CompileOptions(level="opamp", scales=Scales(t0=t0), opamp=OpampKit(gbw=gbw))
+        opt = CompileOptions("opamp", DeviceConfig().with_values({"scales.t0": t0,
+                                                             "opamp.gbw": gbw}))
         try:
             rep = simulate_task(model, words, opt, timeout_s=300)
             row = {"gbw_hz": gbw, "t0_s": t0, "accuracy": rep.accuracy_spice,

@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 from analogam.atomic import atomic_open
-from analogam.montecarlo import plot_sweep, sweep
-from analogam.nonideal import Nonideality
+from analogam.circuit import DeviceConfig
+from analogam.model.weights import load_model
+from analogam.study import plot_sweep, sweep
 from analogam.tasks import get_task, parity_split
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGMAS = [0.0, 0.02, 0.05, 0.1, 0.2, 0.4]
@@ -35,7 +35,7 @@ def main() -> int:
         inputs = get_task(model.task).inputs()
         if name == "parity8":
             inputs = inputs[parity_split()[1]]
-        res = sweep(model, inputs, Nonideality(seed=1), PARAM, SIGMAS, args.samples,
+        res = sweep(model, inputs, DeviceConfig(seed=1), PARAM, SIGMAS, args.samples,
                     scheduler=args.scheduler, results=out / f"noise_sweep_{name}.json",
                     timeout_s=120)
         results[name] = res

@@ -3,9 +3,8 @@ compare circuit, ODE and (for trained models) trainer, and write the report."""
 
 from pathlib import Path
 
-from analogam.compile import CompileOptions
-from analogam.pipeline import format_report, simulate_weights
-from analogam.report import write_report
+from analogam.circuit import CompileOptions
+from analogam.study import format_report, simulate_weights, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 

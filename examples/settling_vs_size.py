@@ -16,17 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from analogam.architectures import random_denseam
 from analogam.atomic import atomic_open
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
 from analogam.compare import compare
-from analogam.compile import CompileOptions, DeviceWindow, build_circuit
 from analogam.figures import save_figure, subplots
 from analogam.model import Stimulus, bind
-from analogam.netlist import format_netlist
-from analogam.ode import simulate_ode
+from analogam.model.architectures import random_denseam
+from analogam.netlist import format_netlist, transient_for
+from analogam.reference import simulate_ode
 from analogam.spice import simulate_spice
 
 ROOT = Path(__file__).resolve().parents[1]
+RESCALE = DeviceConfig().with_value("conductance.rescale", True)
 
 
 def corrupted_starts(model, n: int = 4) -> np.ndarray:
@@ -47,9 +48,10 @@ def measure(K: int) -> dict:
         ode_s = time.perf_counter() - t0
         # G0 folded to the window top (100 uS per unit weight): ngspice 39 runs these
         # dense circuits 5-25x faster than at the default 10 uS (measured)
-        c = build_circuit(one, CompileOptions(window=DeviceWindow(rescale=True)))
+        c = build_circuit(one, CompileOptions(config=RESCALE))
         t0 = time.perf_counter()
-        r = simulate_spice(format_netlist(c.circuit), backend="batch", timeout_s=1800)
+        r = simulate_spice(format_netlist(c.circuit, transient_for(c)), backend="batch",
+                           timeout_s=1800)
         spice_s = time.perf_counter() - t0
         cmp = compare(c, r, ode)
         rows.append({"settle_circuit_tau": float(cmp.settle_spice_tau[0]),

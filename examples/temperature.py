@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 from analogam.atomic import atomic_open
-from analogam.compile import CompileOptions
-from analogam.pipeline import simulate_task
+from analogam.circuit import CompileOptions, DeviceConfig
+from analogam.model.weights import load_model
+from analogam.study import simulate_task
 from analogam.tasks import get_task
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,8 @@ def main() -> int:
         for ptat in (False, True):
             for temp in (0.0, 27.0, 85.0):
                 rep = simulate_task(model, inputs, CompileOptions(
-                    level="bjt", temperature_c=temp, ptat=ptat))
+                    "bjt", DeviceConfig().with_values({"environment.temperature_c": temp,
+                                                       "bjt.ptat": ptat})))
                 rows.append({
                     "model": name, "temperature_C": temp, "ptat": ptat,
                     "accuracy_circuit": rep.accuracy_spice,

@@ -6,12 +6,16 @@ ideal and BJT levels, and compared with the scipy ODE reference.
 
 from pathlib import Path
 
-from analogam.compile import CompileOptions
-from analogam.evaluate import evaluate_ode, format_ode_report
-from analogam.pipeline import format_report, simulate_task
-from analogam.report import write_report
+from analogam.circuit import CompileOptions
+from analogam.model.weights import load_model
+from analogam.study import (
+    evaluate_ode,
+    format_ode_report,
+    format_report,
+    simulate_task,
+    write_report,
+)
 from analogam.tasks import get_task
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ Byte-deterministic: rerunning changes nothing (tests check the committed files).
 
 from pathlib import Path
 
+from analogam.model.weights import save_model
 from analogam.tasks import build_hamming_model, build_xor_model
-from analogam.weights import save_model
 
 HERE = Path(__file__).resolve().parent
 BUILDERS = {"xor.npz": build_xor_model, "hamming74.npz": build_hamming_model}

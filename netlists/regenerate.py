@@ -10,11 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from analogam.compile import LEVELS, CompileOptions
-from analogam.netlist import format_netlist
-from analogam.pipeline import compile_system, netlist_header
+from analogam.circuit import LEVELS, CompileOptions
+from analogam.model.weights import load_model
+from analogam.study import compile_system, transient_netlist
 from analogam.tasks import bind_task, get_task, hamming74_codewords
-from analogam.weights import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = {"xor": lambda: get_task("xor").inputs(), "hamming74": hamming74_codewords}
@@ -28,8 +27,7 @@ def expected() -> dict[Path, str]:
         system = bind_task(model, bits)
         for level in LEVELS:
             (c,) = compile_system(system, CompileOptions(level=level))
-            out[ROOT / "netlists" / f"{name}_{level}.cir"] = format_netlist(
-                c.circuit, header=netlist_header(c, bits))
+            out[ROOT / "netlists" / f"{name}_{level}.cir"] = transient_netlist(c, inputs=bits)
     return out
 
 

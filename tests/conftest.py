@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analogam.architectures import build_denseam, build_energy_transformer
 from analogam.model import Model, Stimulus, System, bind
+from analogam.model.architectures import build_denseam, build_energy_transformer
 from analogam.tasks import build_hamming_model, build_xor_model
 
 

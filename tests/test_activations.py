@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from analogam.activations import ACTIVATIONS, get_activation
 from analogam.errors import ModelError
+from analogam.model.activations import ACTIVATIONS, get_activation
 
 PARAM = 1.7
 

@@ -2,60 +2,83 @@
 
 import pytest
 
-from analogam.circuit import CircuitBuilder, Transient, call, num, volt
-from analogam.errors import CircuitError
-
-TRAN = Transient(1e-9, 1e-6, 1e-9, ())
+from analogam.circuit import CircuitBuilder
+from analogam.circuit.ir import call, num, volt
+from analogam.errors import CircuitError, NetlistError
+from analogam.netlist import Transient
 
 
 def base() -> CircuitBuilder:
     b = CircuitBuilder("t")
-    b.add("vsource", "in", ("a", "0"), 1.0)
-    b.add("resistor", "r1", ("a", "b"), 1e3)
-    b.add("capacitor", "c1", ("b", "0"), 1e-12)
+    b.add("vsource", "in", ("a", "0"), 1.0, role="clamp")
+    b.add("resistor", "r1", ("a", "b"), 1e3, role="leak")
+    b.add("capacitor", "c1", ("b", "0"), 1e-12, role="integrator")
     return b
 
 
-def test_valid_circuit_passes_and_counts():
-    c = base().freeze(TRAN)
+def test_valid_circuit_passes_counts_and_finds_roles():
+    c = base().freeze()
     assert c.counts() == {"capacitors": 1, "resistors": 1, "sources": 1}
+    assert [e.name for e in c.by_role("leak")] == ["r1"]
+    assert c.by_role("leak")[0].param("r") == 1e3
 
 
 @pytest.mark.parametrize("mutate, match", [
-    (lambda b: b.add("resistor", "r2", ("b", "dangling"), 1e3), "floating net 'dangling'"),
-    (lambda b: (b.add("capacitor", "c2", ("b", "x"), 1e-12),
-                b.add("capacitor", "c3", ("x", "0"), 1e-12)), "net 'x' has no DC path"),
-    (lambda b: b.add("vsource", "in2", ("a", "0"), 2.0), "loop of ideal voltage sources"),
-    (lambda b: (b.add("vcvs", "e1", ("y", "0", "a", "0"), 2.0),
-                b.add("bvoltage", "b1", ("y", "0"), call("max", volt("a"), num(0)))),
+    (lambda b: b.add("resistor", "r2", ("b", "dangling"), 1e3, role="load"),
+     "floating net 'dangling'"),
+    (lambda b: (b.add("capacitor", "c2", ("b", "x"), 1e-12, role="load"),
+                b.add("capacitor", "c3", ("x", "0"), 1e-12, role="load")),
+     "net 'x' has no DC path"),
+    (lambda b: b.add("vsource", "in2", ("a", "0"), 2.0, role="clamp"),
      "loop of ideal voltage sources"),
-    (lambda b: b.add("resistor", "r3", ("a", "0"), -5.0), "must be positive"),
-    (lambda b: b.add("resistor", "r4", ("a", "0"), float("nan")), "r is nan"),
-    (lambda b: b.add("cccs", "f1", ("0", "b"), "nosuch", 1.0), "sense 'nosuch' is not defined"),
-    (lambda b: b.add("bvoltage", "b2", ("z", "0"), volt("ghost")), "undefined net 'ghost'"),
-    (lambda b: b.add("resistor", "r1", ("a", "0"), 1.0), "duplicate element names: Rr1"),
+    (lambda b: (b.add("vcvs", "e1", ("y", "0", "a", "0"), 2.0, role="buffer"),
+                b.add("bvoltage", "b1", ("y", "0"), call("max", volt("a"), num(0)),
+                      role="activation")),
+     "loop of ideal voltage sources"),
+    (lambda b: b.add("resistor", "r3", ("a", "0"), -5.0, role="load"), "must be positive"),
+    (lambda b: b.add("resistor", "r4", ("a", "0"), float("nan"), role="load"),
+     r"r \(ohm\) is nan"),
+    (lambda b: b.add("resistor", "r5", ("a", "0"), 1e308 * 10, role="load"), "is inf"),
+    (lambda b: b.add("bvoltage", "b3", ("q", "0"), call("exp", num(float("inf"))),
+                     role="activation"), "a constant in its expression is inf"),
+    (lambda b: b.add("cccs", "f1", ("0", "b"), "nosuch", 1.0, role="copy"),
+     "sense 'nosuch' is not defined"),
+    (lambda b: b.add("bvoltage", "b2", ("z", "0"), volt("ghost"), role="activation"),
+     "undefined net 'ghost'"),
+    (lambda b: b.add("resistor", "r1", ("a", "0"), 1.0, role="load"),
+     "duplicate element names: Rr1"),
+    (lambda b: b.add("resistor", "r6", ("a", "0"), 1.0, role="nonsense"), "unknown role"),
 ])
 def test_structural_faults_are_caught(mutate, match):
     b = base()
-    mutate(b)
     with pytest.raises(CircuitError, match=match):
-        b.freeze(TRAN)
+        mutate(b)
+        b.freeze()
+
+
+@pytest.mark.parametrize("args, match", [
+    ((float("inf"), float("inf"), 1e-9), "tstep is inf"),
+    ((1e-9, 1e-6, 1e-3), "steps out of range"),
+])
+def test_transient_records_refuse_bad_times(args, match):
+    with pytest.raises(NetlistError, match=match):
+        Transient(*args)
 
 
 def test_subcircuit_instances_are_checked_flattened():
-    from analogam.compile import opamp_subckt
-    from analogam.devices import OpampKit
+    from analogam.circuit.blocks.amplifier import opamp_subckt
+    from analogam.circuit.kits import OpampKit
 
     b = base()
     b.subckt(opamp_subckt(OpampKit()))
-    b.add("instance", "buf", ("b", "o", "o", "o_int"), "anm_opamp")
-    b.add("resistor", "load", ("o", "0"), 1e4)
-    c = b.freeze(TRAN)
+    b.add("instance", "buf", ("b", "o", "o", "o_int"), "anm_opamp", role="amplifier")
+    b.add("resistor", "load", ("o", "0"), 1e4, role="load")
+    c = b.freeze()
     assert c.counts()["amplifiers"] == 1
-    b.add("instance", "bad", ("b", "o"), "anm_opamp")
+    b.add("instance", "bad", ("b", "o"), "anm_opamp", role="amplifier")
     with pytest.raises(CircuitError, match="has 2 nets; subcircuit 'anm_opamp' has ports"):
-        b.freeze(TRAN)
+        b.freeze()
     b2 = base()
-    b2.add("instance", "ghost", ("a", "b"), "nosuch")
+    b2.add("instance", "ghost", ("a", "b"), "nosuch", role="amplifier")
     with pytest.raises(CircuitError, match="undefined subcircuit 'nosuch'"):
-        b2.freeze(TRAN)
+        b2.freeze()

@@ -5,14 +5,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analogam.architectures import build_denseam
-from analogam.compile import CompileOptions, DeviceWindow, Scales, build_circuit
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
 from analogam.errors import CircuitError
 from analogam.model import Stimulus, bind
-from analogam.netlist import format_netlist, sanitize
+from analogam.model.architectures import build_denseam
+from analogam.netlist import format_netlist, sanitize, transient_for
 from analogam.tasks import bind_task, get_task
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def options(level="ideal", **keys):
+    """CompileOptions with configuration keys given as section__key=value."""
+    return CompileOptions(level, DeviceConfig().with_values(
+        {k.replace("__", "."): v for k, v in keys.items()}))
+
+
+def netlist_of(system, opts=None):
+    c = build_circuit(system, opts)
+    return format_netlist(c.circuit, transient_for(c))
 
 
 def tiny_system(name="tiny"):
@@ -25,7 +36,7 @@ def tiny_system(name="tiny"):
 
 @pytest.mark.parametrize("level", ["ideal", "bjt", "opamp"])
 def test_golden_netlists(level, request):
-    text = format_netlist(build_circuit(tiny_system(), CompileOptions(level=level)).circuit)
+    text = netlist_of(tiny_system(), CompileOptions(level=level))
     path = GOLDEN / f"tiny_{level}.cir"
     if request.config.getoption("--regen-golden"):
         path.write_text(text)
@@ -34,26 +45,25 @@ def test_golden_netlists(level, request):
 
 def test_netlist_is_deterministic(hamming_model):
     s = bind_task(hamming_model, get_task("hamming74").inputs()[:5])
-    a = format_netlist(build_circuit(s, CompileOptions(level="bjt")).circuit)
-    b = format_netlist(build_circuit(s, CompileOptions(level="bjt")).circuit)
+    a = netlist_of(s, CompileOptions(level="bjt"))
+    b = netlist_of(s, CompileOptions(level="bjt"))
     assert a == b
 
 
 def test_crossbar_has_one_resistor_per_nonzero_weight_and_inverted_lines_for_negatives():
     c = build_circuit(tiny_system()).circuit
-    xbar = [e for e in c.elements if e.kind == "resistor" and e.name.startswith("xi_")]
+    xbar = c.by_role("crossbar")
     assert sorted(e.name for e in xbar) == ["xi_0_0", "xi_0_1", "xi_1_1"]
     neg = next(e for e in xbar if e.name == "xi_0_1")
-    assert neg.nets == ("l_h_0", "ln_v_1") and neg.values[0] == pytest.approx(1 / 2.5e-6)
-    assert any(e.name == "v_1_inv" for e in c.elements)
-    assert not any(e.name == "v_0_inv" for e in c.elements)
+    assert neg.nets == ("l_h_0", "ln_v_1") and neg.param("r") == pytest.approx(1 / 2.5e-6)
+    assert [e.name for e in c.by_role("inverter")] == ["v_1_inv"]
 
 
 @pytest.mark.parametrize("evil", ["x\n.control\nshell touch /tmp/pwned\n.endc",
                                   "shell rm -rf ~", ".include /etc/passwd", "a;b`c`$(d)"])
 def test_model_name_cannot_change_the_netlist(evil):
-    safe = format_netlist(build_circuit(tiny_system("safe")).circuit).splitlines()
-    bad = format_netlist(build_circuit(tiny_system(evil)).circuit).splitlines()
+    safe = netlist_of(tiny_system("safe")).splitlines()
+    bad = netlist_of(tiny_system(evil)).splitlines()
     assert safe[1:] == bad[1:], "only the title comment may differ"
     assert bad[0].startswith("* ") and "\n" not in bad[0]
     assert not any(line.lstrip().lower().startswith((".control", "shell", ".include"))
@@ -64,27 +74,26 @@ def test_model_name_cannot_change_the_netlist(evil):
 def test_weights_outside_window_error_or_rescale_exactly(xor_model):
     s = bind_task(xor_model, get_task("xor").inputs())
     with pytest.raises(CircuitError, match=r"outside the device window.*--rescale"):
-        build_circuit(s, CompileOptions(scales=Scales(g0=1e-3)))
-    c = build_circuit(s, CompileOptions(scales=Scales(g0=1e-3),
-                                        window=DeviceWindow(rescale=True)))
+        build_circuit(s, options(scales__g0=1e-3))
+    c = build_circuit(s, options(scales__g0=1e-3, conductance__rescale=True))
     assert c.scales.g0 == pytest.approx(1e-4) and c.conductance_range == (1e-4, 1e-4)
     np.testing.assert_array_equal(c.system.weights[0], s.weights[0])
     # C = tau T0 G0 follows the new G0, so the time constant is unchanged
-    cap = next(e for e in c.circuit.elements if e.name == "k0_v_2_int")
-    assert cap.values[0] == pytest.approx(1.0 * c.scales.t0 * 1e-4)
+    cap = next(e for e in c.circuit.by_role("integrator") if e.name == "k0_v_2_int")
+    assert cap.param("c") == pytest.approx(1.0 * c.scales.t0 * 1e-4)
     with pytest.raises(CircuitError, match="span a ratio"):
         build_circuit(bind(build_denseam(np.array([[1.0, 1e-4]]), beta=1.0),
-                           Stimulus(1)), CompileOptions(window=DeviceWindow(rescale=True)))
+                           Stimulus(1)), options(conductance__rescale=True))
 
 
 def test_quantisation(hamming_model):
     s = bind_task(hamming_model, get_task("hamming74").inputs()[:3])
-    two = build_circuit(s, CompileOptions(window=DeviceWindow(levels=2, rescale=True)))
+    two = build_circuit(s, options(conductance__levels=2, conductance__rescale=True))
     np.testing.assert_array_equal(two.system.weights[0], s.weights[0])  # 0/1 weights survive
     rng = np.random.default_rng(3)
     m = build_denseam(rng.uniform(0.1, 1.0, (4, 3)), beta=1.0)
     sr = bind(m, Stimulus(1))
-    q = build_circuit(sr, CompileOptions(window=DeviceWindow(levels=4, rescale=True)))
+    q = build_circuit(sr, options(conductance__levels=4, conductance__rescale=True))
     grid = np.linspace(1e-7, 1e-4, 4) / q.scales.g0
     w = q.system.weights[0]
     assert np.all(np.isclose(w[..., None], grid).any(-1))
@@ -94,5 +103,19 @@ def test_quantisation(hamming_model):
 def test_unknown_level_and_bad_scales():
     with pytest.raises(CircuitError, match="unknown level 'spice'; valid: ideal, bjt, opamp"):
         build_circuit(tiny_system(), CompileOptions(level="spice"))
-    with pytest.raises(CircuitError, match="Vs must be positive"):
-        build_circuit(tiny_system(), CompileOptions(scales=Scales(vs=-1)))
+    with pytest.raises(CircuitError, match="scales.vs must be > 0"):
+        options(scales__vs=-1)
+
+
+def test_base_dialect_stands_alone_and_ngspice_overrides_only_temperature():
+    from analogam.errors import NetlistError
+    from analogam.netlist import Dialect, NgspiceDialect
+
+    c = build_circuit(tiny_system(), CompileOptions(level="bjt"))
+    tran = transient_for(c)
+    assert format_netlist(c.circuit, tran, Dialect()) == format_netlist(
+        c.circuit, tran, NgspiceDialect())
+    ptat = build_circuit(tiny_system(), options("bjt", bjt__ptat=True))
+    assert "temper" in format_netlist(ptat.circuit, tran)
+    with pytest.raises(NetlistError, match="cannot write a temperature-dependent"):
+        format_netlist(ptat.circuit, tran, Dialect())

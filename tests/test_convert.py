@@ -4,8 +4,8 @@ reference equations, written here independently of analogam.model."""
 import numpy as np
 from test_weights import run_cli
 
+from analogam.model.weights import load_model
 from analogam.tasks import all_bit_strings
-from analogam.weights import load_model
 
 
 def reference_file(path, rng, D=6, M=5, L=8):
@@ -52,7 +52,7 @@ def test_importer_reproduces_numpy_reference(rng, tmp_path):
     assert proc.returncode == 0, proc.stderr
     model = load_model(out)
     assert model.task == "parity8"
-    from analogam.evaluate import evaluate_ode
+    from analogam.study import evaluate_ode
 
     bits = all_bit_strings(8)[::5]
     rep = evaluate_ode(model, bits)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from conftest import denseam_with, et_system, random_et
 
-from analogam.activations import ACTIVATIONS
 from analogam.errors import ModelError
 from analogam.model import (
     Coupling,
@@ -21,6 +20,7 @@ from analogam.model import (
     jacobian,
     outputs,
 )
+from analogam.model.activations import ACTIVATIONS
 
 PAIRS = list(itertools.product(sorted(ACTIVATIONS), ["identity", "tanh"]))
 

@@ -1,19 +1,20 @@
 """Nonidealities and Monte Carlo: zero is exact, known effects go the right way and
-size, seeds reproduce, Dask equals serial, bad configs are one line."""
+size, seeds reproduce and are keyed by part (not by emission order), Dask equals
+serial, bad configs are one line."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from test_compile import netlist_of
 from test_weights import assert_one_line_error, run_cli
 
-from analogam.compile import CompileOptions, DeviceWindow, build_circuit
-from analogam.montecarlo import monte_carlo, options_for, run_sample
-from analogam.netlist import format_netlist
-from analogam.nonideal import ConfigError, Nonideality, nonideality_from_dict
-from analogam.pipeline import simulate_task
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit, config_from_dict
+from analogam.errors import ConfigError
+from analogam.study import monte_carlo, simulate_task
 from analogam.tasks import bind_task, get_task
 
 pytestmark = pytest.mark.ngspice
@@ -21,17 +22,26 @@ ROOT = Path(__file__).resolve().parents[1]
 XOR = str(ROOT / "models" / "xor.npz")
 
 
-def netlist(model, inputs, options):
-    return format_netlist(build_circuit(bind_task(model, inputs), options).circuit)
+def cfg(seed=0, **keys) -> DeviceConfig:
+    return DeviceConfig(seed=seed).with_values({k.replace("__", "."): v
+                                                for k, v in keys.items()})
+
+
+def netlist(model, inputs, level="ideal", config=None, sample=0):
+    return netlist_of(bind_task(model, inputs), CompileOptions(level, config or cfg(), sample))
+
+
+def record(model, inputs, config, level="ideal"):
+    res = monte_carlo(model, inputs, config, 1, level=level, scheduler="serial")
+    return next(iter(res["records"].values()))
 
 
 def test_zero_nonideality_reproduces_the_ideal_results_exactly(hamming_model):
     words = get_task("hamming74").inputs()[:8]
-    base = CompileOptions()
-    zero = options_for(base, Nonideality(seed=5), 3)
-    assert netlist(hamming_model, words[:1], zero) == netlist(hamming_model, words[:1], base)
-    rec = run_sample(hamming_model, words, base, Nonideality(seed=5), 3)
-    rep = simulate_task(hamming_model, words, base, backend="batch")
+    assert netlist(hamming_model, words[:1], config=cfg(5), sample=3) == \
+        netlist(hamming_model, words[:1])
+    rec = record(hamming_model, words, cfg(5))
+    rep = simulate_task(hamming_model, words)
     assert rec["accuracy"] == rep.accuracy_spice == 1.0
     assert rec["max_state_error"] == float(rep.comparison.max_err.max())
     assert rec["settling_tau_max"] == float(rep.comparison.settle_spice_tau.max())
@@ -41,10 +51,11 @@ def test_two_level_quantisation_leaves_hamming_unchanged(hamming_model):
     """Hamming's weights are 0/1: with G0 folded so 1 -> Gmax, the two levels
     {Gmin, Gmax} hold them exactly and nothing changes, on every word."""
     words = get_task("hamming74").inputs()
-    base = CompileOptions(window=DeviceWindow(rescale=True))
-    q2 = options_for(base, Nonideality(levels=2), 0)
-    assert netlist(hamming_model, words[:1], q2) == netlist(hamming_model, words[:1], base)
-    rec = run_sample(hamming_model, words, base, Nonideality(levels=2), 0)
+    base = cfg(conductance__rescale=True)
+    q2 = base.with_value("conductance.levels", 2)
+    assert netlist(hamming_model, words[:1], config=q2) == \
+        netlist(hamming_model, words[:1], config=base)
+    rec = record(hamming_model, words, q2)
     assert rec["accuracy"] == 1.0 and rec["agreement_with_ideal_ode"] == 1.0
     assert rec["readout_error"] < 1e-3
 
@@ -53,7 +64,7 @@ def test_programming_noise_drops_hamming_accuracy_with_its_size(hamming_model):
     words = get_task("hamming74").inputs()[::4]
     acc = {}
     for sigma in (0.0, 0.6):
-        res = monte_carlo(hamming_model, words, Nonideality(prog_noise_scale=sigma), 2,
+        res = monte_carlo(hamming_model, words, cfg(conductance__prog_noise_scale=sigma), 2,
                           scheduler="serial")
         acc[sigma] = res["points"][0]["summary"]["accuracy"]["mean"]
     assert acc[0.0] == 1.0
@@ -61,46 +72,62 @@ def test_programming_noise_drops_hamming_accuracy_with_its_size(hamming_model):
 
 
 def test_every_perturbation_is_seeded_and_lands_in_the_netlist(xor_model):
-    cfg = Nonideality(seed=7, prog_noise_scale=0.05, resistor_tolerance=0.01,
-                      capacitor_tolerance=0.02, is_mismatch=0.01, offset_sigma=1e-3,
-                      r_per_cell=10.0)
+    c = cfg(7, conductance__prog_noise_scale=0.05, passives__resistor_tolerance=0.01,
+            passives__capacitor_tolerance=0.02, bjt__is_mismatch=0.01,
+            opamp__offset_sigma=1e-3, wire__r_per_cell=10.0)
     x = get_task("xor").inputs()[:1]
-    base = CompileOptions(level="opamp")
-    a = netlist(xor_model, x, options_for(base, cfg, 0))
-    assert a == netlist(xor_model, x, options_for(base, cfg, 0))
-    assert a != netlist(xor_model, x, options_for(base, cfg, 1))
-    nominal = netlist(xor_model, x, base)
+    a = netlist(xor_model, x, "opamp", c, 0)
+    assert a == netlist(xor_model, x, "opamp", c, 0)
+    assert a != netlist(xor_model, x, "opamp", c, 1)
+    nominal = netlist(xor_model, x, "opamp")
     assert "_os " in a and "_os " not in nominal              # offset sources
     assert "_w0 " in a and "_w0 " not in nominal              # wire ladders
     q = [ln.split() for ln in a.splitlines() if ln.startswith("Q")]
     assert q and all(len(f) == 6 for f in q)                  # area factor on each BJT
 
 
+def test_draws_are_keyed_by_part_so_batched_copies_hold_the_same_chip(hamming_model):
+    """Every copy of a batched circuit holds the same perturbed parts as the circuit
+    compiled for that input alone: draws depend on the part, not on emission order."""
+    c = cfg(3, conductance__prog_noise_scale=0.1, passives__capacitor_tolerance=0.05)
+    words = get_task("hamming74").inputs()[[0, 9, 40]]
+    system = bind_task(hamming_model, words)
+    batched = build_circuit(system, CompileOptions(config=c, sample=2))
+    for k in range(3):
+        alone = build_circuit(system.sample(k), CompileOptions(config=c, sample=2))
+        np.testing.assert_array_equal(batched.system.weights[0][0], alone.system.weights[0][0])
+        caps = {e.name[len(f"k{k}_"):]: e.value for e in batched.circuit.by_role("integrator")
+                if e.name.startswith(f"k{k}_")}
+        assert caps == {e.name: e.value for e in alone.circuit.by_role("integrator")}
+
+
 def test_wire_resistance_error_grows_with_the_wire(hamming_model):
     words = get_task("hamming74").inputs()[:1]
-    err = [run_sample(hamming_model, words, CompileOptions(), Nonideality(r_per_cell=r),
-                      0)["readout_error"] for r in (0.0, 10.0, 100.0)]
+    err = [record(hamming_model, words, cfg(wire__r_per_cell=r))["readout_error"]
+           for r in (0.0, 10.0, 100.0)]
     assert err[0] < err[1] < err[2]
 
 
 def test_dask_local_cluster_gives_the_serial_numbers(xor_model, tmp_path):
-    cfg = Nonideality(seed=11, prog_noise_scale=0.2, capacitor_tolerance=0.05)
+    c = cfg(11, conductance__prog_noise_scale=0.2, passives__capacitor_tolerance=0.05)
     x = get_task("xor").inputs()
-    serial = monte_carlo(xor_model, x, cfg, 3, scheduler="serial")
+    serial = monte_carlo(xor_model, x, c, 3, scheduler="serial")
     out = tmp_path / "mc.json"
-    dist = monte_carlo(xor_model, x, cfg, 3, scheduler="local", results=out)
+    dist = monte_carlo(xor_model, x, c, 3, scheduler="dask", results=out)
     assert dist["records"] == serial["records"]
+    local = monte_carlo(xor_model, x, c, 3, scheduler="local")
+    assert local["records"] == serial["records"]
     # the results file holds every finished sample; a rerun resumes them all
     assert len(json.loads(out.read_text())["records"]) == 3
-    again = monte_carlo(xor_model, x, cfg, 3, scheduler="serial", results=out)
+    again = monte_carlo(xor_model, x, c, 3, scheduler="serial", results=out)
     assert again["resumed"] == 3 and again["records"] == serial["records"]
 
 
 def test_bad_configs_are_one_line_errors(tmp_path):
     with pytest.raises(ConfigError, match="unknown key conductance.prog_noise"):
-        nonideality_from_dict({"conductance": {"prog_noise": 0.1}})
+        config_from_dict({"conductance": {"prog_noise": 0.1}})
     with pytest.raises(ConfigError, match="must be >= 0"):
-        Nonideality(capacitor_tolerance=-0.1)
+        cfg(passives__capacitor_tolerance=-0.1)
     bad = tmp_path / "bad.toml"
     bad.write_text("[conductance]\nprog_noise_scale = 'lots'\n")
     r = run_cli("montecarlo", XOR, "--config", str(bad), "--samples", "1",

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from conftest import et_system, random_et
 
-from analogam.evaluate import evaluate_ode
 from analogam.model import Group, Model, Stimulus, bind
-from analogam.ode import METHODS, simulate_ode
+from analogam.reference import METHODS, simulate_ode
+from analogam.study import evaluate_ode
 from analogam.tasks import get_task, hamming74_codewords
 
 
@@ -66,7 +66,7 @@ def test_unbounded_energy_is_reported(rng):
 def test_energy_increase_is_reported(xor_model, monkeypatch):
     """A wrong energy (here: the true one negated, which rises along every trajectory)
     must be caught by the monotonicity check, not pass silently."""
-    import analogam.ode as ode_mod
+    import analogam.reference.ode as ode_mod
 
     task = get_task("xor")
     s = bind(xor_model, task.stimulus(xor_model, task.inputs()))

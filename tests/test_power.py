@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from analogam.compile import CompileOptions, build_circuit
+from analogam.circuit import CompileOptions, build_circuit
+from analogam.compare import inference_energy
 from analogam.model import outputs
-from analogam.ode import simulate_ode
-from analogam.power import inference_energy
+from analogam.reference import simulate_ode
 from analogam.tasks import bind_task, get_task
 
 
@@ -19,17 +19,16 @@ def test_energy_terms_match_the_element_list(hamming_model):
     c = build_circuit(system, opt)
     ode = simulate_ode(system, n_points=401)
     t, u = ode.t, ode.u[0]
-    e = inference_energy(c, opt, t, u, t[-1])
+    e = inference_energy(c, t, u, t[-1])
     # Independent: every crossbar resistor of the netlist, V = Vs y on its two lines.
     sc = c.scales
     g = outputs(system, u)
     volt = {f"l_{grp.name}_{i}": sc.vs * g[grp.name][:, i]
             for grp in hamming_model.groups for i in range(grp.size)}
     p = np.zeros(t.size)
-    for el in c.circuit.elements:
-        if el.kind == "resistor" and el.name.startswith("xi_"):
-            a, b = el.nets
-            p += (volt[a] - volt[b]) ** 2 / el.values[0]
+    for el in c.circuit.by_role("crossbar"):
+        a, b = el.nets
+        p += (volt[a] - volt[b]) ** 2 / el.param("r")
     ts = t * sc.t0
     expect = float(np.sum(0.5 * (p[1:] + p[:-1]) * np.diff(ts)))
     np.testing.assert_allclose(e.crossbar_dissipation_j, expect, rtol=1e-9)
@@ -38,6 +37,6 @@ def test_energy_terms_match_the_element_list(hamming_model):
     lines = int((xi > 0).any(1).sum() + (xi > 0).any(0).sum())  # codeword 0 has no line
     assert e.amplifiers == n_amp == 23 + lines      # an integrator per unit, a driver per line
     np.testing.assert_allclose(e.amplifier_quiescent_j,
-                               n_amp * opt.opamp.iq * 10.0 * ts[-1], rtol=1e-12)
+                               n_amp * opt.config.opamp.iq * 10.0 * ts[-1], rtol=1e-12)
     assert e.total_j == e.amplifier_quiescent_j + e.amplifier_output_j + e.bias_and_tails_j
     assert e.amplifier_output_j > e.crossbar_dissipation_j > 0

@@ -10,19 +10,14 @@ import numpy as np
 import pytest
 from conftest import et_system, random_et
 from scipy.special import softmax
-from test_compile import tiny_system
+from test_compile import netlist_of, options, tiny_system
 from test_weights import assert_one_line_error, run_cli
 
-from analogam.compile import (
-    CompileOptions,
-    DeviceWindow,
-    build_circuit,
-    build_softmax_testbench,
-)
+from analogam.circuit import CompileOptions, build_circuit, build_softmax_testbench
 from analogam.errors import SimulationError
-from analogam.netlist import format_netlist
-from analogam.pipeline import simulate_task
+from analogam.netlist import Transient, format_netlist
 from analogam.spice import run_batch, simulate_spice
+from analogam.study import simulate_task
 from analogam.tasks import get_task
 
 pytestmark = pytest.mark.ngspice
@@ -54,11 +49,11 @@ def test_hamming_circuit_corrects_every_single_bit_error(hamming_model, level, t
 def test_signed_weights_tanh_and_energy_transformer_ideal(rng):
     """Inverted lines (negative weights), tanh, ReLU memories and token couplings."""
     from analogam.compare import compare
-    from analogam.ode import simulate_ode
+    from analogam.reference import simulate_ode
 
     for system in (tiny_system(), et_system(random_et(rng), rng, B=2)):
-        c = build_circuit(system, CompileOptions(window=DeviceWindow(gmin=1e-11)))
-        r = simulate_spice(format_netlist(c.circuit))
+        c = build_circuit(system, options(conductance__g_min=1e-11))
+        r = simulate_spice(netlist_of(system, options(conductance__g_min=1e-11)))
         cmp = compare(c, r, simulate_ode(c.system))
         assert cmp.max_err.max() <= 1e-3, system.model.name
 
@@ -78,9 +73,10 @@ def test_bjt_softmax_alone_within_one_percent_and_temperature():
     eff = {}
     for temp in (0.0, 27.0, 85.0):
         for ptat in (False, True):
-            c, outs = build_softmax_testbench(u, beta, CompileOptions(
-                level="bjt", temperature_c=temp, ptat=ptat))
-            r = run_batch(format_netlist(c)).raise_for_status()
+            c, outs = build_softmax_testbench(u, beta, "bjt", options(
+                environment__temperature_c=temp, bjt__ptat=ptat).config)
+            tran = Transient(1e-8, 1e-6, 1e-8, (("reltol", 1e-6),), temperature_c=temp)
+            r = run_batch(format_netlist(c, tran)).raise_for_status()
             y = np.array([[r.voltage(n)[-1] for n in o] for o in outs])
             if temp == 27.0:
                 assert np.abs(y - softmax(beta * u, axis=1)).max() <= 0.01
@@ -157,8 +153,8 @@ def test_cli_compile_errors_leave_no_output(tmp_path):
 
 def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
                                                                        hamming_model):
-    from analogam.ode import residual
-    from analogam.pipeline import check_operating_points
+    from analogam.model import residual
+    from analogam.study import check_operating_points
     from analogam.tasks import bind_task
 
     for model, words in ((xor_model, all_inputs(xor_model)),
@@ -175,7 +171,7 @@ def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
 def test_trained_parity_every_string_in_ngspice_with_trainer_column():
     """Issue acceptance: the EP-trained parity ET at the ideal level, all 256 strings:
     circuit = ODE = trainer = parity, state error <= 1e-3."""
-    from analogam.pipeline import simulate_weights
+    from analogam.study import simulate_weights
 
     rep = simulate_weights(ROOT / "models" / "parity8.npz", options=CompileOptions())
     assert len(rep.inputs) == 256

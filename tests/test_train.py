@@ -11,21 +11,24 @@ import pytest
 from conftest import denseam_with, et_system, random_et
 from test_weights import assert_one_line_error, run_cli
 
-from analogam.architectures import build_denseam
-from analogam.gradients import cosine, ep_gradient, implicit_gradient
-from analogam.loss import Loss
 from analogam.model import Stimulus, bind, check_energy_bounded, parameters, with_parameters
-from analogam.ode import simulate_ode
-from analogam.relax import relax, slowest_rate
+from analogam.model.architectures import build_denseam
+from analogam.model.weights import load_model, load_provenance
+from analogam.reference import simulate_ode
 from analogam.tasks import bind_task, get_task
 from analogam.train import (
+    Loss,
     TrainConfig,
     config_for,
+    cosine,
+    ep_gradient,
     from_theta,
+    implicit_gradient,
     project_bounded,
+    relax,
+    slowest_rate,
     train,
 )
-from analogam.weights import load_model, load_provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = [("softmax", "identity"), ("relu", "tanh"), ("tanh", "identity"), ("softmax", "tanh")]

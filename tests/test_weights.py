@@ -12,7 +12,7 @@ import pytest
 from conftest import random_et
 
 from analogam.errors import WeightsFileError
-from analogam.weights import META_KEY, load_model, model_to_arrays, save_model
+from analogam.model.weights import META_KEY, load_model, model_to_arrays, save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,0 +1,205 @@
+"""Activation blocks: drive each unit's activation node at ``Vs * y`` from the state
+nodes ``Vs * u`` of its group, one emitter per activation and level.
+
+- identity: a unity buffer;
+- relu: ``max(u, 0)`` (behavioural), or a precision rectifier (super-diode);
+- tanh: ``Vs tanh(gain u)`` (behavioural), or a BJT differential pair: the pair's
+  differential collector current is ``I_tail tanh(dV_B / 2 V_T)``, so a base drive of
+  ``dV_B = 2 gain V_T / Vs * V_u`` gives ``tanh(gain u)``;
+- softmax: ``Vs softmax(beta u)`` (behavioural), or N matched NPNs on one tail current:
+  collector currents ``alpha I_tail softmax(V_B / V_T)`` with base drive
+  ``beta V_T / Vs * V_u``, read by transimpedances ``Vs / (alpha I_tail)``.
+
+Translinear blocks drift as ``1/T`` unless their attenuators track temperature
+(``bjt.ptat``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import ir
+from ..ir import GROUND
+from ..kits import DIODE, T_NOMINAL_K, thermal_voltage
+from .amplifier import opamp
+from .base import Emit
+
+
+@dataclass(frozen=True)
+class ActivationSpec:
+    """Group ``group`` of ``size`` units with activation parameter ``param`` (gain or
+    beta); ``lines[i]`` says whether unit i has a line (only those need an activation
+    node); ``shift`` (model units x param) is subtracted inside a behavioural softmax's
+    exponentials so they stay in range (the softmax is invariant to it)."""
+
+    group: str
+    size: int
+    param: float
+    lines: tuple[bool, ...]
+    shift: float = 0.0
+
+    def with_line(self) -> list[int]:
+        return [i for i, has in enumerate(self.lines) if has]
+
+
+def buffer(e: Emit, s: ActivationSpec) -> None:
+    """identity: ``V_act = V_u``."""
+    n = e.names
+    for i in s.with_line():
+        e.add("vcvs", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND,
+                                                  n.state(s.group, i), GROUND), 1.0,
+              role="buffer")
+
+
+def _behavioural(e: Emit, s: ActivationSpec, expr) -> None:
+    n = e.names
+    for i in s.with_line():
+        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND),
+              expr(ir.volt(n.state(s.group, i))), role="activation")
+
+
+def relu_behavioural(e: Emit, s: ActivationSpec) -> None:
+    """relu: ``V_act = max(V_u, 0)``."""
+    _behavioural(e, s, lambda v: ir.call("max", v, ir.num(0.0)))
+
+
+def tanh_behavioural(e: Emit, s: ActivationSpec) -> None:
+    """tanh: ``V_act = Vs tanh(gain V_u / Vs)``."""
+    vs = e.scales.vs
+    _behavioural(e, s, lambda v: ir.mul(ir.num(vs), ir.call(
+        "tanh", ir.mul(ir.num(s.param / vs), v))))
+
+
+def softmax_behavioural(e: Emit, s: ActivationSpec) -> None:
+    """softmax: ``V_act_i = Vs exp(k V_i - shift) / sum_j exp(k V_j - shift)``,
+    ``k = beta / Vs``; the denominator is one behavioural node."""
+    n, vs = e.names, e.scales.vs
+    k = s.param / vs
+    terms = [ir.call("exp", ir.add(ir.mul(ir.num(k), v), ir.num(-s.shift)) if s.shift
+                     else ir.mul(ir.num(k), v))
+             for v in (ir.volt(n.state(s.group, i)) for i in range(s.size))]
+    den = n.net("den", s.group)
+    e.add("bvoltage", n.elem(s.group, None, "den"), (den, GROUND), ir.add(*terms),
+          role="activation")
+    for i in s.with_line():
+        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND),
+              ir.mul(ir.num(vs), ir.div(terms[i], ir.volt(den))), role="activation")
+
+
+RECTIFIER_R = 100e3
+"""Resistors of the rectifier's two inverting stages (ohm)."""
+
+
+def rectifier(e: Emit, s: ActivationSpec) -> None:
+    """relu as an inverting stage followed by the two-diode precision half-wave
+    rectifier, so neither op-amp ever leaves its linear region (a super-diode's op-amp
+    rails while its unit is off and recovers slowly):
+
+    - A1: ``V_n = -V_u`` (input and feedback resistors R);
+    - A2: input R from ``V_n`` to its summing node; D1 from the summing node to A2's
+      output closes the loop while ``V_n > 0`` (output held a diode drop below virtual
+      ground, ``V_act = 0`` through R); D2 from A2's output to the activation node, and
+      R from there back to the summing node, give ``V_act = -V_n = V_u`` while
+      ``V_u > 0``. So ``V_act = max(V_u, 0)``; resistor mismatch is a gain error."""
+    n = e.names
+    e.b.model(DIODE)
+    for i in s.with_line():
+        u, out = n.state(s.group, i), n.act(s.group, i)
+        neg, s1, s2, o2 = (n.net(k, s.group, i) for k in ("rn", "rs1", "rs2", "rd"))
+
+        def res(suffix: str, a: str, b: str, i: int = i) -> None:
+            name = n.elem(s.group, i, suffix)
+            e.add("resistor", name, (a, b), e.var.resistor(e.key(name), RECTIFIER_R),
+                  role="rectifier")
+
+        res("rin1", u, s1)
+        res("rfb1", s1, neg)
+        opamp(e, n.elem(s.group, i, "rinv"), GROUND, s1, neg)
+        res("rin2", neg, s2)
+        opamp(e, n.elem(s.group, i, "rect"), GROUND, s2, o2)
+        e.add("diode", n.elem(s.group, i, "rclamp"), (s2, o2), DIODE.name, role="rectifier")
+        e.add("diode", n.elem(s.group, i, "rect"), (o2, out), DIODE.name, role="rectifier")
+        res("rfb2", out, s2)
+
+
+def _attenuator(e: Emit, name: str, base: str, u: str, gain: float) -> None:
+    """Base drive ``gain * V(u)``; with PTAT tracking the gain scales with T/T_nom so
+    the exponent ``gain V(u) / V_T`` does not drift with temperature."""
+    if e.config.bjt.ptat:
+        e.add("bvoltage", name, (base, GROUND), ir.mul(
+            ir.mul(ir.num(gain / T_NOMINAL_K), ir.temperature()), ir.volt(u)),
+            role="attenuator")
+    else:
+        e.add("vcvs", name, (base, GROUND, u, GROUND), gain, role="attenuator")
+
+
+def _alpha(e: Emit) -> float:
+    """alpha_F of the kit at the collector-emitter voltage the transistors sit at
+    (collectors on V_cc, emitters a diode drop below the bases near 0 V)."""
+    kit = e.config.bjt
+    return kit.alpha(kit.v_cc + 0.75)
+
+
+def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
+    """N matched NPNs, emitters on one tail current: ``I_c = alpha I_tail
+    softmax(V_B / V_T)``; base drive ``beta V_T / Vs * V_u``; transimpedance
+    ``Vs / (alpha I_tail)`` from each collector's sense source to the activation node."""
+    kit, n, vs = e.config.bjt, e.names, e.scales.vs
+    vcc, vee = e.rails()
+    e.b.model(kit.card())
+    emit = n.net("e", s.group)
+    gain = s.param * thermal_voltage() / vs
+    e.add("isource", n.elem(s.group, None, "tail"), (emit, vee), kit.i_tail, role="tail")
+    alpha = _alpha(e)
+    for i in range(s.size):
+        base, col = n.net("b", s.group, i), n.net("c", s.group, i)
+        _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain)
+        q = n.elem(s.group, i)
+        e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
+              role="transistor")
+        e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
+        if s.lines[i]:
+            e.add("ccvs", n.elem(s.group, i, "tz"), (n.act(s.group, i), GROUND),
+                  n.elem(s.group, i, "ic"), vs / (alpha * kit.i_tail), role="transimpedance")
+
+
+def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
+    """Differential pair per unit: ``I_c+ - I_c- = alpha I_tail tanh(dV_B / 2V_T)`` with
+    ``dV_B = 2 gain V_T / Vs * V_u`` (each base driven by ``+-gain V_T / Vs * V_u``),
+    read out by two transimpedances in series."""
+    kit, n, vs = e.config.bjt, e.names, e.scales.vs
+    gain = s.param * thermal_voltage() / vs
+    for i in s.with_line():
+        vcc, vee = e.rails()
+        e.b.model(kit.card())
+        emit, u = n.net("e", s.group, i), n.state(s.group, i)
+        alpha = _alpha(e)
+        e.add("isource", n.elem(s.group, i, "tail"), (emit, vee), kit.i_tail, role="tail")
+        for side, sgn in (("p", 1.0), ("m", -1.0)):
+            base, col = n.net(f"b{side}", s.group, i), n.net(f"c{side}", s.group, i)
+            _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain)
+            q = n.elem(s.group, i) + side
+            e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
+                  role="transistor")
+            e.add("vsource", n.elem(s.group, i, f"ic{side}"), (vcc, col), 0.0, role="sense")
+        mid = n.net("tzm", s.group, i)
+        r = vs / (alpha * kit.i_tail)
+        e.add("ccvs", n.elem(s.group, i, "tzp"), (n.act(s.group, i), mid),
+              n.elem(s.group, i, "icp"), r, role="transimpedance")
+        e.add("ccvs", n.elem(s.group, i, "tzm"), (mid, GROUND), n.elem(s.group, i, "icm"), -r,
+              role="transimpedance")
+
+
+BLOCKS = {
+    "activation:identity": {"ideal": buffer},
+    "activation:relu": {"ideal": relu_behavioural, "opamp": rectifier},
+    "activation:tanh": {"ideal": tanh_behavioural, "bjt": bjt_tanh},
+    "activation:softmax": {"ideal": softmax_behavioural, "bjt": bjt_softmax},
+}
+
+
+def softmax_shift(beta: float, u0: np.ndarray) -> float:
+    """The behavioural softmax's exponent shift: beta times the largest initial state."""
+    return beta * float(np.max(u0))

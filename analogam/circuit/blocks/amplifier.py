@@ -1,0 +1,42 @@
+"""The op-amp: a single-pole macromodel as a library block, and its instances."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ir
+from ..ir import GROUND, SubcktDef
+from ..kits import OpampKit
+from .base import Emit
+
+OPAMP = "anm_opamp"
+
+
+def opamp_subckt(k: OpampKit) -> SubcktDef:
+    """Single-pole op-amp macromodel ``anm_opamp inp inn out int``: transconductance
+    ``gm = A0/R`` from (inp - inn) into R || C on node int (DC gain A0, pole at GBW/A0,
+    so unity gain at GBW), output = int clamped to the swing [v_neg, v_pos]."""
+    r = k.r_out_stage
+    E = ir.Element
+    return SubcktDef(OPAMP, ("inp", "inn", "out", "int"), (
+        E("vccs", "gm", (GROUND, "int", "inp", "inn"), (k.a0 / r,)),
+        E("resistor", "ro", ("int", GROUND), (r,)),
+        E("capacitor", "co", ("int", GROUND), (k.a0 / (2 * np.pi * k.gbw * r),)),
+        E("bvoltage", "out", ("out", GROUND), (ir.call(
+            "min", ir.call("max", ir.volt("int"), ir.num(k.v_neg)), ir.num(k.v_pos)),)),
+    ), "amplifiers", f"single-pole op-amp: A0 {k.a0:g}, GBW {k.gbw:g} Hz, "
+       f"swing {k.v_neg:g} to {k.v_pos:g} V")
+
+
+def opamp(e: Emit, name: str, inp: str, inn: str, out: str) -> str:
+    """An instance of the op-amp macromodel, with its seeded input offset (a source in
+    series with the non-inverting input); returns its integrating node's net (a port,
+    so that initial conditions can be set on it)."""
+    x = f"{out}_oa"
+    offset = e.var.offset(e.key(name))
+    if offset:
+        e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
+        inp = f"{out}_os"
+    e.add("instance", name, (inp, inn, out, x), e.b.subckt(opamp_subckt(e.config.opamp)),
+          role="amplifier")
+    return x

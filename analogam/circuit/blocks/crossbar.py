@@ -1,0 +1,60 @@
+"""The crossbar: one conductance per nonzero weight between two lines, optionally on
+resistive wire ladders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Emit
+
+
+@dataclass(frozen=True)
+class CrossbarSpec:
+    """Coupling ``name`` between ``hidden`` and ``visible`` groups: conductances ``G``
+    (H, V) in S (0 = no device), ``signs`` (H, V) (negative weights sit on the visible
+    unit's inverted line), and ``r_wire`` ohms of line per cell (0: ideal wires)."""
+
+    name: str
+    hidden: str
+    visible: str
+    G: np.ndarray
+    signs: np.ndarray
+    r_wire: float = 0.0
+
+
+def crossbar(e: Emit, s: CrossbarSpec) -> None:
+    """One resistor ``1/G`` per nonzero weight between the two lines, row-major (so names
+    and order are fixed).
+
+    With wire resistance ``r`` per cell, each line is a ladder: the driver feeds cell 0
+    and every further cell along the line is one ``r`` further away (hidden lines run
+    along the visible index, visible lines along the hidden)."""
+    n = e.names
+    wires: dict[str, int] = {}
+    rows, cols = np.nonzero(s.G)
+    for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
+        pos = s.signs[mu, i] > 0
+        vline = n.line(s.visible, i) if pos else n.inv_line(s.visible, i)
+        hnode, vnode = n.line(s.hidden, mu), vline
+        if s.r_wire:
+            hnode = _wire(e, wires, n.elem(s.name, f"h{mu}"), hnode, i, s.r_wire)
+            vnode = _wire(e, wires, n.elem(s.name, f"v{i}{'p' if pos else 'n'}"), vline, mu,
+                          s.r_wire)
+        e.add("resistor", n.elem(s.name, mu, str(i)), (hnode, vnode), 1.0 / s.G[mu, i],
+              role="crossbar")
+
+
+def _wire(e: Emit, wires: dict[str, int], tag: str, line: str, cell: int, r: float) -> str:
+    """The net of cell ``cell`` on a ladder line: segments ``tag_w{j}`` of ``r`` ohms
+    chain cells 0..cell (created on first use, so cost is linear in cells)."""
+    last = wires.get(tag, -1)
+    for j in range(last + 1, cell + 1):
+        prev = line if j == 0 else f"{tag}_n{j - 1}"
+        e.add("resistor", f"{tag}_w{j}", (prev, f"{tag}_n{j}"), r, role="wire")
+    wires[tag] = max(last, cell)
+    return f"{tag}_n{cell}"
+
+
+BLOCKS = {"crossbar": {"ideal": crossbar}}

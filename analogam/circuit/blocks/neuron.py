@@ -1,0 +1,150 @@
+"""The neuron: its integrator, the currents it integrates (current copy of its line,
+self-compensation, bias), or the clamp that replaces it for an input unit.
+
+A free unit integrates (DESIGN.md section 4)::
+
+    C dV_u/dt = I_copy + I_self + I_bias - V_u / R_leak
+              = G0 Vs (sum_j xi_j y_j + bias - u),        C = tau T0 G0,  R_leak = 1/G0
+
+with ``I_copy = -I_line`` (the current the line's driver pushes into the crossbar,
+``sum_j G_j (Vs y - Vs y_j)``), ``I_self = Vs y sum_j G_j`` and ``I_bias = G0 Vs bias``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import GROUND
+from .amplifier import opamp
+from .base import Emit, Port
+
+
+@dataclass(frozen=True)
+class ClampSpec:
+    """An input unit held at ``volts`` (V) by a source on its state node."""
+
+    group: str
+    index: int
+    volts: float
+
+
+def clamp(e: Emit, s: ClampSpec) -> None:
+    e.add("vsource", e.names.net("clamp", s.group, s.index),
+          (e.names.state(s.group, s.index), GROUND), s.volts, role="clamp")
+
+
+@dataclass(frozen=True)
+class IntegratorSpec:
+    """``C dV_u/dt = I_in - V_u / r_leak``: capacitance ``c`` (F), leak ``r_leak``
+    (ohm), initial state ``v0`` (V)."""
+
+    group: str
+    index: int
+    c: float
+    r_leak: float
+    v0: float
+
+
+def ideal_port(e: Emit, group: str, i: int) -> Port:
+    """The ideal integrator takes its currents on the state node itself."""
+    return Port(e.names.state(group, i), 1.0)
+
+
+def ideal_integrator(e: Emit, s: IntegratorSpec) -> None:
+    """Leak and capacitor from the state node to ground; the initial state by ``.ic``."""
+    n, u = e.names, e.names.state(s.group, s.index)
+    e.add("resistor", n.elem(s.group, s.index, "leak"), (u, GROUND),
+          e.var.resistor(e.key(n.elem(s.group, s.index, "leak")), s.r_leak), role="leak")
+    e.add("capacitor", n.elem(s.group, s.index, "int"), (u, GROUND),
+          e.var.capacitor(e.key(n.elem(s.group, s.index, "int")), s.c), role="integrator")
+    e.b.ic[u] = s.v0
+
+
+def opamp_port(e: Emit, group: str, i: int) -> Port:
+    """The op-amp integrator is inverting: its summing node takes the negated currents."""
+    return Port(e.names.net("sum", group, i), -1.0)
+
+
+def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
+    """Inverting integrator: leak and capacitor from the summing node (virtual ground) to
+    the op-amp output, which is the state node. The initial state is set on the
+    op-amp's internal node, and the summing node is held at 0 while the DC point is
+    found."""
+    n = e.names
+    node, u = n.net("sum", s.group, s.index), n.state(s.group, s.index)
+    leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
+    e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), s.r_leak), role="leak")
+    e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), s.c), role="integrator")
+    e.b.ic[opamp(e, cap, GROUND, node, u)] = s.v0
+    e.b.ic[node] = 0.0
+
+
+@dataclass(frozen=True)
+class IntegratorBlock:
+    """An integrator variant: where it takes its input currents, and its elements."""
+
+    port: object
+    emit: object
+
+
+@dataclass(frozen=True)
+class CopySpec:
+    """Copy of a line's sensed current into the integrator port, ``gain`` A/A (-1 for
+    the line itself, +1 for its inverted line)."""
+
+    group: str
+    index: int
+    port: Port
+    inverted: bool
+
+
+def cccs_copy(e: Emit, s: CopySpec) -> None:
+    """An ideal current-controlled current source reading the line's sense source."""
+    n = e.names
+    gain = s.port.sign if s.inverted else -s.port.sign
+    e.add("cccs", n.elem(s.group, s.index, "xn" if s.inverted else "x"),
+          (GROUND, s.port.node), n.sense(s.group, s.index, s.inverted), gain, role="copy")
+
+
+@dataclass(frozen=True)
+class SelfSpec:
+    """Self-compensation ``I = gsum * V_line`` into the port: ``gsum`` (S) is the sum of
+    the conductances on the unit's line (positive and inverted)."""
+
+    group: str
+    index: int
+    port: Port
+    gsum: float
+
+
+def vccs_self(e: Emit, s: SelfSpec) -> None:
+    """An ideal transconductor from the line voltage."""
+    n = e.names
+    e.add("vccs", n.elem(s.group, s.index, "self"),
+          (GROUND, s.port.node, n.line(s.group, s.index), GROUND), s.port.sign * s.gsum,
+          role="self")
+
+
+@dataclass(frozen=True)
+class BiasSpec:
+    """Bias current ``amps`` (A) into the port: ``G0 Vs bias``."""
+
+    group: str
+    index: int
+    port: Port
+    amps: float
+
+
+def isource_bias(e: Emit, s: BiasSpec) -> None:
+    e.add("isource", e.names.elem(s.group, s.index, "bias"), (GROUND, s.port.node),
+          s.port.sign * s.amps, role="bias")
+
+
+BLOCKS = {
+    "clamp": {"ideal": clamp},
+    "integrator": {"ideal": IntegratorBlock(ideal_port, ideal_integrator),
+                   "opamp": IntegratorBlock(opamp_port, opamp_integrator)},
+    "copy": {"ideal": cccs_copy},
+    "self": {"ideal": vccs_self},
+    "bias": {"ideal": isource_bias},
+}

@@ -1,0 +1,52 @@
+"""Building a circuit: a mutable accumulator that checks what it built when frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import CircuitError
+from .checks import check_circuit
+from .ir import PRIMITIVES, ROLES, Circuit, Element, ModelCard, Probe, SubcktDef
+
+_ROLES = frozenset(ROLES)
+
+
+@dataclass
+class CircuitBuilder:
+    """Mutable accumulator; :meth:`freeze` checks and returns a :class:`Circuit`."""
+
+    title: str
+    elements: list[Element] = field(default_factory=list)
+    models: dict[str, ModelCard] = field(default_factory=dict)
+    ic: dict[str, float] = field(default_factory=dict)
+    probes: list[Probe] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    subckts: dict[str, SubcktDef] = field(default_factory=dict)
+
+    def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
+        """Append an element; ``values`` in the order of the primitive's parameters."""
+        prim = PRIMITIVES[kind]
+        arity_ok = kind == "instance" or len(nets) == len(prim.ports)
+        if not arity_ok or len(values) != len(prim.params):
+            raise CircuitError(f"{kind} {name!r}: expected ports {prim.ports} and "
+                               f"parameters {[p.name for p in prim.params]}")
+        if role not in _ROLES:
+            raise CircuitError(f"{kind} {name!r}: unknown role {role!r}; valid: "
+                               + ", ".join(ROLES))
+        self.elements.append(Element(kind, name, tuple(nets), tuple(values), role))
+        return name
+
+    def model(self, card: ModelCard) -> str:
+        self.models.setdefault(card.name, card)
+        return card.name
+
+    def subckt(self, definition: SubcktDef) -> str:
+        self.subckts.setdefault(definition.name, definition)
+        return definition.name
+
+    def freeze(self) -> Circuit:
+        c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
+                    tuple(self.ic.items()), tuple(self.probes), tuple(self.notes),
+                    tuple(self.subckts.values()))
+        check_circuit(c)
+        return c

@@ -1,0 +1,252 @@
+"""The one device configuration: scales, device window and quantisation, BJT and op-amp
+kits, temperature and every nonideality, in one documented TOML file read by the CLI,
+the compiler and the Monte Carlo alike (names as in IBM aihwkit where the concepts
+match: ``prog_noise_scale``, ``g_min``, ``g_max``).
+
+Every key is optional and unknown keys are an error, so a typo cannot pass. With every
+nonideality at zero the netlist is the ideal one. ``format_config`` writes the whole
+file with each key's unit and meaning (``analogam config`` prints it)::
+
+    seed = 0                   # Monte Carlo seed (sample i draws from (seed, i))
+    [scales]                   # vs (V per model unit), g0 (S per weight unit), t0
+    [conductance]              # g_min, g_max, levels, prog_noise_scale, rescale
+    [passives]                 # resistor_tolerance, capacitor_tolerance
+    [bjt]                      # i_s, bf, vaf, br, i_tail, v_cc, v_ee, is_mismatch, ptat
+    [opamp]                    # a0, gbw, v_pos, v_neg, iq, r_out_stage, offset_sigma
+    [wire]                     # r_per_cell
+    [environment]              # temperature_c
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError
+from .kits import BjtKit, OpampKit, spec
+
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Scales:
+    """How model quantities map to circuit ones."""
+
+    vs: float = spec(1.0, "V", "volts per model unit (V_u = vs * u)", 0, 1e3, positive=True)
+    g0: float = spec(10e-6, "S", "siemens per weight unit (G = g0 * |w|)", 0, 1e3,
+                     positive=True)
+    t0: float = spec(0.0, "s", "seconds per model time unit; 0 = the slowest tau is 1 us",
+                     0, 1e6)
+
+
+@dataclass(frozen=True)
+class Conductance:
+    """The crossbar's devices: window, quantisation, programming noise."""
+
+    g_min: float = spec(1e-7, "S", "smallest realisable conductance", 0, 1e3, positive=True)
+    g_max: float = spec(1e-4, "S", "largest realisable conductance", 0, 1e3, positive=True)
+    levels: int = spec(0, "1", "quantise to this many levels in [g_min, g_max]; 0 = off",
+                       0, 1 << 24)
+    prog_noise_scale: float = spec(0.0, "1", "relative sigma of each programmed "
+                                   "conductance", 0, 1)
+    rescale: bool = spec(False, "-", "choose g0 so the weights fit the window (exact: C, "
+                         "the leak and the bias currents scale with it)")
+
+
+@dataclass(frozen=True)
+class Passives:
+    """Passive components besides the crossbar: tolerances."""
+
+    resistor_tolerance: float = spec(0.0, "1", "relative sigma of every non-crossbar "
+                                     "resistor (leaks, loads)", 0, 1)
+    capacitor_tolerance: float = spec(0.0, "1", "relative sigma of every integrating "
+                                      "capacitor", 0, 1)
+
+
+@dataclass(frozen=True)
+class Wire:
+    """The crossbar's wires."""
+
+    r_per_cell: float = spec(0.0, "ohm", "wire resistance of one crossbar cell (lines "
+                             "become resistive ladders)", 0, 1e9)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The circuit's environment."""
+
+    temperature_c: float = spec(27.0, "degC", "circuit temperature", -273.15, 1000,
+                                positive=True)
+
+
+SECTIONS: dict[str, type] = {
+    "scales": Scales, "conductance": Conductance, "passives": Passives, "bjt": BjtKit,
+    "opamp": OpampKit, "wire": Wire, "environment": Environment,
+}
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """Everything the compiler needs to know about the devices (see module docstring)."""
+
+    seed: int = 0
+    scales: Scales = field(default_factory=Scales)
+    conductance: Conductance = field(default_factory=Conductance)
+    passives: Passives = field(default_factory=Passives)
+    bjt: BjtKit = field(default_factory=BjtKit)
+    opamp: OpampKit = field(default_factory=OpampKit)
+    wire: Wire = field(default_factory=Wire)
+    environment: Environment = field(default_factory=Environment)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) \
+                or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be an integer in [0, 2^63), got {self.seed!r}")
+        for name in SECTIONS:
+            _validate_section(name, getattr(self, name))
+        c, o = self.conductance, self.opamp
+        if c.g_min >= c.g_max:
+            raise ConfigError(f"device window [g_min={c.g_min:g}, g_max={c.g_max:g}] S is "
+                              "empty")
+        if c.levels == 1:
+            raise ConfigError("conductance.levels must be 0 (off) or at least 2, got 1")
+        if not o.v_neg < o.v_pos:
+            raise ConfigError(f"op-amp swing [{o.v_neg:g}, {o.v_pos:g}] V is empty")
+
+    def with_value(self, path: str, value) -> DeviceConfig:
+        """A copy with one key (``section.key``, or ``seed``) set: for sweeps and the
+        CLI's ``--set``."""
+        if path == "seed":
+            return replace(self, seed=_coerce("seed", int, value))
+        section, _, key = path.partition(".")
+        cls = SECTIONS.get(section)
+        if cls is None or key not in _keys(cls):
+            raise ConfigError(f"unknown configuration key {path[:60]!r}; valid: seed, "
+                              + ", ".join(f"{s}.{k}" for s, c in SECTIONS.items()
+                                          for k in _keys(c)))
+        typ = _field_types(cls)[key]
+        sec = replace(getattr(self, section), **{key: _coerce(path, typ, value)})
+        return replace(self, **{section: sec})
+
+    def with_values(self, values: dict) -> DeviceConfig:
+        """A copy with several keys set (``{"opamp.gbw": 1e8, ...}``)."""
+        cfg = self
+        for k, v in values.items():
+            cfg = cfg.with_value(k, v)
+        return cfg
+
+    def is_ideal(self) -> bool:
+        """True when no random or structural perturbation is configured."""
+        c, p = self.conductance, self.passives
+        return not (c.prog_noise_scale or c.levels or p.resistor_tolerance
+                    or p.capacitor_tolerance or self.bjt.is_mismatch
+                    or self.opamp.offset_sigma or self.wire.r_per_cell)
+
+
+def _keys(cls) -> list[str]:
+    return [f.name for f in fields(cls) if f.metadata]
+
+
+def _field_types(cls) -> dict[str, type]:
+    return {f.name: type(f.default) for f in fields(cls) if f.metadata}
+
+
+def _coerce(where: str, typ: type, value):
+    """``value`` as ``typ``; an integer-valued float is accepted for ints (a sweep's
+    values are numbers), anything else that does not fit is a ConfigError."""
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer |
+                                                       np.floating):
+        raise ConfigError(f"{where} must be a number, got {str(value)[:40]!r}")
+    if typ is int:
+        if not (np.isfinite(value) and float(value) == int(value)):
+            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+        if abs(int(value)) > MAX_SEED:
+            raise ConfigError(f"{where} is out of range (|x| < 2^63), got {value!r}")
+        return int(value)
+    return float(value)
+
+
+def _validate_section(name: str, sec) -> None:
+    for f in fields(sec):
+        if not f.metadata:
+            continue
+        where = f"{name}.{f.name}"
+        val = _coerce(where, type(f.default), getattr(sec, f.name))
+        if isinstance(val, bool):
+            continue
+        lo, hi, pos = f.metadata["lo"], f.metadata["hi"], f.metadata["positive"]
+        if not np.isfinite(val):
+            raise ConfigError(f"{where} must be finite, got {val}")
+        if lo is not None and (val < lo or (pos and val == lo)):
+            raise ConfigError(f"{where} must be {'>' if pos else '>='} {lo:g} "
+                              f"{f.metadata['unit']}, got {val:g}")
+        if hi is not None and val > hi:
+            raise ConfigError(f"{where} must be <= {hi:g} {f.metadata['unit']}, got {val:g}"
+                              + (" (a relative sigma above 1 is not a device spread; check "
+                                 "the units)" if f.metadata["unit"] == "1" and hi == 1 else ""))
+
+
+def config_from_dict(data: dict, where: str = "config") -> DeviceConfig:
+    """A DeviceConfig from parsed TOML; one ConfigError line on the first problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the configuration must be a table")
+    cfg = DeviceConfig()
+    for key, val in data.items():
+        if key == "seed":
+            cfg = cfg.with_value("seed", val)
+            continue
+        if key not in SECTIONS:
+            raise ConfigError(f"{where}: unknown section [{str(key)[:40]}]; valid: seed, "
+                              + ", ".join(f"[{s}]" for s in SECTIONS))
+        if not isinstance(val, dict):
+            raise ConfigError(f"{where}: [{key}] must be a table")
+        for k, v in val.items():
+            if k not in _keys(SECTIONS[key]):
+                raise ConfigError(f"{where}: unknown key {key}.{str(k)[:40]}; valid in "
+                                  f"[{key}]: " + ", ".join(_keys(SECTIONS[key])))
+            cfg = cfg.with_value(f"{key}.{k}", v)
+    return cfg
+
+
+def load_config(path: str | Path) -> DeviceConfig:
+    """Read a device configuration TOML file; one ConfigError line on any problem."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file") from None
+    return config_from_dict(data, str(path))
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return repr(float(v))
+
+
+def format_config(cfg: DeviceConfig | None = None) -> str:
+    """The configuration as a TOML file, every key with its unit and meaning."""
+    cfg = cfg or DeviceConfig()
+    lines = ["# analogam device configuration (analogam config > devices.toml).",
+             "# Every key is optional; units in the comments.",
+             f"seed = {cfg.seed}"]
+    for name, cls in SECTIONS.items():
+        sec = getattr(cfg, name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        lines += ["", f"[{name}]  # {doc}"]
+        for f in fields(cls):
+            if f.metadata:
+                lines.append(f"{f.name} = {_toml_value(getattr(sec, f.name))}".ljust(32)
+                             + f"# {f.metadata['unit']}: {f.metadata['doc']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,78 @@
+"""Device kits, as data: the matched BJT of the translinear blocks, the op-amp
+macromodel's parameters, the rectifier diode, physical constants. No topology lives
+here; blocks read these records. Every field carries its unit, meaning and valid range
+(the metadata the configuration loader validates against and documents)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .ir import ModelCard
+
+K_BOLTZMANN = 1.380649e-23  # J/K
+Q_ELECTRON = 1.602176634e-19  # C
+T_NOMINAL_K = 300.15  # 27 degC, ngspice's default TNOM
+
+
+def thermal_voltage(temp_k: float = T_NOMINAL_K) -> float:
+    """V_T = k T / q in volts (25.86 mV at 27 degC)."""
+    return K_BOLTZMANN * temp_k / Q_ELECTRON
+
+
+def spec(default, unit: str, doc: str, lo: float | None = None, hi: float | None = None,
+         positive: bool = False):
+    """A dataclass field with its unit, meaning and valid range ``[lo, hi]`` (``positive``:
+    strictly above ``lo``)."""
+    return field(default=default, metadata={"unit": unit, "doc": doc, "lo": lo, "hi": hi,
+                                            "positive": positive})
+
+
+@dataclass(frozen=True)
+class BjtKit:
+    """The matched NPN of the softmax and tanh blocks (Gummel-Poon card: forward beta and
+    Early voltage, so alpha_F < 1 and the collector current depends on V_CE), their
+    tail current and rails, and its mismatch."""
+
+    name: str = "anm_npn"
+    i_s: float = spec(1e-16, "A", "saturation current IS", 0, 1e-6, positive=True)
+    bf: float = spec(100.0, "1", "forward current gain BF", 1, 1e5)
+    vaf: float = spec(100.0, "V", "forward Early voltage VAF", 0, 1e4, positive=True)
+    br: float = spec(1.0, "1", "reverse current gain BR", 0, 1e4, positive=True)
+    i_tail: float = spec(10e-6, "A", "tail current of each softmax / differential pair",
+                         0, 1.0, positive=True)
+    v_cc: float = spec(2.0, "V", "collector rail (collectors sit here through their sensors)",
+                       -100, 100)
+    v_ee: float = spec(-5.0, "V", "tail-source rail", -100, 100)
+    is_mismatch: float = spec(0.0, "1", "relative sigma of each transistor's IS "
+                              "(an emitter-area factor)", 0, 1)
+    ptat: bool = spec(False, "-", "base attenuators track temperature (PTAT), so beta "
+                      "and gain do not drift as 1/T")
+
+    def card(self) -> ModelCard:
+        return ModelCard(self.name, "npn", (("is", self.i_s), ("bf", self.bf),
+                                            ("vaf", self.vaf), ("br", self.br)))
+
+    def alpha(self, v_ce: float) -> float:
+        """Forward alpha at collector-emitter voltage v_ce, Early effect included:
+        Ic/Ie = BF(1 + Vce/VAF) / (BF(1 + Vce/VAF) + 1)."""
+        b = self.bf * (1 + v_ce / self.vaf)
+        return b / (b + 1)
+
+
+@dataclass(frozen=True)
+class OpampKit:
+    """Single-pole op-amp macromodel: open-loop DC gain, gain-bandwidth, output swing,
+    quiescent supply current (for energy), the internal stage's resistance, and the input
+    offset's spread."""
+
+    a0: float = spec(1e5, "V/V", "open-loop DC gain", 1, 1e12)
+    gbw: float = spec(1e9, "Hz", "gain-bandwidth product", 0, 1e13, positive=True)
+    v_pos: float = spec(5.0, "V", "upper output swing limit", -100, 100)
+    v_neg: float = spec(-5.0, "V", "lower output swing limit", -100, 100)
+    iq: float = spec(100e-6, "A", "quiescent supply current per amplifier", 0, 1.0)
+    r_out_stage: float = spec(1e3, "ohm", "internal node resistance (sets the stage's gm)",
+                              0, 1e9, positive=True)
+    offset_sigma: float = spec(0.0, "V", "sigma of the input offset voltage", 0, 1.0)
+
+
+DIODE = ModelCard("anm_diode", "d", (("is", 1e-14), ("n", 1.0)))

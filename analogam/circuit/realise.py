@@ -1,0 +1,221 @@
+"""Model -> circuit IR (DESIGN.md section 4). No SPICE text is produced here.
+
+Scales: ``Vs`` volts per model unit, ``G0`` siemens per weight unit (``R0 = 1/G0``),
+``T0`` seconds per model time unit. Each free unit u is a node at ``V_u = Vs*u`` with
+
+    C dV_u/dt = sum_j G_j (Vs y_j - Vs y) + Vs y sum_j G_j + G0 Vs bias - G0 V_u
+              = G0 Vs (sum_j xi_j y_j + bias - u),          C = tau T0 G0
+
+i.e. the crossbar current into the unit's line (held at ``Vs y`` by its driver and
+sensed), the self-compensation path, the bias current and the leak. Weights are
+conductances ``G = G0 |xi|``; negative weights connect to an inverted copy
+(``-Vs y``) of the visible unit's line.
+
+:func:`build_circuit` walks the model once per copy and asks the level's block table
+(:mod:`analogam.circuit.blocks`) for each part: the physics of every part (its
+capacitance, conductances, currents) is computed here, its circuit there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import CircuitError
+from ..model import System
+from .blocks import Emit, block
+from .blocks.activations import ActivationSpec, softmax_shift
+from .blocks.crossbar import CrossbarSpec
+from .blocks.lines import LineSpec
+from .blocks.neuron import BiasSpec, ClampSpec, CopySpec, IntegratorSpec, SelfSpec
+from .builder import CircuitBuilder
+from .config import Conductance, DeviceConfig, Scales
+from .ir import Circuit, Probe
+from .levels import get_level
+from .naming import Names
+from .variation import Variation
+
+T0_DEFAULT_TAU_S = 1e-6
+"""With ``scales.t0`` unset (0), T0 is chosen so the slowest group's tau is 1 us."""
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """The fidelity ``level``, the device configuration, and which Monte Carlo sample
+    of its nonidealities to realise."""
+
+    level: str = "ideal"
+    config: DeviceConfig = field(default_factory=DeviceConfig)
+    sample: int = 0
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A circuit and exactly what it holds: the resolved scales (V, S, s), the bound
+    system it realises (the weights after the device window, quantisation and
+    programming noise), and the options it was built with."""
+
+    circuit: Circuit
+    scales: Scales
+    system: System
+    options: CompileOptions
+    conductance_range: tuple[float, float]
+
+    @property
+    def level(self) -> str:
+        return self.options.level
+
+    @property
+    def quantised(self) -> bool:
+        return bool(self.options.config.conductance.levels)
+
+
+def fit_conductances(weights: list[np.ndarray], g0: float, window: Conductance
+                     ) -> tuple[float, list[np.ndarray]]:
+    """Map weights to conductances ``G = G0 |w|`` (S) inside the device window.
+
+    Returns the G0 used and the (possibly quantised) conductance arrays. Raises
+    CircuitError when a nonzero weight does not fit and rescaling is off or impossible.
+    """
+    mags = np.concatenate([np.abs(w).ravel() for w in weights]) if weights else np.zeros(0)
+    nz = mags[mags > 0]
+    if nz.size:
+        wmin, wmax = float(nz.min()), float(nz.max())
+        if window.rescale:
+            g0 = window.g_max / wmax
+        lo, hi = g0 * wmin, g0 * wmax
+        if lo < window.g_min * (1 - 1e-12) or hi > window.g_max * (1 + 1e-12):
+            span = wmax / wmin
+            ratio = window.g_max / window.g_min
+            hint = (f"the weights span a ratio of {span:.3g} but the window only {ratio:.3g}; "
+                    "widen it (--gmin/--gmax)" if span > ratio else
+                    "pass --rescale to fold a new G0 into the scales, or set --g0")
+            raise CircuitError(
+                f"conductances [{lo:.3g}, {hi:.3g}] S (G0={g0:.3g} S) fall outside the device "
+                f"window [{window.g_min:.3g}, {window.g_max:.3g}] S; {hint}")
+    G = [g0 * np.abs(w) for w in weights]
+    if window.levels:
+        grid = np.linspace(window.g_min, window.g_max, window.levels)
+        G = [np.where(g > 0, grid[np.abs(g[..., None] - grid).argmin(-1)], 0.0) for g in G]
+    return g0, G
+
+
+def _programmed(var: Variation, system: System, k: int, G: np.ndarray) -> np.ndarray:
+    """Programming noise on coupling k's conductances (1 or B, H, V). A static crossbar
+    is one part; a token crossbar's row l holding token x is the part ``(l, x)``, so
+    every input sees the same devices, batched or not."""
+    c = system.model.couplings[k]
+    if c.source == "static":
+        return var.program(c.name, G[0])[None]
+    out = np.empty_like(G)
+    for b in range(G.shape[0]):
+        for pos, tok in enumerate(system.tokens[b]):
+            out[b, pos] = var.program(f"{c.name}:{pos}:{int(tok)}", G[b, pos])
+    return out
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """Per flat unit of one copy: has a line, needs an inverted line, sum of its
+    conductances (S)."""
+
+    line: np.ndarray
+    inverted: np.ndarray
+    gsum: np.ndarray
+
+
+def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int
+                 ) -> Connectivity:
+    m = system.model
+    n = m.n_units
+    line, inv, gsum = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n)
+    for c, g, sg in zip(m.couplings, G, signs, strict=True):
+        g, sgn = g[k if g.shape[0] > 1 else 0], sg[k if sg.shape[0] > 1 else 0]
+        sh, sv = m.slices[c.hidden], m.slices[c.visible]
+        line[sh] |= (g > 0).any(1)
+        line[sv] |= ((g > 0) & (sgn > 0)).any(0)
+        inv[sv] |= ((g > 0) & (sgn < 0)).any(0)
+        gsum[sh] += g.sum(1)
+        gsum[sv] += g.sum(0)
+    return Connectivity(line, inv, gsum)
+
+
+def build_circuit(system: System, options: CompileOptions | None = None) -> Compiled:
+    """Build the circuit IR realising ``system``, one independent copy per batch
+    element (copy k's names start with ``k{k}_`` when there are several)."""
+    opt = options or CompileOptions()
+    level = get_level(opt.level).name
+    cfg = opt.config
+    m = system.model
+    t0 = cfg.scales.t0 or T0_DEFAULT_TAU_S / m.tau_max
+    g0, G = fit_conductances([np.asarray(w) for w in system.weights], cfg.scales.g0,
+                             cfg.conductance)
+    var = Variation(cfg, opt.sample)
+    G = [_programmed(var, system, k, g) for k, g in enumerate(G)]
+    scales = Scales(cfg.scales.vs, g0, t0)
+    signs = [np.sign(np.asarray(w)) for w in system.weights]
+    realised = replace(system, weights=tuple(s * g / g0 for s, g in zip(signs, G,
+                                                                          strict=True)))
+    e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, scales, level)
+    for k in range(system.batch):
+        _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else ""), realised, k, G, signs)
+    nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
+    nz = nz[nz > 0]
+    rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
+    _check_scales(scales)
+    return Compiled(e.b.freeze(), scales, realised, opt, rng)
+
+
+def _check_scales(s: Scales) -> None:
+    for name, v in (("Vs", s.vs), ("G0", s.g0), ("T0", s.t0)):
+        if not (np.isfinite(v) and v > 0):
+            raise CircuitError(f"{name} resolved to {v:g}; choose other scales")
+
+
+def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
+               signs: list[np.ndarray]) -> None:
+    """One copy: per group, its units (clamp, or currents into an integrator), the
+    group's activation block and its line drivers; then the crossbars and the inverted
+    lines."""
+    m, n, sc, lv = system.model, e.names, e.scales, e.level
+    u0 = np.asarray(system.u0[k])
+    conn = connectivity(system, G, signs, k)
+    integrator = block("integrator", lv)
+    for grp in m.groups:
+        sl = m.slices[grp.name]
+        for i in range(grp.size):
+            flat = sl.start + i
+            e.b.probes.append(Probe(n.state(grp.name, i), k, flat))
+            if system.clamped[flat]:
+                block("clamp", lv)(e, ClampSpec(grp.name, i, sc.vs * u0[flat]))
+                continue
+            port = integrator.port(e, grp.name, i)
+            if conn.line[flat]:
+                block("copy", lv)(e, CopySpec(grp.name, i, port, inverted=False))
+                block("self", lv)(e, SelfSpec(grp.name, i, port, conn.gsum[flat]))
+            if conn.inverted[flat]:
+                block("copy", lv)(e, CopySpec(grp.name, i, port, inverted=True))
+            bias = float(grp.bias[i])
+            if bias != 0.0:
+                block("bias", lv)(e, BiasSpec(grp.name, i, port, sc.g0 * sc.vs * bias))
+            integrator.emit(e, IntegratorSpec(grp.name, i, grp.tau * sc.t0 * sc.g0,
+                                              1.0 / sc.g0, sc.vs * float(u0[flat])))
+        lines = conn.line[sl]
+        if not lines.any():
+            continue
+        shift = (softmax_shift(grp.param, system.u0[:, sl]) if grp.activation == "softmax"
+                 else 0.0)
+        block(f"activation:{grp.activation}", lv)(
+            e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in lines),
+                              shift))
+        for i in np.flatnonzero(lines):
+            block("driver", lv)(e, LineSpec(grp.name, int(i)))
+    r_wire = e.config.wire.r_per_cell
+    for c, g, sg in zip(m.couplings, G, signs, strict=True):
+        block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible,
+                                               g[k if g.shape[0] > 1 else 0],
+                                               sg[k if sg.shape[0] > 1 else 0], r_wire))
+    for grp in m.groups:
+        for i in np.flatnonzero(conn.inverted[m.slices[grp.name]]):
+            block("inverter", lv)(e, LineSpec(grp.name, int(i)))

@@ -1,0 +1,76 @@
+"""Seeded draws keyed by element identity: one Monte Carlo sample of a configuration.
+
+Every random value is a pure function of ``(seed, sample, stream, key)``, where the key
+names the part it perturbs within one copy of the circuit (an element name without
+its copy prefix, a coupling and a cell). So reordering code never changes a sample,
+adding one kind of nonideality does not reshuffle another, and the copies of a batched
+netlist hold the same chip as the per-input netlists do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DeviceConfig
+
+FLOOR = 0.01
+"""A perturbed value never drops below this fraction of nominal (a device cannot go
+negative)."""
+
+
+def _digest(*parts) -> bytes:
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class Variation:
+    """Sample ``sample`` of ``config``'s nonidealities."""
+
+    config: DeviceConfig
+    sample: int = 0
+
+    def normal(self, stream: str, key: str) -> float:
+        """One standard normal draw for part ``key`` of kind ``stream`` (Box-Muller on
+        a keyed 128-bit hash)."""
+        d = _digest(self.config.seed, self.sample, stream, key)
+        a = (int.from_bytes(d[:8], "little") + 0.5) / 2.0**64
+        b = int.from_bytes(d[8:], "little") / 2.0**64
+        return float(np.sqrt(-2.0 * np.log(a)) * np.cos(2.0 * np.pi * b))
+
+    def normals(self, stream: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        """An array of standard normal draws for a whole part (e.g. a crossbar)."""
+        seed = int.from_bytes(_digest(self.config.seed, self.sample, stream, key), "little")
+        return np.random.default_rng(seed).standard_normal(shape)
+
+    def relative(self, stream: str, sigma: float, key: str, value: float) -> float:
+        """``value * (1 + sigma N(0,1))`` floored at FLOOR of nominal; unchanged (and no
+        draw) when sigma is 0."""
+        if not sigma:
+            return value
+        return float(value * max(1.0 + sigma * self.normal(stream, key), FLOOR))
+
+    def resistor(self, key: str, r: float) -> float:
+        return self.relative("res", self.config.passives.resistor_tolerance, key, r)
+
+    def capacitor(self, key: str, c: float) -> float:
+        return self.relative("cap", self.config.passives.capacitor_tolerance, key, c)
+
+    def bjt_area(self, key: str) -> float:
+        """Emitter area factor (IS scales with it) of one transistor."""
+        return self.relative("bjt", self.config.bjt.is_mismatch, key, 1.0)
+
+    def offset(self, key: str) -> float:
+        """Input offset voltage of one amplifier (V)."""
+        s = self.config.opamp.offset_sigma
+        return float(s * self.normal("offset", key)) if s else 0.0
+
+    def program(self, key: str, G: np.ndarray) -> np.ndarray:
+        """Programming noise on the nonzero conductances of one crossbar part (S)."""
+        s = self.config.conductance.prog_noise_scale
+        if not s:
+            return G
+        noisy = G * np.maximum(1.0 + s * self.normals("prog", key, G.shape), FLOOR)
+        return np.where(G > 0, noisy, 0.0)

@@ -1,0 +1,34 @@
+"""Stage 1, the model: groups, couplings, energy, force, Jacobian (the math, once),
+binding to inputs, the two architectures, weight files and importers.
+
+Everything downstream (tasks, ODE reference, trainer, compiler) reads the math from
+here and re-derives nothing.
+"""
+
+from .activations import ACTIVATIONS, Activation, get_activation
+from .binding import Stimulus, System, bind, concat_systems, repeat_system
+from .dynamics import (
+    BoundCheck,
+    activation_jacobians,
+    check_energy_bounded,
+    decode,
+    decoder_logits,
+    drives,
+    energy,
+    energy_rise,
+    force,
+    group_outputs,
+    jacobian,
+    outputs,
+    residual,
+)
+from .network import Coupling, Decoder, Group, Model
+from .parameters import drive_vjp, energy_gradients, parameters, with_parameters
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "BoundCheck", "Coupling", "Decoder", "Group", "Model",
+    "Stimulus", "System", "activation_jacobians", "bind", "check_energy_bounded",
+    "concat_systems", "decode", "decoder_logits", "drive_vjp", "drives", "energy",
+    "energy_gradients", "energy_rise", "force", "get_activation", "group_outputs", "jacobian",
+    "outputs", "parameters", "repeat_system", "residual", "with_parameters",
+]

@@ -1,0 +1,181 @@
+"""The model's math, in one place (DESIGN.md section 3): outputs, drives, force, energy,
+Jacobian, decoder logits, the residual, and the energy-bound check. The ODE reference,
+the compiler and the trainer read these and re-derive nothing.
+
+For group G with activation output ``g_G = dL_G/du_G``::
+
+    tau_G du_G/dt = drive_G - u_G,   drive_G = sum_{couplings c at G} W_c g_other + bias_G
+    E = sum_G [ g_G . (u_G - bias_G) - L_G(u_G) ] - sum_c g_hidden . W_c g_visible
+
+(``W_c`` is applied as ``W_c`` for the hidden side and ``W_c^T`` for the visible side).
+Clamped units have zero force. ``dE/dt = -sum_G tau_G (du_G/dt)^T J_G (du_G/dt) <= 0``
+for convex Lagrangians, so E is a Lyapunov function. States in model units, time in
+model time units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ModelError
+from .activations import get_activation
+from .network import Model
+
+if TYPE_CHECKING:  # binding imports this module; the annotation is all we need
+    from .binding import System
+
+Array = np.ndarray
+
+def outputs(system: System, u: Array) -> dict[str, Array]:
+    """Activation outputs g_G = dL_G/du_G of every group, each (B, size)."""
+    m = system.model
+    return {
+        g.name: get_activation(g.activation).value(u[:, m.slices[g.name]], g.param)
+        for g in m.groups
+    }
+
+
+def drives(system: System, g: dict[str, Array]) -> dict[str, Array]:
+    """drive_G = sum_c W_c g_other + bias_G (model units): the fixed point of u_G."""
+    m = system.model
+    d = {grp.name: np.broadcast_to(grp.bias, g[grp.name].shape).copy() for grp in m.groups}
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        d[c.hidden] += (W @ g[c.visible][:, :, None])[:, :, 0]
+        d[c.visible] += (g[c.hidden][:, None, :] @ W)[:, 0, :]
+    return d
+
+
+def force(system: System, u: Array) -> Array:
+    """du/dt = (drive - u) / tau per group, zero on clamped units. (B, N), model units
+    per model time unit."""
+    m = system.model
+    d = drives(system, outputs(system, u))
+    out = np.empty_like(u)
+    for grp in m.groups:
+        s = m.slices[grp.name]
+        out[:, s] = (d[grp.name] - u[:, s]) / grp.tau
+    out[:, system.clamped] = 0.0
+    return out
+
+
+def energy(system: System, u: Array) -> Array:
+    """E(u) of DESIGN.md section 3, one value per batch element (model units)."""
+    m = system.model
+    g = outputs(system, u)
+    e = np.zeros(u.shape[0])
+    for grp in m.groups:
+        act = get_activation(grp.activation)
+        ug = u[:, m.slices[grp.name]]
+        e += np.sum(g[grp.name] * (ug - grp.bias), axis=-1) - act.lagrangian(ug, grp.param)
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        e -= np.sum(g[c.hidden] * (W @ g[c.visible][:, :, None])[:, :, 0], axis=-1)
+    return e
+
+
+def activation_jacobians(system: System, u: Array) -> dict[str, Array]:
+    """dg_G/du_G for each group, (B, size, size): the Hessians of the Lagrangians."""
+    m = system.model
+    return {
+        grp.name: get_activation(grp.activation).jacobian(u[:, m.slices[grp.name]], grp.param)
+        for grp in m.groups
+    }
+
+
+def jacobian(system: System, u: Array) -> Array:
+    """d(force)/du, (B, N, N), per model time unit. Rows of clamped units are zero."""
+    m = system.model
+    B, N = u.shape
+    Jg = activation_jacobians(system, u)
+    J = np.zeros((B, N, N))
+    idx = np.arange(N)
+    tau = m.tau
+    J[:, idx, idx] = -1.0
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        sh, sv = m.slices[c.hidden], m.slices[c.visible]
+        J[:, sh, sv] += W @ Jg[c.visible]
+        J[:, sv, sh] += np.swapaxes(W, 1, 2) @ Jg[c.hidden]
+    J /= tau[None, :, None]
+    J[:, system.clamped, :] = 0.0
+    return J
+
+
+def residual(system: System, u: Array, rhs=None) -> Array:
+    """Distance from the fixed point, per sample: ``max_i |tau_i du_i/dt|`` over the free
+    units (model units), i.e. ``max |drive - u|`` for the model's force, or for ``rhs``
+    (a function of u giving du/dt, e.g. the trainer's nudged force) when given."""
+    f = force(system, u) if rhs is None else rhs(u)
+    r = np.abs(f * system.model.tau)[:, system.free]
+    return r.max(axis=1) if r.shape[1] else np.zeros(u.shape[0])
+
+
+def energy_rise(e: Array) -> Array:
+    """Largest increase of the energy between consecutive samples of each trajectory
+    (``e``: (B, T)), 0 where it never rises: the Lyapunov check of DESIGN.md section 5."""
+    return np.maximum(np.max(np.diff(e, axis=1), axis=1, initial=0.0), 0.0)
+
+
+def decoder_logits(model: Model, g: Array) -> Array:
+    """Decoder logits ``W g + b``, (B, K), from the read-out group's outputs ``g`` (B, n)."""
+    if model.decoder is None:
+        raise ModelError(f"model {model.name!r} has no decoder")
+    return g @ model.decoder.weights.T + model.decoder.bias
+
+
+def group_outputs(model: Model, name: str, u: Array) -> Array:
+    """Activation outputs of one group from full states ``u`` (B, N)."""
+    grp = model.group(name)
+    return get_activation(grp.activation).value(u[:, model.slices[grp.name]], grp.param)
+
+
+def decode(model: Model, u: Array) -> Array:
+    """Decoder logits ``W g + b`` of the read-out group at states ``u`` (B, N), (B, K)."""
+    if model.decoder is None:
+        raise ModelError(f"model {model.name!r} has no decoder")
+    return decoder_logits(model, group_outputs(model, model.decoder.group, u))
+
+
+
+@dataclass(frozen=True)
+class BoundCheck:
+    """Whether E is bounded below. ``sigma_max`` is the largest singular value of the
+    stacked couplings between unbounded groups (0 when there are none)."""
+
+    bounded: bool
+    sigma_max: float
+    message: str
+
+
+def check_energy_bounded(system: System) -> BoundCheck:
+    """E is bounded below unless two unbounded groups (identity, relu) are coupled
+    with gain >= 1: with identity visible units and ReLU memories, integrating the
+    memories out leaves 1/2|v|^2 - 1/2|relu(W v + b)|^2, unbounded once sigma_max(W)
+    reaches 1 (DESIGN.md section 5). Couplings of one unbounded group to several
+    unbounded partners are stacked, so their joint gain is what is bounded."""
+    m = system.model
+    unbounded = {g.name for g in m.groups if not get_activation(g.activation).bounded}
+    worst, where = 0.0, ""
+    for gname in sorted(unbounded):
+        blocks = [
+            (W if c.visible == gname else np.swapaxes(W, 1, 2))
+            for c, W in zip(m.couplings, system.weights, strict=True)
+            if gname in (c.hidden, c.visible) and {c.hidden, c.visible} <= unbounded
+        ]
+        if not blocks:
+            continue
+        B = max(b.shape[0] for b in blocks)
+        stacked = np.concatenate([np.broadcast_to(b, (B,) + b.shape[1:]) for b in blocks], axis=1)
+        s = float(np.max(np.linalg.norm(stacked, ord=2, axis=(1, 2))))
+        if s > worst:
+            worst, where = s, gname
+    if worst >= 1.0:
+        return BoundCheck(False, worst, (
+            f"energy unbounded below: couplings of unbounded group {where!r} have largest "
+            f"singular value {worst:.4g} >= 1; trajectories can run away and a circuit rails"
+        ))
+    if not where:
+        return BoundCheck(True, 0.0, "energy bounded below (no coupling between two "
+                          "unbounded groups)")
+    return BoundCheck(True, worst, f"energy bounded below (sigma_max {worst:.4g} < 1)")

@@ -1,0 +1,206 @@
+"""The network's structure: neuron groups, bipartite couplings, an optional decoder.
+
+A :class:`Model` holds parameters and is validated on construction (an inconsistent
+model cannot exist); :mod:`analogam.model.binding` binds it to inputs and
+:mod:`analogam.model.dynamics` holds its math.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ModelError
+from .activations import get_activation
+
+Array = np.ndarray
+
+COUPLING_SOURCES = ("static", "token")
+GROUP_INITS = ("zero", "target")
+
+
+def _frozen(a, dtype=float) -> Array:
+    arr = np.array(a, dtype=dtype, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of ``size`` neurons sharing an activation and a time constant.
+
+    ``param`` is the activation's gain (tanh) or beta (softmax); ``tau`` is in model
+    time units; ``bias`` in model units; ``init`` is ``"zero"`` (start at 0 unless the
+    stimulus says otherwise) or ``"target"`` (start at the drive ``W g + bias`` computed
+    from the other groups' initial outputs).
+    """
+
+    name: str
+    size: int
+    activation: str
+    tau: float
+    bias: Array
+    param: float = 1.0
+    init: str = "zero"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bias", _frozen(self.bias))
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """A bipartite coupling between group ``hidden`` and group ``visible``.
+
+    ``source="static"``: ``weights`` has shape (hidden.size, visible.size).
+    ``source="token"``: ``weights`` is a (vocab, visible.size) table; hidden unit l takes
+    row ``tokens[l]`` of it (the attention units of an Energy Transformer).
+    """
+
+    name: str
+    hidden: str
+    visible: str
+    weights: Array
+    source: str = "static"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _frozen(self.weights))
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """Linear read-out ``logits = weights @ g_group + bias`` of one group."""
+
+    group: str
+    weights: Array
+    bias: Array
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _frozen(self.weights))
+        object.__setattr__(self, "bias", _frozen(self.bias))
+
+
+@dataclass(frozen=True)
+class Model:
+    """An energy-based network: groups, couplings, read-out time, optional decoder.
+
+    ``task`` names the task helper that turns inputs into stimuli and settled states
+    into predictions (see :mod:`analogam.tasks`); ``"none"`` for a bare model.
+    Validated on construction: an inconsistent model cannot exist.
+    """
+
+    name: str
+    groups: tuple[Group, ...]
+    couplings: tuple[Coupling, ...]
+    readout_time: float
+    task: str = "none"
+    decoder: Decoder | None = None
+    slices: dict[str, slice] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(self.groups))
+        object.__setattr__(self, "couplings", tuple(self.couplings))
+        _validate(self)
+        offsets, start = {}, 0
+        for g in self.groups:
+            offsets[g.name] = slice(start, start + g.size)
+            start += g.size
+        object.__setattr__(self, "slices", offsets)
+
+    @property
+    def n_units(self) -> int:
+        return sum(g.size for g in self.groups)
+
+    def group(self, name: str) -> Group:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        raise ModelError(
+            f"model {self.name!r} has no group {name!r}; groups: "
+            + ", ".join(g.name for g in self.groups)
+        )
+
+    @property
+    def tau(self) -> Array:
+        """(N,) time constant of every unit, in model order (model time units)."""
+        return np.concatenate([np.full(g.size, g.tau) for g in self.groups])
+
+    @property
+    def tau_min(self) -> float:
+        return min(g.tau for g in self.groups)
+
+    @property
+    def tau_max(self) -> float:
+        return max(g.tau for g in self.groups)
+
+
+def _check_finite(what: str, a: Array) -> None:
+    if not np.all(np.isfinite(a)):
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ModelError(f"{what} has {bad} non-finite value(s) (NaN or inf); fix the weights")
+
+
+def _validate(m: Model) -> None:
+    """Check every invariant the math relies on; raise ModelError on the first breach."""
+    if not m.groups:
+        raise ModelError(f"model {m.name!r} has no groups")
+    names = [g.name for g in m.groups]
+    if len(set(names)) != len(names):
+        raise ModelError(f"model {m.name!r}: duplicate group names in {names}")
+    if not (np.isfinite(m.readout_time) and m.readout_time > 0):
+        raise ModelError(f"readout_time must be a positive finite number, got {m.readout_time}")
+    by_name = {g.name: g for g in m.groups}
+    for g in m.groups:
+        act = get_activation(g.activation)
+        if not (isinstance(g.size, int | np.integer) and g.size >= 1):
+            raise ModelError(f"group {g.name!r}: size must be a positive integer, got {g.size}")
+        if not (np.isfinite(g.tau) and g.tau > 0):
+            raise ModelError(f"group {g.name!r}: tau must be positive and finite, got {g.tau}")
+        if act.param_name and not (np.isfinite(g.param) and g.param > 0):
+            raise ModelError(
+                f"group {g.name!r}: {act.param_name} must be positive and finite, got {g.param}"
+            )
+        if g.init not in GROUP_INITS:
+            raise ModelError(
+                f"group {g.name!r}: unknown init {g.init!r}; valid: {', '.join(GROUP_INITS)}"
+            )
+        if g.bias.shape != (g.size,):
+            raise ModelError(
+                f"group {g.name!r}: bias has shape {g.bias.shape}, expected ({g.size},)"
+            )
+        _check_finite(f"group {g.name!r} bias", g.bias)
+    for c in m.couplings:
+        for end in (c.hidden, c.visible):
+            if end not in by_name:
+                raise ModelError(f"coupling {c.name!r} names unknown group {end!r}")
+        if c.hidden == c.visible:
+            raise ModelError(f"coupling {c.name!r} couples group {c.hidden!r} to itself")
+        if c.source not in COUPLING_SOURCES:
+            raise ModelError(
+                f"coupling {c.name!r}: unknown source {c.source!r}; "
+                f"valid: {', '.join(COUPLING_SOURCES)}"
+            )
+        h, v = by_name[c.hidden], by_name[c.visible]
+        if c.source == "static" and c.weights.shape != (h.size, v.size):
+            raise ModelError(
+                f"coupling {c.name!r}: weights have shape {c.weights.shape}, "
+                f"expected ({h.size}, {v.size})"
+            )
+        if c.source == "token" and (c.weights.ndim != 2 or c.weights.shape[1] != v.size):
+            raise ModelError(
+                f"coupling {c.name!r}: token table has shape {c.weights.shape}, "
+                f"expected (vocab, {v.size})"
+            )
+        _check_finite(f"coupling {c.name!r} weights", c.weights)
+    if m.decoder is not None:
+        d = m.decoder
+        if d.group not in by_name:
+            raise ModelError(f"decoder reads unknown group {d.group!r}")
+        n = by_name[d.group].size
+        if d.weights.ndim != 2 or d.weights.shape[1] != n or d.bias.shape != d.weights.shape[:1]:
+            raise ModelError(
+                f"decoder: weights {d.weights.shape} and bias {d.bias.shape} do not fit "
+                f"group {d.group!r} of size {n} (expected (K, {n}) and (K,))"
+            )
+        _check_finite("decoder weights", d.weights)
+        _check_finite("decoder bias", d.bias)

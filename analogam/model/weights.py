@@ -1,0 +1,256 @@
+"""The analogam weights file: a versioned ``.npz`` of plain arrays plus JSON metadata.
+
+Layout (format ``analogam-weights``, version 1)::
+
+    __meta__                 0-d unicode array: JSON (name, task, readout_time, groups,
+                             couplings, decoder, provenance)
+    group.<name>.bias        (size,)
+    coupling.<name>.weights  (H, V), or (vocab, V) for token couplings
+    decoder.weights          (K, n)      decoder.bias  (K,)
+
+Loading never unpickles (``allow_pickle=False``) and validates everything, failing
+with one :class:`~analogam.errors.WeightsFileError` line on the first problem.
+Saving is atomic and byte-deterministic (fixed zip timestamps, sorted members).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_open
+from ..errors import ModelError, WeightsFileError
+from .activations import ACTIVATIONS
+from .network import Coupling, Decoder, Group, Model
+
+FORMAT = "analogam-weights"
+VERSION = 1
+META_KEY = "__meta__"
+MAX_META_CHARS = 1 << 20
+MAX_TOTAL_BYTES = 4 << 30
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def model_to_arrays(model: Model, provenance: dict[str, Any] | None = None) -> dict:
+    """The arrays (and metadata string) that represent ``model`` on disk."""
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": model.name,
+        "task": model.task,
+        "readout_time": model.readout_time,
+        "groups": [
+            {"name": g.name, "size": int(g.size), "activation": g.activation,
+             "tau": float(g.tau), "param": float(g.param), "init": g.init}
+            for g in model.groups
+        ],
+        "couplings": [
+            {"name": c.name, "hidden": c.hidden, "visible": c.visible, "source": c.source}
+            for c in model.couplings
+        ],
+        "decoder": None if model.decoder is None else {"group": model.decoder.group},
+        "provenance": provenance or {},
+    }
+    arrays = {META_KEY: np.array(json.dumps(meta, sort_keys=True))}
+    for g in model.groups:
+        arrays[f"group.{g.name}.bias"] = np.asarray(g.bias)
+    for c in model.couplings:
+        arrays[f"coupling.{c.name}.weights"] = np.asarray(c.weights)
+    if model.decoder is not None:
+        arrays["decoder.weights"] = np.asarray(model.decoder.weights)
+        arrays["decoder.bias"] = np.asarray(model.decoder.bias)
+    return arrays
+
+
+def save_model(model: Model, path: str | os.PathLike, provenance: dict | None = None) -> None:
+    """Write ``model`` to ``path`` atomically; same model gives the same bytes."""
+    arrays = model_to_arrays(model, provenance)
+    with atomic_open(path, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w") as member:
+                np.lib.format.write_array(member, np.asarray(arrays[key], order="C"),
+                                          allow_pickle=False)
+
+
+def read_npz(path: str | os.PathLike, what: str = "weights file") -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` without unpickling, with size limits.
+
+    Raises WeightsFileError naming the file for: missing, not a zip, truncated,
+    oversized, object arrays, unreadable members.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise WeightsFileError(f"{what} {str(p)!r} does not exist or is not a file")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+            if total > MAX_TOTAL_BYTES:
+                raise WeightsFileError(
+                    f"{what} {p.name!r} expands to {total} bytes (limit {MAX_TOTAL_BYTES})"
+                )
+            bad = zf.testzip()
+            if bad is not None:
+                raise WeightsFileError(f"{what} {p.name!r} is corrupt (member {bad!r})")
+    except zipfile.BadZipFile as e:
+        raise WeightsFileError(
+            f"{what} {p.name!r} is not a valid .npz (truncated or not a zip archive: {e})"
+        ) from None
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise WeightsFileError(
+                f"{what} {p.name!r} holds object arrays, which would need unpickling; "
+                "refusing (save plain numeric arrays)"
+            ) from None
+        raise WeightsFileError(f"{what} {p.name!r} has an unreadable array: {e}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise WeightsFileError(f"{what} {p.name!r} cannot be read: {e}") from None
+
+
+def _field(obj: dict, key: str, typ, where: str):
+    if key not in obj:
+        raise WeightsFileError(f"metadata: {where} lacks field {key!r}")
+    val = obj[key]
+    if typ is float and isinstance(val, int | float) and not isinstance(val, bool):
+        return float(val)
+    if not isinstance(val, typ) or isinstance(val, bool) and typ is not bool:
+        raise WeightsFileError(
+            f"metadata: {where} field {key!r} must be {typ.__name__}, got {type(val).__name__}"
+        )
+    return val
+
+
+def _name(obj: dict, where: str) -> str:
+    n = _field(obj, "name", str, where)
+    if not _NAME.match(n):
+        raise WeightsFileError(
+            f"metadata: {where} name {n!r} is not an identifier (letters, digits, _; "
+            "starting with a letter; at most 32 characters)"
+        )
+    return n
+
+
+def _array(arrays: dict, key: str) -> np.ndarray:
+    if key not in arrays:
+        raise WeightsFileError(f"weights file lacks required array {key!r}")
+    a = arrays[key]
+    if a.dtype.kind not in "fiu":
+        raise WeightsFileError(f"array {key!r} has dtype {a.dtype}, expected a numeric dtype")
+    a = a.astype(float)
+    if not np.all(np.isfinite(a)):
+        raise WeightsFileError(f"array {key!r} contains NaN or inf values; fix the weights")
+    return a
+
+
+def _meta(arrays: dict) -> dict:
+    if META_KEY not in arrays:
+        raise WeightsFileError(
+            f"not an analogam weights file (no {META_KEY!r} array); to import a reference "
+            "model use `analogam convert --from analog-denseam`"
+        )
+    raw = arrays[META_KEY]
+    if raw.dtype.kind != "U" or raw.shape != () or len(str(raw)) > MAX_META_CHARS:
+        raise WeightsFileError(f"{META_KEY!r} must be a 0-d unicode string of JSON")
+    try:
+        meta = json.loads(str(raw))
+    except json.JSONDecodeError as e:
+        raise WeightsFileError(f"metadata is not valid JSON: {e}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise WeightsFileError(f"metadata format is not {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise WeightsFileError(
+            f"weights format version {meta.get('version')!r} is not supported "
+            f"(this analogam reads version {VERSION})"
+        )
+    return meta
+
+
+def model_from_arrays(arrays: dict[str, np.ndarray]) -> Model:
+    """Validate and build a Model from the arrays of a weights file."""
+    try:
+        return _build(arrays)
+    except WeightsFileError:
+        raise
+    except ModelError as e:
+        raise WeightsFileError(str(e)) from None
+
+
+def _build(arrays: dict[str, np.ndarray]) -> Model:
+    meta = _meta(arrays)
+    groups = []
+    for i, g in enumerate(_field(meta, "groups", list, "top level")):
+        where = f"group #{i}"
+        if not isinstance(g, dict):
+            raise WeightsFileError(f"metadata: {where} is not an object")
+        name = _name(g, where)
+        act = _field(g, "activation", str, where)
+        if act not in ACTIVATIONS:
+            raise WeightsFileError(
+                f"metadata: group {name!r} has unknown activation {act[:40]!r}; "
+                f"valid: {', '.join(sorted(ACTIVATIONS))}"
+            )
+        tau = _field(g, "tau", float, where)
+        if not (np.isfinite(tau) and tau > 0):
+            raise WeightsFileError(f"metadata: group {name!r} tau must be positive, got {tau}")
+        groups.append(Group(
+            name=name, size=_field(g, "size", int, where), activation=act, tau=tau,
+            bias=_array(arrays, f"group.{name}.bias"), param=_field(g, "param", float, where),
+            init=_field(g, "init", str, where),
+        ))
+    couplings = []
+    for i, c in enumerate(_field(meta, "couplings", list, "top level")):
+        where = f"coupling #{i}"
+        if not isinstance(c, dict):
+            raise WeightsFileError(f"metadata: {where} is not an object")
+        name = _name(c, where)
+        couplings.append(Coupling(
+            name=name, hidden=_field(c, "hidden", str, where),
+            visible=_field(c, "visible", str, where),
+            weights=_array(arrays, f"coupling.{name}.weights"),
+            source=_field(c, "source", str, where),
+        ))
+    decoder = None
+    dmeta = meta.get("decoder")
+    if dmeta is not None:
+        if not isinstance(dmeta, dict):
+            raise WeightsFileError("metadata: decoder is not an object")
+        decoder = Decoder(_field(dmeta, "group", str, "decoder"),
+                          _array(arrays, "decoder.weights"), _array(arrays, "decoder.bias"))
+    return Model(
+        name=_field(meta, "name", str, "top level")[:200],
+        groups=tuple(groups), couplings=tuple(couplings),
+        readout_time=_field(meta, "readout_time", float, "top level"),
+        task=_field(meta, "task", str, "top level")[:64], decoder=decoder,
+    )
+
+
+def load_weights(path: str | os.PathLike) -> tuple[Model, dict]:
+    """Load and validate an analogam weights file (read once): the model and the
+    provenance record stored with it (empty if none)."""
+    try:
+        arrays = read_npz(path)
+        prov = _meta(arrays).get("provenance", {})
+        return model_from_arrays(arrays), (prov if isinstance(prov, dict) else {})
+    except WeightsFileError as e:
+        raise WeightsFileError(f"{Path(path).name}: {e}") from None
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load and validate an analogam weights file."""
+    return load_weights(path)[0]
+
+
+def load_provenance(path: str | os.PathLike) -> dict:
+    """The provenance record stored with a weights file (empty if none)."""
+    return load_weights(path)[1]

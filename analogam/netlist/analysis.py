@@ -1,0 +1,71 @@
+"""Analysis records handed to the writer with a circuit: a transient from the initial
+conditions, or a DC operating point. Times in seconds, temperature in degC.
+
+The simulator options set the transient's accuracy: trapezoidal integration with a
+maximum step of ``tau_min / steps_per_tau`` (DESIGN.md section 8: a 10 ns step on a
+1 us tau gives about 1e-5 state error against a tight ODE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuit import Compiled
+from ..errors import NetlistError
+
+SIM_OPTIONS: tuple[tuple[str, float | str], ...] = (
+    ("method", "trap"), ("reltol", 1e-5), ("abstol", 1e-13), ("vntol", 1e-8),
+    ("chgtol", 1e-17), ("itl4", 50))
+POINTS = 200
+STEPS_PER_TAU = 20.0
+
+
+@dataclass(frozen=True)
+class Transient:
+    """Transient analysis: print step, stop time and maximum internal step (s), the
+    simulator options that set its accuracy, and the circuit temperature (degC)."""
+
+    tstep: float
+    tstop: float
+    tmax: float
+    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
+    temperature_c: float = 27.0
+
+    def __post_init__(self) -> None:
+        for name in ("tstep", "tstop", "tmax", "temperature_c"):
+            v = getattr(self, name)
+            if not np.isfinite(v):
+                raise NetlistError(f"transient {name} is {v:g}; choose finite scales")
+        if not (0 < self.tmax <= self.tstop and 0 < self.tstep <= self.tstop):
+            raise NetlistError(f"transient steps out of range (tstep {self.tstep:g}, tmax "
+                               f"{self.tmax:g}, tstop {self.tstop:g} s)")
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """DC operating point, Newton started from the initial state (``.nodeset``)."""
+
+    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
+    temperature_c: float = 27.0
+
+
+Analysis = Transient | OperatingPoint
+
+
+def transient_for(compiled: Compiled, t_end: float | None = None, points: int = POINTS,
+                  steps_per_tau: float = STEPS_PER_TAU) -> Transient:
+    """The transient of a compiled model: to ``t_end`` (model time; default the
+    read-out time), ``points`` output samples, a maximum step of ``tau_min /
+    steps_per_tau``."""
+    m, t0 = compiled.system.model, compiled.scales.t0
+    t_end = m.readout_time if t_end is None else t_end
+    tstop = t_end * t0
+    return Transient(tstep=tstop / points, tstop=tstop,
+                     tmax=min(m.tau_min * t0 / steps_per_tau, tstop / points),
+                     temperature_c=compiled.options.config.environment.temperature_c)
+
+
+def operating_point_for(compiled: Compiled) -> OperatingPoint:
+    return OperatingPoint(temperature_c=compiled.options.config.environment.temperature_c)

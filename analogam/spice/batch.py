@@ -1,0 +1,50 @@
+"""The batch backend: ``ngspice -b`` as a subprocess, the raw file read back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .rawfile import read_raw
+from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
+
+
+def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
+              executable: str = "ngspice") -> SpiceResult:
+    """``ngspice -b -r out.raw`` on the netlist, in a temp dir, killed on timeout."""
+    exe = shutil.which(executable)
+    if exe is None:
+        return SpiceResult(False, f"{executable} not found on PATH; install it "
+                           "(Debian: apt-get install ngspice libngspice0)", "batch")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="analogam-") as tmp:
+        cir, raw = Path(tmp) / "circuit.cir", Path(tmp) / "out.raw"
+        cir.write_text(netlist, encoding="utf-8")
+        proc = subprocess.Popen([exe, "-b", "-r", str(raw), str(cir)], cwd=tmp,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            out, _ = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return SpiceResult(False, f"ngspice timed out after {timeout_s:g} s (wall clock)",
+                               "batch", wall_s=time.perf_counter() - t0,
+                               netlist_path=keep_failed(netlist))
+        log = out.decode("utf-8", "replace")
+        wall = time.perf_counter() - t0
+        problem = diagnose(log)
+        if problem or proc.returncode != 0 or not raw.exists():
+            msg = problem or f"ngspice exited with status {proc.returncode} and no results"
+            return SpiceResult(False, msg, "batch", log_tail=tail(log), wall_s=wall,
+                               netlist_path=keep_failed(netlist))
+        vectors = read_raw(raw)
+    return SpiceResult(True, "ok", "batch", vectors.get("time", np.zeros(0)), vectors,
+                       tail(log), wall)

@@ -1,0 +1,192 @@
+"""One runner for many ngspice jobs: in this process, in local worker processes, or on
+a Dask cluster, with one backend policy, a wall-clock timeout on every run, and
+results reported as each job finishes (so a caller can show progress and keep what
+finished when interrupted).
+
+Backends: ``shared`` (PySpice's NgSpiceShared on libngspice, in worker processes: a bad
+netlist can take the library down, the process is the isolation) or ``batch``
+(``ngspice -b`` subprocesses). ``auto`` picks ``shared`` when libngspice loads, else
+``batch``. Dask workers always use ``batch``.
+
+Schedulers: ``serial`` (one job at a time), ``local`` (a pool of this machine's
+cores), ``dask`` (a Dask LocalCluster), or a Dask scheduler address
+(``tcp://host:8786``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import numpy as np
+
+from ..errors import AnalogamError, SimulationError
+from .batch import run_batch
+from .library import ngspice_library
+from .result import DEFAULT_TIMEOUT_S, SpiceResult
+
+BACKENDS = ("auto", "shared", "batch")
+SCHEDULERS = ("serial", "local", "dask")
+
+
+class DistributedError(AnalogamError):
+    """The Dask scheduler cannot be reached or a worker failed."""
+
+
+def resolve_backend(backend: str) -> str:
+    """The backend ``auto`` stands for on this machine (the one policy)."""
+    if backend not in BACKENDS:
+        raise SimulationError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "shared" if ngspice_library() else "batch"
+    return backend
+
+
+def check_timeout(timeout_s: float) -> float:
+    if not (isinstance(timeout_s, int | float) and np.isfinite(timeout_s) and timeout_s > 0
+            and timeout_s <= 1e7):
+        raise SimulationError(f"timeout must be a positive number of seconds up to 1e7, got "
+                              f"{timeout_s}")
+    return float(timeout_s)
+
+
+def check_scheduler(scheduler: str) -> str:
+    if scheduler in SCHEDULERS or scheduler.startswith(("tcp://", "tls://", "inproc://")):
+        return scheduler
+    raise SimulationError(f"unknown scheduler {str(scheduler)[:60]!r}; valid: "
+                          f"{', '.join(SCHEDULERS)}, or a Dask address tcp://host:port")
+
+
+OnResult = Callable[[int, SpiceResult], None]
+
+
+class Runner:
+    """Runs batches of netlists. Use as a context manager (pools and clients are
+    released on exit)::
+
+        with Runner("local") as r:
+            results = r.run(netlists, on_result=lambda i, res: ...)
+    """
+
+    def __init__(self, scheduler: str = "local", backend: str = "auto",
+                 timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None) -> None:
+        self.scheduler = check_scheduler(scheduler)
+        self.timeout_s = check_timeout(timeout_s)
+        dask = self.scheduler not in ("serial", "local")
+        self.backend = "batch" if dask else resolve_backend(backend)
+        self.workers = workers or (1 if scheduler == "serial" else min(2, os.cpu_count() or 1))
+        self._pool = None
+        self._client = None
+        self._cluster = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(kill=exc[0] is not None)
+
+    def close(self, kill: bool = False) -> None:
+        if self._pool is not None:
+            if kill:
+                self._pool._kill()
+            self._pool.close()
+            self._pool = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def run(self, netlists: Sequence[str], on_result: OnResult | None = None
+            ) -> list[SpiceResult]:
+        """Simulate every netlist; results in input order. ``on_result(index, result)``
+        is called as each finishes (completion order)."""
+        netlists = list(netlists)
+        out: list[SpiceResult | None] = [None] * len(netlists)
+
+        def done(i: int, r: SpiceResult) -> None:
+            out[i] = r
+            if on_result is not None:
+                on_result(i, r)
+
+        if not netlists:
+            return []
+        if self.scheduler in ("serial", "local"):
+            if self.backend == "shared":
+                self._run_shared(netlists, done)
+            else:
+                self._run_batch(netlists, done)
+        else:
+            self._run_dask(netlists, done)
+        return out  # type: ignore[return-value]
+
+    def _run_shared(self, netlists: list[str], done: OnResult) -> None:
+        from .shared import SpicePool
+
+        if self._pool is None:
+            self._pool = SpicePool(workers=self.workers, timeout_s=self.timeout_s)
+        for i, r in enumerate(self._pool.map(netlists)):
+            done(i, r)
+
+    def _run_batch(self, netlists: list[str], done: OnResult) -> None:
+        if self.workers == 1 or len(netlists) == 1:
+            for i, n in enumerate(netlists):
+                done(i, run_batch(n, self.timeout_s))
+            return
+        # each job waits on its own ngspice process, which enforces the timeout
+        with ThreadPoolExecutor(self.workers) as ex:
+            futures = {ex.submit(run_batch, n, self.timeout_s): i
+                       for i, n in enumerate(netlists)}
+            try:
+                for f in as_completed(futures):
+                    done(futures[f], f.result())
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+    def _dask_client(self):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise DistributedError("dask.distributed is not installed; pip install "
+                                   "distributed, or use --scheduler local") from None
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        if self._client is None:
+            try:
+                if self.scheduler == "dask":
+                    self._cluster = LocalCluster(n_workers=os.cpu_count() or 1,
+                                                 threads_per_worker=1, processes=True,
+                                                 dashboard_address=":0")
+                    self._client = Client(self._cluster)
+                else:
+                    self._client = Client(self.scheduler, timeout="5s")
+            except (OSError, TimeoutError, ValueError) as e:
+                self.close()
+                raise DistributedError(f"cannot reach the Dask scheduler at "
+                                       f"{self.scheduler!r}: {e}; check the address or use "
+                                       "--scheduler local") from None
+        return self._client
+
+    def _run_dask(self, netlists: list[str], done: OnResult) -> None:
+        from dask.distributed import as_completed as dask_completed
+
+        client = self._dask_client()
+        futures = {client.submit(run_batch, n, self.timeout_s, pure=False): i
+                   for i, n in enumerate(netlists)}
+        try:
+            for fut in dask_completed(futures):
+                done(futures[fut], fut.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+
+
+def simulate_spice(netlist: str, *, backend: str = "auto",
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> SpiceResult:
+    """One netlist, one run (serial), with the chosen backend."""
+    with Runner("serial", backend, timeout_s) as r:
+        return r.run([netlist])[0]

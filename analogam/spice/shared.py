@@ -1,0 +1,161 @@
+"""The shared-library ngspice backend: PySpice's NgSpiceShared in worker processes.
+
+PySpice is not thread-safe and a bad netlist can take libngspice down with the process
+that loaded it, so simulations run in a :class:`SpicePool` of worker processes (also
+parallel across inputs). Each worker keeps one NgSpiceShared instance and calls
+``destroy()`` and ``remove_circuit()`` after every run, without which memory grows
+per run. A run that exceeds its wall-clock timeout gets its worker killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SimulationError
+from .library import ngspice_library
+from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
+
+
+def _init_worker(library: str) -> None:
+    os.environ["NGSPICE_LIBRARY_PATH"] = library
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+
+
+def _engine():
+    # PySpice caches one instance per id in the process: this is the worker's engine
+    from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+
+    return NgSpiceShared.new_instance()
+
+
+def _vectors(ng, plot_name: str) -> dict[str, np.ndarray]:
+    return {name.lower(): np.asarray(vec._data, dtype=float).copy()
+            for name, vec in ng.plot(None, plot_name).items()}
+
+
+def run_job(netlist: str) -> SpiceResult:
+    """Load, run and read one netlist in this (worker) process's ngspice."""
+    t0 = time.perf_counter()
+    ng = _engine()
+    log = ""
+    try:
+        try:
+            ng.load_circuit(netlist)
+        except Exception:  # PySpice raises bare NameError/NgSpiceCircuitError types
+            log = ng.stdout + "\n" + ng.stderr
+            return SpiceResult(False, diagnose(log) or "ngspice could not parse the netlist",
+                               "shared", log_tail=tail(log), netlist_path=keep_failed(netlist))
+        log = ng.stdout + "\n" + ng.stderr
+        with contextlib.suppress(Exception):  # errors are judged from the log and plot
+            ng.run()
+        log += "\n" + ng.stdout + "\n" + ng.stderr
+        plot = ng.last_plot
+        problem = diagnose(log)
+        if problem or not plot.startswith(("tran", "op")):
+            return SpiceResult(False, problem or "ngspice produced no analysis results",
+                               "shared", log_tail=tail(log), wall_s=time.perf_counter() - t0,
+                               netlist_path=keep_failed(netlist))
+        vec = _vectors(ng, plot)
+        return SpiceResult(True, "ok", "shared", vec.get("time", np.zeros(0)), vec,
+                           tail(log), time.perf_counter() - t0)
+    finally:
+        with contextlib.suppress(Exception):
+            ng.destroy()
+        with contextlib.suppress(Exception):
+            ng.remove_circuit()
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class SpicePool:
+    """A pool of ngspice worker processes. Use as a context manager::
+
+        with SpicePool(workers=2) as pool:
+            results = list(pool.map(netlists))
+
+    ``map`` yields results in input order; a run over ``timeout_s`` is reported as a
+    failed result and its pool is rebuilt, the other runs go on.
+    """
+
+    def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
+        lib = ngspice_library()
+        if lib is None:
+            raise SimulationError("libngspice not found (Debian: apt-get install libngspice0; "
+                                  "or set NGSPICE_LIBRARY_PATH); use --backend batch")
+        self.library = lib
+        self.workers = workers or min(2, os.cpu_count() or 1)
+        self.timeout_s = timeout_s
+        self._ex: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._ex is None:
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                           initializer=_init_worker, initargs=(self.library,))
+        return self._ex
+
+    def _kill(self) -> None:
+        if self._ex is None:
+            return
+        for p in list(getattr(self._ex, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                p.kill()
+        self._ex.shutdown(wait=False, cancel_futures=True)
+        self._ex = None
+
+    def close(self) -> None:
+        if self._ex is not None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+            self._ex = None
+
+    def __enter__(self) -> SpicePool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is not None:
+            self._kill()
+        self.close()
+
+    def map(self, netlists: Iterable[str]) -> Iterator[SpiceResult]:
+        jobs = list(netlists)
+        futures = {i: self._executor().submit(run_job, n) for i, n in enumerate(jobs)}
+        for i in range(len(jobs)):
+            # settle a failed job (and kill its worker) before yielding: a caller may
+            # never resume this generator, and the pool must not wait on a stuck worker
+            try:
+                result = futures[i].result(timeout=self.timeout_s)
+            except FutureTimeout:
+                result = SpiceResult(False, f"ngspice timed out after {self.timeout_s:g} s "
+                                     "(wall clock)", "shared")
+                self._resubmit(jobs, futures, i)
+            except BrokenProcessPool:
+                result = SpiceResult(False, "ngspice crashed its worker process", "shared")
+                self._resubmit(jobs, futures, i)
+            yield result
+
+    def _resubmit(self, jobs, futures, failed: int) -> None:
+        pending = [j for j in range(failed + 1, len(jobs)) if not futures[j].done()
+                   or futures[j].exception() is not None]
+        self._kill()
+        for j in pending:
+            futures[j] = self._executor().submit(run_job, jobs[j])
+
+    def worker_rss_kib(self) -> list[int]:
+        """Resident memory of each worker (KiB), to watch for growth across runs."""
+        ex = self._executor()
+        return [f.result() for f in [ex.submit(_rss_kib) for _ in range(self.workers)]]

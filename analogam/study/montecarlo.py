@@ -1,0 +1,263 @@
+"""Monte Carlo and parameter sweeps over device nonidealities, on the one runner.
+
+One *sample* is one perturbed circuit (sample i of a :class:`DeviceConfig`'s seeded
+variation) simulated in ngspice on every input and compared with the ideal ODE of the
+model's own weights. Circuits are compiled here and their netlists run on a
+:class:`~analogam.spice.Runner` (serial, local worker processes, or Dask); every job is
+a pure function of (model, inputs, level, config, sample): same seed, same numbers,
+wherever it runs.
+
+Finished samples are written (atomically) to the results file as they arrive; a run
+started again with the same settings skips them, so an interrupted run loses nothing
+that finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_open
+from ..circuit import CompileOptions, DeviceConfig
+from ..errors import AnalogamError, SimulationError, one_line
+from ..figures import save_figure, subplots
+from ..model import Model
+from ..model.weights import model_to_arrays
+from ..reference import simulate_ode
+from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
+from ..tasks import bind_task, get_task
+from .pipeline import compare_all, compile_system, transient_netlist
+
+METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_error",
+           "settling_tau_max", "settling_tau_median")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sample of one configuration; ``key`` names it in the results file."""
+
+    key: str
+    config: DeviceConfig
+    sample: int
+
+
+def summarise(records) -> dict:
+    """Mean, standard deviation, min and max of every metric over the samples that
+    simulated; ``failed`` counts those that did not."""
+    everything = list(records)
+    recs = [r for r in everything if not r.get("failed")]
+    out = {"samples": len(recs), "failed": len(everything) - len(recs)}
+    for m in METRICS:
+        v = np.array([r[m] for r in recs], dtype=float)
+        out[m] = ({"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+                   "min": float(v.min()), "max": float(v.max())} if v.size else None)
+    return out
+
+
+def run_key(model: Model, inputs: np.ndarray, level: str, what: dict) -> str:
+    """A digest of everything the numbers depend on: a results file written for other
+    settings is never resumed."""
+    h = hashlib.sha256()
+    arrays = model_to_arrays(model)
+    for k in sorted(arrays):
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(arrays[k]).tobytes())
+    h.update(np.ascontiguousarray(inputs).tobytes())
+    h.update(level.encode())
+    h.update(json.dumps(what, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+class ResultsFile:
+    """Finished sample records on disk, rewritten atomically after each one."""
+
+    def __init__(self, path: Path | None, key: str, header: dict) -> None:
+        self.path, self.key, self.header = path, key, header
+        self.records: dict[str, dict] = {}
+        if path is not None and path.exists():
+            try:
+                old = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(old, dict):
+                    raise ValueError
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                raise AnalogamError(f"{path} is not a results file; move it away or "
+                                    "choose another -o") from None
+            if old.get("key") == key and isinstance(old.get("records"), dict):
+                self.records = dict(old["records"])
+
+    def add(self, job_key: str, record: dict, summary: dict) -> None:
+        self.records[job_key] = record
+        self.write(summary)
+
+    def write(self, summary: dict) -> None:
+        if self.path is None:
+            return
+        data = {**self.header, "key": self.key, "summary": summary,
+                "records": dict(sorted(self.records.items()))}
+        with atomic_open(self.path, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True, allow_nan=False, default=_nan_null)
+
+
+def _nan_null(x):
+    raise TypeError(f"not JSON: {x!r}")
+
+
+def _failed(sample: int, why: str) -> dict:
+    return {"sample": sample, "failed": one_line(why)[:300], **{m: None for m in METRICS}}
+
+
+class _Sample:
+    """The circuits of one sample and their results as they arrive."""
+
+    def __init__(self, job: Job, compiled: list, netlists: list[str]) -> None:
+        self.job, self.compiled, self.netlists = job, compiled, netlists
+        self.results: list[SpiceResult | None] = [None] * len(netlists)
+
+    def complete(self) -> bool:
+        return all(r is not None for r in self.results)
+
+
+def _record(s: _Sample, model: Model, inputs: np.ndarray, ode, system) -> dict:
+    """The figures of one Monte Carlo draw; a circuit ngspice cannot simulate is a
+    recorded outcome of that draw (``failed``), not an error of the whole run."""
+    bad = [r for r in s.results if not r.success]
+    if bad:
+        return _failed(s.job.sample, bad[0].message)
+    try:
+        cmp = compare_all(s.compiled, s.results, ode, system)
+    except SimulationError as e:
+        return _failed(s.job.sample, str(e))
+    task = get_task(model.task)
+    pred = task.predict(model, cmp.u_spice[:, -1, :])
+    pred_ode = task.predict(model, ode.u_final)
+    sm = cmp.summary()
+    return {
+        "sample": s.job.sample,
+        "accuracy": float(np.mean(np.all(pred == task.target(inputs), axis=1))),
+        "agreement_with_ideal_ode": float(np.mean(np.all(pred == pred_ode, axis=1))),
+        "max_state_error": sm["max_state_error"],
+        "readout_error": sm["max_readout_error"],
+        "settling_tau_max": sm["settling_tau_max"],
+        "settling_tau_median": sm["settling_tau_median"],
+        "tau_v_s": sm["tau_v_s"],
+    }
+
+
+def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | None,
+          values: list, samples: int, *, level: str = "ideal", scheduler: str = "local",
+          results: Path | None = None, progress: Callable | None = None,
+          timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False) -> dict:
+    """Monte Carlo at each value of one configuration key ``param`` (``None``: the
+    config as it is). Returns ``{"points": [{"value", "summary"}...], "records": {...},
+    "resumed": n}``. ``progress(done, total, job, record)`` after each sample."""
+    if not isinstance(samples, int) or samples < 1:
+        raise AnalogamError(f"samples must be a whole number >= 1, got {samples}")
+    if param is not None and not values:
+        raise AnalogamError("a sweep needs at least one value")
+    configs = [config if param is None else config.with_value(param, v) for v in values]
+    jobs = [Job(f"v{j:03d}_s{i:05d}", cfg, i)
+            for j, cfg in enumerate(configs) for i in range(samples)]
+    what = {"param": param, "values": values, "samples": samples,
+            "config": asdict(config), "batched": batched}
+    store = ResultsFile(results, run_key(model, inputs, level, what),
+                        {"model": model.name, "task": model.task, "level": level,
+                         "param": param, "values": values, "samples": samples,
+                         "inputs": len(inputs)})
+    todo = [j for j in jobs if j.key not in store.records]
+
+    def points() -> list[dict]:
+        return [{"value": v, "summary": summarise(
+                    r for k, r in sorted(store.records.items()) if k.startswith(f"v{j:03d}_"))}
+                for j, v in enumerate(values)]
+
+    done = len(jobs) - len(todo)
+    if todo:
+        system = bind_task(model, inputs)
+        ode = simulate_ode(system)   # the ideal reference every sample is measured against
+        pending, index = [], []
+        for job in todo:
+            compiled = compile_system(system, CompileOptions(level, job.config, job.sample),
+                                      batched)
+            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
+            for k in range(len(s.netlists)):
+                index.append((len(pending), k))
+            pending.append(s)
+
+        def on_result(i: int, r: SpiceResult) -> None:
+            nonlocal done
+            si, k = index[i]
+            s = pending[si]
+            s.results[k] = r
+            if s.complete():
+                rec = _record(s, model, inputs, ode, system)
+                pending[si] = None  # release the circuits of a finished sample
+                done += 1
+                store.add(s.job.key, rec, {"points": points()})
+                if progress is not None:
+                    progress(done, len(jobs), s.job, rec)
+
+        netlists = [pending[si].netlists[k] for si, k in index]
+        with Runner(scheduler, "batch", timeout_s) as runner:
+            runner.run(netlists, on_result)
+    store.write({"points": points()})
+    return {"points": points(), "records": dict(sorted(store.records.items())),
+            "resumed": len(jobs) - len(todo)}
+
+
+def monte_carlo(model: Model, inputs: np.ndarray, config: DeviceConfig, samples: int,
+                **kw) -> dict:
+    """N perturbed circuits: per-sample records and their summary (mean, std, range)."""
+    return sweep(model, inputs, config, None, [None], samples, **kw)
+
+
+def plot_sweep(results: dict[str, dict], param: str, path: Path) -> None:
+    """Accuracy (mean, with min-max band) against the swept parameter, one line per
+    model; written atomically."""
+    fig, ax = subplots(figsize=(5.5, 3.6))
+    for name, res in results.items():
+        pts = [p for p in res["points"] if p["summary"]["accuracy"] is not None]
+        x = [p["value"] for p in pts]
+        acc = [p["summary"]["accuracy"] for p in pts]
+        ax.plot(x, [100 * a["mean"] for a in acc], "o-", label=name)
+        ax.fill_between(x, [100 * a["min"] for a in acc], [100 * a["max"] for a in acc],
+                        alpha=0.2)
+    ax.set_xlabel(param)
+    ax.set_ylabel("task accuracy % (mean, min-max)")
+    ax.set_ylim(-2, 102)
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def _fmt_stat(st: dict | None, pct: bool = False) -> str:
+    if st is None:
+        return "-"
+    f = 100.0 if pct else 1.0
+    return (f"{f * st['mean']:.4g} ± {f * st['std']:.2g} "
+            f"[{f * st['min']:.4g}, {f * st['max']:.4g}]")
+
+
+def format_monte_carlo(model: Model, res: dict, level: str, output=None) -> str:
+    """A Monte Carlo run's summary as text."""
+    st = res["points"][0]["summary"]
+    head = (f"{model.name}: {st['samples']} samples, level {level}"
+            + (f" ({res['resumed']} resumed from {output})" if res["resumed"] else "")
+            + (f"; {st['failed']} sample(s) did not simulate" if st["failed"] else ""))
+    return "\n".join([
+        head,
+        f"  accuracy %           {_fmt_stat(st['accuracy'], True)}",
+        f"  agrees with ideal %  {_fmt_stat(st['agreement_with_ideal_ode'], True)}",
+        f"  max state error      {_fmt_stat(st['max_state_error'])}",
+        f"  settling (tau_v)     {_fmt_stat(st['settling_tau_max'])}"])
+
+
+def format_sweep(model: Model, param: str, res: dict) -> str:
+    """A sweep's accuracy per value as text."""
+    pts = res["points"]
+    return "\n".join([f"{model.name}: {param} swept over {len(pts)} values"] + [
+        f"  {pt['value']:<10g} accuracy % {_fmt_stat(pt['summary']['accuracy'], True)}"
+        for pt in pts])

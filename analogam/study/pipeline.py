@@ -1,0 +1,293 @@
+"""The pipeline of DESIGN.md section 2 on task inputs: bind, pre-flight checks,
+compile, simulate in ngspice, compare with the ODE reference. The CLI and the examples
+call this; each stage lives in its own package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..circuit import Compiled, CompileOptions, build_circuit
+from ..compare import Comparison, compare, inference_energy, op_states, stack
+from ..errors import CircuitError
+from ..model import Model, System, concat_systems, residual
+from ..netlist import format_netlist, operating_point_for, transient_for
+from ..reference import OdeResult, simulate_ode
+from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
+from ..tasks import bind_task, get_task
+
+
+def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
+              ) -> list[str]:
+    """DESIGN.md section 5 on the model before anything is written: energy bounded
+    below, and the ODE reference settled (and energy non-increasing) by the read-out.
+    Returns one line per failed check (empty when all pass)."""
+    ode = ode or simulate_ode(system, t_end=t_end)
+    return list(ode.warnings)
+
+
+def compile_system(system: System, options: CompileOptions, batched: bool = True
+                   ) -> list[Compiled]:
+    """One circuit holding every input as an independent copy, or one per input."""
+    if batched or system.batch == 1:
+        return [build_circuit(system, options)]
+    return [build_circuit(system.sample(b), options) for b in range(system.batch)]
+
+
+def netlist_header(compiled: Compiled, inputs: np.ndarray | None = None) -> tuple[str, ...]:
+    """Comment lines that say what a netlist realises (numbers and names only)."""
+    s = compiled.scales
+    lines = [f"level {compiled.level} Vs {s.vs:g} V G0 {s.g0:.6g} S T0 {s.t0:.6g} s "
+             f"conductances {compiled.conductance_range[0]:.4g} to "
+             f"{compiled.conductance_range[1]:.4g} S",
+             f"copies {compiled.system.batch} units per copy {compiled.system.model.n_units}"]
+    if inputs is not None and len(inputs) <= 16:
+        lines.append("inputs " + " ".join("".join(map(str, r)) for r in inputs))
+    return tuple(lines)
+
+
+def transient_netlist(compiled: Compiled, t_end: float | None = None,
+                      inputs: np.ndarray | None = None) -> str:
+    """The netlist of a compiled circuit with its transient to ``t_end`` (model time)."""
+    return format_netlist(compiled.circuit, transient_for(compiled, t_end),
+                          header=netlist_header(compiled, inputs))
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    """Everything ``analogam simulate`` reports for a batch of task inputs."""
+
+    model: str
+    task: str
+    level: str
+    inputs: np.ndarray
+    targets: np.ndarray
+    pred_ode: np.ndarray
+    pred_spice: np.ndarray
+    ode: OdeResult
+    comparison: Comparison
+    compiled: tuple[Compiled, ...]
+    spice_wall_s: float
+    backend: str
+    preflight: tuple[str, ...] = field(default_factory=tuple)
+    pred_trainer: np.ndarray | None = None
+    energy_j: np.ndarray | None = None
+
+    @property
+    def agreement(self) -> float:
+        return float(np.mean(np.all(self.pred_spice == self.pred_ode, axis=1)))
+
+    @property
+    def accuracy_spice(self) -> float:
+        return float(np.mean(np.all(self.pred_spice == self.targets, axis=1)))
+
+    @property
+    def accuracy_ode(self) -> float:
+        return float(np.mean(np.all(self.pred_ode == self.targets, axis=1)))
+
+
+def _slices(compiled: list[Compiled]) -> list[slice]:
+    """Which inputs of the batch each circuit holds."""
+    out, start = [], 0
+    for c in compiled:
+        out.append(slice(start, start + c.system.batch))
+        start += c.system.batch
+    return out
+
+
+def compare_all(compiled: list[Compiled], results: list[SpiceResult], ode: OdeResult,
+                system: System | None = None) -> Comparison:
+    """Each circuit against its slice of the ODE batch, stacked in input order; the
+    model energy along the circuit trajectories is ``system``'s (default: the weights
+    each circuit holds)."""
+    parts = []
+    for c, r, sl in zip(compiled, results, _slices(compiled), strict=True):
+        sub = replace(ode, u=ode.u[sl], energy=ode.energy[sl], residual=ode.residual[sl],
+                      energy_rise=ode.energy_rise[sl])
+        parts.append(compare(c, r, sub, None if system is None else system.select(sl)))
+    return stack(parts)
+
+
+def simulate_task(
+    model: Model,
+    inputs: np.ndarray,
+    options: CompileOptions | None = None,
+    *,
+    batched: bool = False,
+    t_end: float | None = None,
+    runner: Runner | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    strict: bool = False,
+    trainer: np.ndarray | None = None,
+    reference: str = "realised",
+) -> SimulationReport:
+    """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
+
+    ``trainer``: the trainer's predictions on ``inputs`` (see
+    :func:`trainer_predictions`), reported as a third column.
+    ``reference``: the ODE the circuit is compared with: ``"realised"`` integrates the
+    weights the circuit holds (after quantisation and programming noise), so the
+    comparison measures the circuit alone; ``"nominal"`` integrates the model's own
+    weights, so it measures everything the hardware changes (Monte Carlo).
+    ``runner``: where the ngspice jobs run (default: a local pool, ``timeout_s`` each).
+
+    By default each input is its own netlist: ngspice 39's sparse solver costs grow
+    faster than linearly with independent copies in one netlist (``batched=True``).
+
+    Raises SimulationError on a failed simulation (a failed run is never compared).
+    """
+    options = options or CompileOptions()
+    task = get_task(model.task)
+    system = bind_task(model, inputs)
+    compiled = compile_system(system, options, batched)
+    nominal = reference == "nominal"
+    ode = simulate_ode(system if nominal else concat_systems([c.system for c in compiled]),
+                       t_end=t_end)
+    checks = preflight(system, ode)
+    if strict and checks:
+        raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
+    netlists = [transient_netlist(c, t_end) for c in compiled]
+    if runner is None:
+        with Runner("local", timeout_s=timeout_s) as r:
+            results = r.run(netlists)
+    else:
+        results = runner.run(netlists)
+    for r in results:
+        r.raise_for_status()
+    cmp = compare_all(compiled, results, ode, system if nominal else None)
+    energy_j = _energies(compiled, cmp) if options.level == "opamp" else None
+    return SimulationReport(
+        model=model.name, task=task.name, level=options.level, inputs=inputs,
+        targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
+        pred_spice=task.predict(model, cmp.u_spice[:, -1, :]), ode=ode, comparison=cmp,
+        compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
+        backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
+        energy_j=energy_j,
+    )
+
+
+def _energies(compiled: list[Compiled], cmp: Comparison) -> np.ndarray:
+    """Energy drawn per inference (J) by each input's circuit until it settled."""
+    where = [(c, k) for c in compiled for k in range(c.system.batch)]
+    tau = compiled[0].system.model.tau_max
+    return np.array([inference_energy(c, cmp.t, cmp.u_spice[b],
+                                      cmp.settle_spice_tau[b] * tau, copy=k).total_j
+                     for b, (c, k) in enumerate(where)])
+
+
+def trainer_predictions(provenance: dict, model: Model, inputs: np.ndarray
+                        ) -> np.ndarray | None:
+    """The predictions the trainer stored (for every task input, in task order) picked
+    out for ``inputs``; None when the weights did not come from the trainer."""
+    stored = provenance.get("trainer_predictions")
+    task = get_task(model.task)
+    every = task.inputs()
+    try:
+        stored = np.asarray(stored, dtype=int).reshape(every.shape[0], -1)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    index = {tuple(row): i for i, row in enumerate(every.tolist())}
+    rows = [index.get(tuple(x)) for x in np.asarray(inputs).tolist()]
+    return None if None in rows else stored[rows]
+
+
+@dataclass(frozen=True)
+class OpCheck:
+    """DC operating points (a fast fixed-point solve) against the settled transient.
+    ``differs`` flags inputs where they are more than ``tol`` apart (model units):
+    a multistable model's Newton solve can land on another fixed point. ``residual``
+    is the model's ``max |tau du/dt|`` at each operating point."""
+
+    u_op: np.ndarray
+    diff: np.ndarray
+    tol: float
+    residual: np.ndarray
+
+    @property
+    def differs(self) -> np.ndarray:
+        return self.diff > self.tol
+
+
+def check_operating_points(rep: SimulationReport, *, runner: Runner | None = None,
+                           timeout_s: float = DEFAULT_TIMEOUT_S, tol: float = 1e-2) -> OpCheck:
+    """Solve the DC operating point of every compiled circuit (``.op``, Newton from the
+    initial state) and compare with the transient's settled state."""
+    netlists = [format_netlist(c.circuit, operating_point_for(c)) for c in rep.compiled]
+    if runner is None:
+        with Runner("local", timeout_s=timeout_s) as r:
+            results = r.run(netlists)
+    else:
+        results = runner.run(netlists)
+    u_op = np.concatenate([op_states(c, r) for c, r in zip(rep.compiled, results,
+                                                             strict=True)])
+    diff = np.abs(u_op - rep.comparison.u_spice[:, -1, :]).max(axis=1)
+    realised = concat_systems([c.system for c in rep.compiled])
+    return OpCheck(u_op, diff, tol, residual(realised, u_op))
+
+
+def simulate_weights(path, inputs: np.ndarray | None = None,
+                     options: CompileOptions | None = None, **kw) -> SimulationReport:
+    """:func:`simulate_task` on a weights file (read once): every task input by
+    default, and the trainer's stored predictions (if the weights came from the
+    trainer) as the third column."""
+    from ..model.weights import load_weights
+
+    model, prov = load_weights(path)
+    if inputs is None:
+        inputs = get_task(model.task).inputs()
+    trainer = trainer_predictions(prov, model, inputs)
+    return simulate_task(model, inputs, options, trainer=trainer, **kw)
+
+
+@dataclass(frozen=True)
+class CompiledFiles:
+    """What ``analogam compile`` wrote: the netlist paths, the circuits, and the
+    pre-flight warnings."""
+
+    paths: tuple
+    compiled: tuple[Compiled, ...]
+    warnings: tuple[str, ...]
+
+
+def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, *,
+                     output=None, stem: str = "circuit", per_input: bool = False,
+                     strict: bool = False, t_end: float | None = None) -> CompiledFiles:
+    """Pre-flight checks, then one netlist of independent copies (``output`` or
+    ``STEM_LEVEL.cir``), or one per input in the directory ``output``; each written
+    atomically. Under ``strict`` a failed check is an error and nothing is written."""
+    from pathlib import Path
+
+    from ..netlist import save_netlist
+
+    system = bind_task(model, inputs)
+    checks = preflight(system, t_end=t_end)
+    if strict and checks:
+        raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
+    compiled = compile_system(system, options, batched=not per_input)
+    name = f"{stem}_{options.level}"
+    if per_input and len(compiled) > 1:
+        outdir = Path(output or name)
+        paths = [outdir / f"{name}_{''.join(map(str, b))}.cir" for b in inputs]
+        groups = [b[None] for b in inputs]
+    else:
+        paths, groups = [Path(output or f"{name}.cir")], [inputs]
+    for c, path, b in zip(compiled, paths, groups, strict=True):
+        save_netlist(c.circuit, path, transient_for(c, t_end), header=netlist_header(c, b))
+    return CompiledFiles(tuple(paths), tuple(compiled), tuple(checks))
+
+
+def format_compiled(files: CompiledFiles) -> str:
+    """What was written, the element counts and the scales."""
+    c0 = files.compiled[0]
+    where = (files.paths[0] if len(files.paths) == 1
+             else f"{len(files.paths)} netlists in {files.paths[0].parent}")
+    counts = ", ".join(f"{n} {k}" for k, n in c0.circuit.counts().items())
+    lo, hi = c0.conductance_range
+    return "\n".join([
+        f"wrote {where}: level {c0.level}, {c0.system.batch} cop"
+        f"{'y' if c0.system.batch == 1 else 'ies'} per netlist",
+        f"  elements: {counts}",
+        f"  conductances {lo:.4g} .. {hi:.4g} S (G0 {c0.scales.g0:.4g} S), "
+        f"Vs {c0.scales.vs:g} V, T0 {c0.scales.t0:.4g} s"])

@@ -1,0 +1,182 @@
+"""Reports of a simulation: a JSON record (per input and summary) and PNG plots in the
+style of the reference work. Written atomically into a report directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..atomic import atomic_open
+from ..figures import save_figure, subplots
+from ..tasks import get_task
+from .pipeline import OpCheck, SimulationReport
+
+
+def _bits(row) -> str:
+    return "".join(str(int(x)) for x in row)
+
+
+def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
+    """JSON-ready figures: summary and one record per input (model units, tau_v, s)."""
+    c = rep.comparison
+    c0 = rep.compiled[0]
+    per_input = []
+    for i, x in enumerate(rep.inputs):
+        rec = {
+            "input": _bits(x), "target": rep.targets[i].tolist(),
+            "ode": rep.pred_ode[i].tolist(), "circuit": rep.pred_spice[i].tolist(),
+            "agree": bool(np.all(rep.pred_ode[i] == rep.pred_spice[i])),
+            "max_state_error": float(c.max_err[i]), "readout_error": float(c.readout_err[i]),
+            "settling_tau_circuit": float(c.settle_spice_tau[i]),
+            "settling_tau_ode": float(c.settle_ode_tau[i]),
+            "ode_residual": float(rep.ode.residual[i]),
+            "circuit_energy_rise": float(c.energy_rise[i]),
+        }
+        if rep.pred_trainer is not None:
+            rec["trainer"] = rep.pred_trainer[i].tolist()
+        if rep.energy_j is not None:
+            rec["energy_per_inference_J"] = float(rep.energy_j[i])
+        if op is not None:
+            rec["op_vs_transient"] = float(op.diff[i])
+            rec["op_residual"] = float(op.residual[i])
+            rec["op_differs"] = bool(op.differs[i])
+        per_input.append(rec)
+    return {
+        "analogam": __version__,
+        "model": rep.model, "task": rep.task, "level": rep.level,
+        "scales": {"Vs_V": c0.scales.vs, "G0_S": c0.scales.g0, "T0_s": c0.scales.t0},
+        "conductance_range_S": list(c0.conductance_range),
+        "temperature_C": c0.options.config.environment.temperature_c,
+        "element_counts": c0.circuit.counts(),
+        "summary": {
+            "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
+            "agreement_circuit_vs_ode": rep.agreement,
+            "accuracy_circuit": rep.accuracy_spice, "accuracy_ode": rep.accuracy_ode,
+            "accuracy_trainer": None if rep.pred_trainer is None else float(
+                np.mean(np.all(rep.pred_trainer == rep.targets, axis=1))),
+            "agreement_circuit_vs_trainer": None if rep.pred_trainer is None else float(
+                np.mean(np.all(rep.pred_trainer == rep.pred_spice, axis=1))),
+            **c.summary(),
+            "spice_wall_s": rep.spice_wall_s,
+            "preflight_warnings": list(rep.preflight),
+        },
+        "per_input": per_input,
+    }
+
+
+def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
+    """One small figure of (t, y, label, linestyle) series against model time."""
+    fig, ax = subplots(figsize=(5, 3.2))
+    for t, y, label, ls in series:
+        ax.plot(t, y, ls=ls, label=label)
+    ax.set_xlabel("model time")
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: int = 4
+                ) -> list[Path]:
+    """Trajectories (circuit solid, ODE dashed), energy along the circuit trajectory,
+    and the decoded prediction over time."""
+    out = Path(outdir)
+    c = rep.comparison
+    m = rep.compiled[0].system.model
+    task = get_task(rep.task)
+    paths = []
+    k = min(max_inputs, len(rep.inputs))
+    fig, axes = subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
+                             squeeze=False, sharex=True)
+    for j in range(k):
+        for r, g in enumerate(m.groups):
+            ax = axes[r, j]
+            sl = m.slices[g.name]
+            lines = ax.plot(c.t, c.u_spice[j, :, sl], lw=1.2)
+            for ln, col in zip(lines, range(sl.stop - sl.start), strict=True):
+                ax.plot(c.t, c.u_ode[j, :, sl.start + col], ls="--", lw=0.8,
+                        color=ln.get_color())
+            ax.set_title(f"{_bits(rep.inputs[j])}: {g.name}", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[-1, j].set_xlabel("model time")
+    fig.suptitle(f"{rep.model} ({rep.level}): circuit (solid) vs ODE (dashed)", fontsize=9)
+    paths.append(save_figure(fig, out / "trajectories.png"))
+    paths.append(_line_plot(
+        [(c.t, c.energy_spice[j], _bits(rep.inputs[j]), "-") for j in range(k)],
+        "energy E (circuit)", "energy along the circuit trajectory (must fall)",
+        out / "energy.png"))
+    T = c.t.size
+    series = []
+    for name, u, ls in (("circuit", c.u_spice, "-"), ("ODE", c.u_ode, "--")):
+        flat = u.transpose(1, 0, 2).reshape(T * u.shape[0], -1)
+        pred = task.predict(m, flat).reshape(T, u.shape[0], -1)
+        series.append((c.t, 100 * np.all(pred == rep.targets[None], axis=2).mean(axis=1),
+                       name, ls))
+    if rep.pred_trainer is not None:
+        ok = 100 * np.all(rep.pred_trainer == rep.targets, axis=1).mean()
+        series.append((c.t[[0, -1]], [ok, ok], "trainer (settled)", ":"))
+    paths.append(_line_plot(series, "% inputs decoded correctly",
+                            "decoded prediction over time", out / "prediction.png", (-2, 102)))
+    return paths
+
+
+def write_report(rep: SimulationReport, outdir: str | os.PathLike,
+                 op: OpCheck | None = None) -> list[Path]:
+    """report.json and the plots, each file written atomically."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_open(out / "report.json", "w") as f:
+        json.dump(report_dict(rep, op), f, indent=1)
+        f.write("\n")
+    return [out / "report.json", *plot_report(rep, out)]
+
+
+def format_report(rep: SimulationReport) -> str:
+    """A short text summary: agreement, errors, settling, energy, checks."""
+    c = rep.comparison
+    s = c.summary()
+    n = len(rep.inputs)
+    ok_sp = int(np.sum(np.all(rep.pred_spice == rep.targets, axis=1)))
+    ok_ode = int(np.sum(np.all(rep.pred_ode == rep.targets, axis=1)))
+    lines = [
+        f"{rep.model} ({rep.task}), level {rep.level}, {n} inputs, "
+        f"{len(rep.compiled)} netlist(s), ngspice {rep.backend} backend "
+        f"{rep.spice_wall_s:.2f} s",
+        f"  correct: circuit {ok_sp}/{n}, ODE {ok_ode}/{n}; circuit agrees with ODE on "
+        f"{100 * rep.agreement:.1f}%",
+        f"  state error vs ODE (model units): max over trajectory {s['max_state_error']:.3e}, "
+        f"at read-out {s['max_readout_error']:.3e}",
+        f"  settling (1%): circuit {s['settling_tau_median']:.2f} tau_v median, "
+        f"{s['settling_tau_max']:.2f} max = {s['settling_s_max']:.3e} s "
+        f"(ODE {s['settling_tau_ode_max']:.2f} tau_v)",
+        f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
+        f"trajectories (max rise {s['circuit_energy_rise_max']:.2e})",
+    ]
+    if rep.energy_j is not None:
+        lines.append(f"  energy per inference until settled (amplifiers, bias, tails): median "
+                     f"{1e9 * np.median(rep.energy_j):.3g} nJ, max {1e9 * rep.energy_j.max():.3g}"
+                     f" nJ")
+    if rep.pred_trainer is not None:
+        agree = np.all(rep.pred_trainer == rep.pred_spice, axis=1)
+        lines.append(f"  trainer (digital, settled fixed point): correct "
+                     f"{int(np.sum(np.all(rep.pred_trainer == rep.targets, axis=1)))}/{n}; "
+                     f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
+    lines += [f"  WARNING: {w}" for w in rep.preflight]
+    return "\n".join(lines)
+
+
+def format_op_check(rep: SimulationReport, op: OpCheck) -> str:
+    """The DC operating points against the settled transient, as text."""
+    lines = [f"  DC operating point (.op) vs settled transient: max difference "
+             f"{op.diff.max():.3e}; differs (> {op.tol:g}) on "
+             f"{int(op.differs.sum())}/{len(op.diff)} inputs"]
+    for i in np.flatnonzero(op.differs)[:8]:
+        lines.append(f"    input {_bits(rep.inputs[i])}: .op lands {op.diff[i]:.3g} away from "
+                     f"the transient (another fixed point, residual {op.residual[i]:.2g})")
+    return "\n".join(lines)

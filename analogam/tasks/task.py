@@ -1,0 +1,25 @@
+"""What a task is: how its inputs enter a model and how a settled state is read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Model, Stimulus
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task: its inputs, how they enter a model (a :class:`~analogam.model.Stimulus`:
+    clamps, initial states, context tokens), how predictions are read from settled
+    states ``u`` (B, N), and the truth for each input."""
+
+    name: str
+    n_bits: int
+    inputs: Callable[[], np.ndarray]
+    stimulus: Callable[[Model, np.ndarray], Stimulus]
+    predict: Callable[[Model, np.ndarray], np.ndarray]
+    target: Callable[[np.ndarray], np.ndarray]
+    description: str

@@ -1,0 +1,52 @@
+"""What each training task learns from: its inputs, the train/held-out split, the
+initial model and the loss on the read-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Model
+from ..tasks import all_bit_strings, get_task, parity_split
+from .config import TrainConfig
+from .inits import parity_constructed, parity_random, xor_random
+from .loss import Loss
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Inputs and the train/held-out split of a training task."""
+
+    inputs: np.ndarray
+    train: np.ndarray
+    heldout: np.ndarray
+
+
+def task_data(task: str) -> TaskData:
+    """XOR: the four rows of the truth table, all used for training (nothing held out).
+    Parity: the 256 strings with the fixed 204/52 split."""
+    if task == "xor":
+        idx = np.arange(4)
+        return TaskData(all_bit_strings(2), idx, np.arange(0))
+    tr, ho = parity_split()
+    return TaskData(all_bit_strings(8), tr, ho)
+
+
+def initial_model(cfg: TrainConfig) -> Model:
+    if cfg.task == "xor":
+        return xor_random(cfg.seed)
+    if cfg.init == "constructed":
+        return parity_constructed(cfg.seed)
+    return parity_random(cfg.seed)
+
+
+def task_loss(model: Model, inputs: np.ndarray) -> Loss:
+    """The loss each task trains: parity, the decoder's cross-entropy on the parity
+    class; XOR, 1/2 (v3 - xor)^2 on the free visible unit (it has no decoder)."""
+    target = get_task(model.task).target(inputs)
+    if model.task == "xor":
+        y = np.zeros((inputs.shape[0], 3))
+        y[:, 2] = target[:, 0]
+        return Loss("squared", "v", y, np.array([False, False, True]))
+    return Loss("cross_entropy", model.decoder.group, target[:, 0])

@@ -1,0 +1,59 @@
+"""From trained parameters to a model a circuit can hold: conductances pruned to one
+device window, the read-out placed where every input has settled, and the check that
+the continuous-time dynamics agree with the trainer (DESIGN.md section 5)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..model import Model, with_parameters
+from ..reference import SETTLE_TOL, simulate_ode
+from ..tasks import bind_task, get_task
+from .evaluate import Evaluation
+
+READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
+
+
+def prune_to_window(model: Model, ratio: float) -> tuple[Model, int]:
+    """Remove (set to 0: no device) every conductance below ``max / ratio``, the largest
+    over all couplings, so the rest fits a device window of that on/off ratio.
+    Returns the model and how many were removed."""
+    ws = [c.weights for c in model.couplings]
+    top = max((float(w.max()) for w in ws if w.size), default=0.0)
+    floor = top / ratio
+    pruned = sum(int(np.sum((w > 0) & (w < floor))) for w in ws)
+    return with_parameters(model, {
+        f"coupling.{c.name}.weights": np.where(c.weights < floor, 0.0, c.weights)
+        for c in model.couplings}), pruned
+
+
+def settle_readout(model: Model, inputs: np.ndarray, tol: float = SETTLE_TOL / 10) -> Model:
+    """The model with the shortest read-out time of READOUT_GRID at which a tight ODE
+    has settled (residual <= ``tol``, a tenth of the read-out check's tolerance, so the
+    check passes with margin) on every input; unchanged if none has."""
+    system = bind_task(model, inputs)
+    for t in READOUT_GRID:
+        r = simulate_ode(system, t, method="RK45", rtol=1e-8, atol=1e-10, n_points=2)
+        if r.success and np.all(r.residual <= tol):
+            return replace(model, readout_time=t)
+    return model
+
+
+def deployability(model: Model, inputs: np.ndarray, final: Evaluation) -> dict:
+    """DESIGN.md section 5: do a tight adaptive ODE's read-out predictions equal the
+    trainer's fixed-point predictions, is the energy bounded, has every input settled?"""
+    task = get_task(model.task)
+    ode = simulate_ode(bind_task(model, inputs), method="Radau", rtol=1e-8, atol=1e-10,
+                       n_points=2)
+    pred = task.predict(model, ode.u_final)
+    agree = np.all(pred == final.predictions, axis=1)
+    return {
+        "ode_agrees": int(agree.sum()), "inputs": int(inputs.shape[0]),
+        "ode_settled": int(ode.settled.sum()), "bounded": bool(ode.bound.bounded),
+        "sigma_max": ode.bound.sigma_max, "readout_time": model.readout_time,
+        "max_ode_residual": float(ode.residual.max()),
+        "deployable": bool(agree.all() and ode.settled.all() and ode.bound.bounded
+                           and final.converged.all()),
+    }

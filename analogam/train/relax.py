@@ -1,0 +1,158 @@
+"""Relaxation to the fixed point the dynamics reach, free or nudged, checked.
+
+Free phase: ``tau du/dt = drive(u) - u``. Nudged phase (EP, DESIGN.md section 6): the
+read-out group's drive gets the extra force ``-beta dC/dg``, so the fixed point is a
+stationary point of ``F = E + beta C``. Relaxation integrates the dynamics with an
+adaptive solver, then polishes with Newton steps on the analytic Jacobian, but only
+from states already inside the basin (residual small), so Newton cannot jump to
+another fixed point. Convergence is measured, never assumed: ``converged`` says which
+samples reached ``max |tau du/dt| <= tol``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import System, activation_jacobians, force, jacobian, residual
+from ..reference import integrate
+from .loss import Loss
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """The EP nudge ``-beta dC/dg`` on the loss's read-out group."""
+
+    beta: float
+    loss: Loss
+
+
+@dataclass(frozen=True)
+class Relaxed:
+    """Relaxed states ``u`` (B, N), residuals ``max |tau du/dt|`` (B,) and the verdict."""
+
+    u: np.ndarray
+    residual: np.ndarray
+    converged: np.ndarray
+    tol: float
+
+
+def nudged_force(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
+    """du/dt with the nudge: (drive - u - beta dC/dg) / tau on the read-out group."""
+    f = force(system, u)
+    if nudge is None or nudge.beta == 0.0:
+        return f
+    m = system.model
+    grp = m.group(nudge.loss.group)
+    s = m.slices[grp.name]
+    f[:, s] -= nudge.beta * nudge.loss.grad_g(m, u) / grp.tau
+    f[:, system.clamped] = 0.0
+    return f
+
+
+def nudged_jacobian(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
+    """d(nudged force)/du, (B, N, N): the model's plus -beta d2C/dg2 dg/du / tau."""
+    J = jacobian(system, u)
+    if nudge is None or nudge.beta == 0.0:
+        return J
+    m = system.model
+    grp = m.group(nudge.loss.group)
+    s = m.slices[grp.name]
+    Jg = activation_jacobians(system, u)[grp.name]
+    J[:, s, s] -= nudge.beta * (nudge.loss.hess_g(m, u) @ Jg) / grp.tau
+    J[:, system.clamped, :] = 0.0
+    return J
+
+
+def free_residual(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
+    """max over free units of |tau du/dt| (nudge included), per sample, model units."""
+    return residual(system, u, lambda x: nudged_force(system, nudge, x))
+
+
+def _newton(system: System, nudge: Nudge | None, u: np.ndarray, tol: float,
+            steps: int) -> np.ndarray:
+    """Newton steps u <- u - J^-1 f on the free units of the samples above ``tol``."""
+    u = u.copy()
+    free = system.free
+    for _ in range(steps):
+        todo = free_residual(system, nudge, u) > tol
+        if not todo.any():
+            break
+        sub, sub_nudge, uu = system.select(todo), nudge_subset(nudge, todo), u[todo]
+        f = nudged_force(sub, sub_nudge, uu)[:, free]
+        J = nudged_jacobian(sub, sub_nudge, uu)[:, free][:, :, free]
+        try:
+            uu[:, free] -= np.linalg.solve(J, f[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            break  # a singular Jacobian: the samples stay unconverged and are counted
+        u[todo] = uu
+    return u
+
+
+def nudge_subset(nudge: Nudge | None, mask: np.ndarray) -> Nudge | None:
+    """The nudge restricted to the samples selected by ``mask``."""
+    if nudge is None:
+        return None
+    loss = nudge.loss
+    return Nudge(nudge.beta, Loss(loss.kind, loss.group, loss.target[mask], loss.units))
+
+
+def relax(
+    system: System,
+    *,
+    u_start: np.ndarray | None = None,
+    nudge: Nudge | None = None,
+    t_relax: float | None = None,
+    tol: float = 1e-8,
+    polish_from: float = 1e-3,
+    attempts: int = 6,
+    method: str = "RK45",
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    newton_steps: int = 12,
+) -> Relaxed:
+    """Relax from ``u_start`` (default ``system.u0``) to the fixed point the (nudged)
+    dynamics reach: integrate for ``t_relax`` (default the model's read-out time),
+    Newton-polish samples whose residual is below ``polish_from``, and integrate again,
+    for twice as long each time (up to ``attempts`` times), those not there yet."""
+    t_relax = float(system.model.readout_time if t_relax is None else t_relax)
+    u = np.array(system.u0 if u_start is None else u_start, dtype=float)
+
+    for attempt in range(attempts):
+        todo = free_residual(system, nudge, u) > tol
+        if not todo.any():
+            break
+        sub, sub_nudge = system.select(todo), nudge_subset(nudge, todo)
+        with np.errstate(over="ignore", invalid="ignore"):
+            traj = integrate(sub, np.array([0.0, t_relax * 2**attempt]), method=method,
+                             rtol=rtol, atol=atol, u0=u[todo],
+                             rhs=lambda x, s=sub, n=sub_nudge: nudged_force(s, n, x),
+                             jac=lambda x, s=sub, n=sub_nudge: nudged_jacobian(s, n, x))
+        if traj.success:
+            u[todo] = traj.u[:, -1, :]
+        res = free_residual(system, nudge, u)
+        near = res <= polish_from
+        if near.any():
+            u_near = _newton(system.select(near), nudge_subset(nudge, near), u[near],
+                             tol, newton_steps)
+            # Newton may only refine: a polished state that moved further than the
+            # basin's scale has jumped and is discarded.
+            moved = np.max(np.abs(u_near - u[near]), axis=1)
+            ok = moved <= max(10 * polish_from, 1e-6)
+            idx = np.flatnonzero(near)[ok]
+            u[idx] = u_near[ok]
+    res = free_residual(system, nudge, u)
+    res = np.where(np.isfinite(res), res, np.inf)
+    return Relaxed(u, res, res <= tol, tol)
+
+
+def slowest_rate(system: System, u: np.ndarray) -> np.ndarray:
+    """Smallest decay rate ``min Re(-eig(J))`` of the free dynamics at u, per sample
+    (per model time unit): the curvature of the fixed point. Small rates mean slow
+    settling in the circuit and a biased EP estimate."""
+    free = system.free
+    J = jacobian(system, u)[:, free][:, :, free]
+    if J.shape[1] == 0:
+        return np.full(u.shape[0], np.inf)
+    return np.min(-np.linalg.eigvals(J).real, axis=1)

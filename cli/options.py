@@ -1,0 +1,120 @@
+"""Options shared by several commands, and how they become library objects. Defaults
+come from the library (``DeviceConfig()``), never from here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+# shortcut option -> device configuration key (analogam.circuit.config)
+SHORTCUTS = {
+    "vs": "scales.vs", "g0": "scales.g0", "t0": "scales.t0",
+    "gmin": "conductance.g_min", "gmax": "conductance.g_max",
+    "levels": "conductance.levels", "rescale": "conductance.rescale",
+    "temp": "environment.temperature_c", "ptat": "bjt.ptat",
+    "gbw": "opamp.gbw", "a0": "opamp.a0",
+}
+
+
+def with_options(options: list) -> Callable:
+    def deco(f):
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+    return deco
+
+
+input_options = [
+    click.option("--input", "input_bits", metavar="BITS", help="One task input, e.g. 01."),
+    click.option("--inputs", metavar="FILE|all",
+                 help="A file of bit strings (one per line), or 'all' task inputs (default)."),
+]
+
+
+def _shortcut(name: str, typ, help_: str, flag: bool = False):
+    if flag:
+        return click.option(f"--{name}", name, is_flag=True, default=None,
+                            help=f"{help_} [config key {SHORTCUTS[name]}]")
+    return click.option(f"--{name}", name, type=typ, default=None,
+                        help=f"{help_} [config key {SHORTCUTS[name]}]")
+
+
+device_options = [
+    click.option("--level", default="ideal", show_default=True,
+                 type=click.Choice(["ideal", "bjt", "opamp"]), help="Circuit fidelity level."),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                 help="Device configuration TOML (see `analogam config`)."),
+    click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                 help="Set one configuration key, e.g. --set opamp.gbw=1e8 (repeatable)."),
+    _shortcut("vs", float, "Volts per model unit."),
+    _shortcut("g0", float, "Siemens per weight unit."),
+    _shortcut("t0", float, "Seconds per model time unit (0: slowest tau is 1 us)."),
+    _shortcut("gmin", float, "Smallest realisable conductance (S)."),
+    _shortcut("gmax", float, "Largest realisable conductance (S)."),
+    _shortcut("levels", int, "Quantise conductances to this many levels in [gmin, gmax]."),
+    _shortcut("rescale", None, "Choose G0 so the weights fit the window.", flag=True),
+    _shortcut("temp", float, "Circuit temperature (degC)."),
+    _shortcut("ptat", None, "BJT attenuators track temperature.", flag=True),
+    _shortcut("gbw", float, "Op-amp gain-bandwidth (Hz)."),
+    _shortcut("a0", float, "Op-amp open-loop DC gain."),
+    click.option("--t-end", type=float, default=None,
+                 help="Simulate to this model time (default: the read-out time)."),
+    click.option("--strict", is_flag=True, help="Turn pre-flight warnings into errors."),
+]
+
+
+def _parse_value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise click.UsageError(f"--set value {text[:40]!r} is not a number or true/false"
+                               ) from None
+
+
+def compile_options(level: str, config_path: str | None, sets: tuple[str, ...], **shortcuts):
+    """The CompileOptions the device options describe: the TOML file (or the library's
+    defaults), then every --set, then the shortcut options given."""
+    from analogam.circuit import CompileOptions, DeviceConfig, load_config
+
+    cfg = load_config(config_path) if config_path else DeviceConfig()
+    for item in sets:
+        key, eq, val = item.partition("=")
+        if not eq:
+            raise click.UsageError(f"--set takes KEY=VALUE, got {item[:40]!r}")
+        cfg = cfg.with_value(key.strip(), _parse_value(val))
+    for name, val in shortcuts.items():
+        if val is not None:
+            cfg = cfg.with_value(SHORTCUTS[name], val)
+    return CompileOptions(level=level, config=cfg)
+
+
+def select_inputs(model, input_bits: str | None, inputs: str | None):
+    """The task inputs a command runs on: one --input, a --inputs file, or all."""
+    from analogam.tasks import get_task, parse_bits, read_bits_file
+
+    task = get_task(model.task)
+    if input_bits is not None and inputs is not None:
+        raise click.UsageError("give --input or --inputs, not both")
+    if input_bits is not None:
+        return parse_bits(input_bits, task.n_bits)[None, :]
+    if inputs is None or inputs == "all":
+        return task.inputs()
+    return read_bits_file(inputs, task.n_bits)
+
+
+run_options = [
+    click.option("--scheduler", default="local", show_default=True,
+                 help="Where ngspice runs: 'local' (worker processes on this machine's "
+                      "cores), 'serial', 'dask' (a local Dask cluster), or a Dask scheduler "
+                      "address (tcp://host:8786)."),
+    click.option("--timeout", type=float, default=600.0, show_default=True,
+                 help="Wall-clock limit per ngspice run (s)."),
+]
