@@ -46,3 +46,12 @@ class SimulationError(AnalogamError):
 def one_line(text: str) -> str:
     """Collapse ``text`` to a single line, so a message can never span lines."""
     return " ".join(str(text).split())
+
+
+def lookup(table, name, what: str, error: type[AnalogamError]):
+    """``table[name]``; a wrong name is one ``error`` line listing the valid ones."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise error(f"unknown {what} {str(name)[:40]!r}; valid: "
+                    f"{', '.join(table)}") from None

@@ -43,5 +43,5 @@ def test_closed_forms():
 
 
 def test_unknown_activation_lists_valid_ones():
-    with pytest.raises(ModelError, match="valid: identity, relu, softmax, tanh"):
+    with pytest.raises(ModelError, match="valid: identity, relu, tanh, softmax"):
         get_activation("sigmoid")

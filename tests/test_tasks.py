@@ -43,5 +43,5 @@ def test_parse_bits_rejects_bad_input(tmp_path):
     f.write_text("# words\n1010101\n\n0000000  # zero\n111\n")
     with pytest.raises(TaskError, match=r"in.txt:5: input '111'"):
         read_bits_file(str(f), 7)
-    with pytest.raises(TaskError, match="unknown task 'tsp'; valid: hamming74, parity8, xor"):
+    with pytest.raises(TaskError, match="unknown task 'tsp'; valid: xor, hamming74, parity8"):
         get_task("tsp")

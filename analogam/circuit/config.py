@@ -19,6 +19,7 @@ file with each key's unit and meaning (``analogam config`` prints it)::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -120,7 +121,11 @@ class DeviceConfig:
         """A copy with one key (``section.key``, or ``seed``) set: for sweeps and the
         CLI's ``--set``."""
         if path == "seed":
-            return replace(self, seed=_coerce("seed", int, value))
+            try:
+                return replace(self, seed=_coerce("seed", int, value))
+            except ConfigError:
+                raise ConfigError(f"seed must be an integer in [0, 2^63), got "
+                                  f"{str(value)[:40]}") from None
         section, _, key = path.partition(".")
         cls = SECTIONS.get(section)
         if cls is None or key not in _keys(cls):
@@ -165,12 +170,16 @@ def _coerce(where: str, typ: type, value):
                                                        np.floating):
         raise ConfigError(f"{where} must be a number, got {str(value)[:40]!r}")
     if typ is int:
-        if not (np.isfinite(value) and float(value) == int(value)):
+        if isinstance(value, float | np.floating) and not (
+                math.isfinite(value) and value == int(value)):
             raise ConfigError(f"{where} must be a whole number, got {value!r}")
         if abs(int(value)) > MAX_SEED:
             raise ConfigError(f"{where} is out of range (|x| < 2^63), got {value!r}")
         return int(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ConfigError(f"{where} is out of range, got {str(value)[:40]}") from None
 
 
 def _validate_section(name: str, sec) -> None:
@@ -243,7 +252,7 @@ def format_config(cfg: DeviceConfig | None = None) -> str:
              f"seed = {cfg.seed}"]
     for name, cls in SECTIONS.items():
         sec = getattr(cfg, name)
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        doc = " ".join((cls.__doc__ or "").split()).split(". ")[0].rstrip(".")
         lines += ["", f"[{name}]  # {doc}"]
         for f in fields(cls):
             if f.metadata:

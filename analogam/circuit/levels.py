@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import CircuitError
+from ..errors import CircuitError, lookup
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,7 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
 
 def get_level(name: str) -> Level:
     """Look a level up by name; a wrong name lists the valid ones."""
-    try:
-        return LEVELS[name]
-    except KeyError:
-        raise CircuitError(f"unknown level {str(name)[:40]!r}; valid: "
-                           f"{', '.join(LEVELS)}") from None
+    return lookup(LEVELS, name, "level", CircuitError)
 
 
 def lineage(name: str) -> list[str]:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp, softmax
 
+from ..errors import ModelError, lookup
+
 Array = np.ndarray
 
 
@@ -94,11 +96,4 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def get_activation(name: str) -> Activation:
     """Look an activation up by name; a wrong name lists the valid ones."""
-    from ..errors import ModelError
-
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ModelError(
-            f"unknown activation {name!r}; valid: {', '.join(sorted(ACTIVATIONS))}"
-        ) from None
+    return lookup(ACTIVATIONS, name, "activation", ModelError)

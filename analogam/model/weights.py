@@ -186,14 +186,19 @@ def model_from_arrays(arrays: dict[str, np.ndarray]) -> Model:
         raise WeightsFileError(str(e)) from None
 
 
+def _entries(meta: dict, key: str, what: str):
+    """(where, entry, name) for each object of the metadata list ``key``."""
+    for i, obj in enumerate(_field(meta, key, list, "top level")):
+        where = f"{what} #{i}"
+        if not isinstance(obj, dict):
+            raise WeightsFileError(f"metadata: {where} is not an object")
+        yield where, obj, _name(obj, where)
+
+
 def _build(arrays: dict[str, np.ndarray]) -> Model:
     meta = _meta(arrays)
     groups = []
-    for i, g in enumerate(_field(meta, "groups", list, "top level")):
-        where = f"group #{i}"
-        if not isinstance(g, dict):
-            raise WeightsFileError(f"metadata: {where} is not an object")
-        name = _name(g, where)
+    for where, g, name in _entries(meta, "groups", "group"):
         act = _field(g, "activation", str, where)
         if act not in ACTIVATIONS:
             raise WeightsFileError(
@@ -209,11 +214,7 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
             init=_field(g, "init", str, where),
         ))
     couplings = []
-    for i, c in enumerate(_field(meta, "couplings", list, "top level")):
-        where = f"coupling #{i}"
-        if not isinstance(c, dict):
-            raise WeightsFileError(f"metadata: {where} is not an object")
-        name = _name(c, where)
+    for where, c, name in _entries(meta, "couplings", "coupling"):
         couplings.append(Coupling(
             name=name, hidden=_field(c, "hidden", str, where),
             visible=_field(c, "visible", str, where),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ..circuit import Circuit, Element
 from ..circuit.ir import Expr, ModelCard
-from ..errors import NetlistError
+from ..errors import NetlistError, lookup
 from .analysis import Analysis, OperatingPoint, Transient
 
 _SAFE = re.compile(r"\A[A-Za-z0-9_]{1,200}\Z")
@@ -118,7 +118,5 @@ DIALECTS = {"spice3": Dialect, "ngspice": NgspiceDialect}
 
 
 def get_dialect(name: str) -> Dialect:
-    try:
-        return DIALECTS[name]()
-    except KeyError:
-        raise NetlistError(f"unknown dialect {name!r}; valid: {', '.join(DIALECTS)}") from None
+    """A dialect by name; a wrong name lists the valid ones."""
+    return lookup(DIALECTS, name, "dialect", NetlistError)()

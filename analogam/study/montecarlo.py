@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,8 +38,7 @@ METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_e
            "settling_tau_max", "settling_tau_median")
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """One sample of one configuration; ``key`` names it in the results file."""
 
     key: str

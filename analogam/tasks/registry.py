@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import TaskError
+from ..errors import TaskError, lookup
 from ..model import Model, System, bind
 from . import hamming, parity, xor
 from .task import Task
@@ -14,12 +14,7 @@ TASKS: dict[str, Task] = {t.name: t for t in (xor.TASK, hamming.TASK, parity.TAS
 
 def get_task(name: str) -> Task:
     """Look a task up by name; a wrong name lists the valid ones."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise TaskError(
-            f"unknown task {name[:40]!r}; valid: {', '.join(sorted(TASKS))}"
-        ) from None
+    return lookup(TASKS, name, "task", TaskError)
 
 
 def bind_task(model: Model, inputs: np.ndarray) -> System:

@@ -38,31 +38,34 @@ class Relaxed:
     tol: float
 
 
+def _nudged(system: System, nudge: Nudge | None, base, term) -> np.ndarray:
+    """``base`` (force or Jacobian) with ``-beta term(grp, slice) / tau`` added on the
+    read-out group's rows; clamped rows stay zero."""
+    out = base
+    if nudge is None or nudge.beta == 0.0:
+        return out
+    grp = system.model.group(nudge.loss.group)
+    s = system.model.slices[grp.name]
+    out[:, s] -= nudge.beta * term(grp, s) / grp.tau
+    out[:, system.clamped] = 0.0
+    return out
+
+
 def nudged_force(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
     """du/dt with the nudge: (drive - u - beta dC/dg) / tau on the read-out group."""
-    f = force(system, u)
-    if nudge is None or nudge.beta == 0.0:
-        return f
-    m = system.model
-    grp = m.group(nudge.loss.group)
-    s = m.slices[grp.name]
-    f[:, s] -= nudge.beta * nudge.loss.grad_g(m, u) / grp.tau
-    f[:, system.clamped] = 0.0
-    return f
+    return _nudged(system, nudge, force(system, u),
+                   lambda grp, s: nudge.loss.grad_g(system.model, u))
 
 
 def nudged_jacobian(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
     """d(nudged force)/du, (B, N, N): the model's plus -beta d2C/dg2 dg/du / tau."""
-    J = jacobian(system, u)
-    if nudge is None or nudge.beta == 0.0:
-        return J
-    m = system.model
-    grp = m.group(nudge.loss.group)
-    s = m.slices[grp.name]
-    Jg = activation_jacobians(system, u)[grp.name]
-    J[:, s, s] -= nudge.beta * (nudge.loss.hess_g(m, u) @ Jg) / grp.tau
-    J[:, system.clamped, :] = 0.0
-    return J
+    def term(grp, s):
+        Jg = activation_jacobians(system, u)[grp.name]
+        full = np.zeros((u.shape[0], s.stop - s.start, u.shape[1]))
+        full[:, :, s] = nudge.loss.hess_g(system.model, u) @ Jg
+        return full
+
+    return _nudged(system, nudge, jacobian(system, u), term)
 
 
 def free_residual(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:

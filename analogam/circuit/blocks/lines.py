@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from ..ir import GROUND
 from .amplifier import opamp
 from .base import Emit
+from .neuron import UnitSpec
 
 
 @dataclass(frozen=True)
-class LineSpec:
+class LineSpec(UnitSpec):
     """The line of unit ``index`` of ``group``: ``V_line = V_act``, current sensed by a
     zero-volt source (:meth:`Names.sense`)."""
-
-    group: str
-    index: int
 
 
 def ideal_driver(e: Emit, s: LineSpec) -> None:

@@ -12,7 +12,9 @@ with ``I_copy = -I_line`` (the current the line's driver pushes into the crossba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..ir import GROUND
 from .amplifier import opamp
@@ -20,11 +22,17 @@ from .base import Emit, Port
 
 
 @dataclass(frozen=True)
-class ClampSpec:
-    """An input unit held at ``volts`` (V) by a source on its state node."""
+class UnitSpec:
+    """A part of unit ``index`` of ``group``."""
 
     group: str
     index: int
+
+
+@dataclass(frozen=True)
+class ClampSpec(UnitSpec):
+    """An input unit held at ``volts`` (V) by a source on its state node."""
+
     volts: float
 
 
@@ -34,12 +42,10 @@ def clamp(e: Emit, s: ClampSpec) -> None:
 
 
 @dataclass(frozen=True)
-class IntegratorSpec:
+class IntegratorSpec(UnitSpec):
     """``C dV_u/dt = I_in - V_u / r_leak``: capacitance ``c`` (F), leak ``r_leak``
     (ohm), initial state ``v0`` (V)."""
 
-    group: str
-    index: int
     c: float
     r_leak: float
     v0: float
@@ -79,22 +85,26 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     e.b.ic[node] = 0.0
 
 
-@dataclass(frozen=True)
-class IntegratorBlock:
+class IntegratorBlock(NamedTuple):
     """An integrator variant: where it takes its input currents, and its elements."""
 
-    port: object
-    emit: object
+    port: Callable[[Emit, str, int], Port]
+    emit: Callable[[Emit, IntegratorSpec], None]
 
 
 @dataclass(frozen=True)
-class CopySpec:
-    """Copy of a line's sensed current into the integrator port, ``gain`` A/A (-1 for
-    the line itself, +1 for its inverted line)."""
+class PortSpec(UnitSpec):
+    """A current into the unit's integrator ``port``."""
 
-    group: str
-    index: int
     port: Port
+
+
+@dataclass(frozen=True)
+class CopySpec(PortSpec):
+    """Copy of the line's (``inverted``: the inverted line's) sensed current into the
+    port, with gain -1 (+1) A/A: the current the crossbar draws from the line is the
+    current the unit receives, negated."""
+
     inverted: bool
 
 
@@ -107,13 +117,10 @@ def cccs_copy(e: Emit, s: CopySpec) -> None:
 
 
 @dataclass(frozen=True)
-class SelfSpec:
+class SelfSpec(PortSpec):
     """Self-compensation ``I = gsum * V_line`` into the port: ``gsum`` (S) is the sum of
     the conductances on the unit's line (positive and inverted)."""
 
-    group: str
-    index: int
-    port: Port
     gsum: float
 
 
@@ -126,12 +133,9 @@ def vccs_self(e: Emit, s: SelfSpec) -> None:
 
 
 @dataclass(frozen=True)
-class BiasSpec:
+class BiasSpec(PortSpec):
     """Bias current ``amps`` (A) into the port: ``G0 Vs bias``."""
 
-    group: str
-    index: int
-    port: Port
     amps: float
 
 
