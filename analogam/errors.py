@@ -1,8 +1,11 @@
-"""The one error hierarchy of analogam.
+"""The one error hierarchy of analogam, and the text helpers every message uses.
 
 Every message is one line that names the argument or object at fault and, where there
 is a closed set of valid choices, lists them. The CLI prints ``str(error)`` and exits 1.
 """
+
+
+import unicodedata
 
 
 class AnalogamError(Exception):
@@ -43,9 +46,24 @@ class SimulationError(AnalogamError):
         self.log_tail = log_tail
 
 
+def printable(text) -> str:
+    """``text`` safe for a terminal: control and format characters (newlines, ANSI
+    escapes, bidi overrides) and lone surrogates are shown as ``\\xNN``/``\\uNNNN``."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != " ":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def one_line(text: str) -> str:
-    """Collapse ``text`` to a single line, so a message can never span lines."""
-    return " ".join(str(text).split())
+    """Collapse ``text`` to a single printable line, so a message can never span lines
+    or carry terminal escapes."""
+    return printable(" ".join(str(text).split()))
 
 
 def lookup(table, name, what: str, error: type[AnalogamError]):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 from .atomic import atomic_open
+from .errors import printable
 
 
 def subplots(*args, **kwargs):
@@ -18,12 +20,33 @@ def subplots(*args, **kwargs):
     return plt.subplots(*args, **kwargs)
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Lay out, write ``fig`` as PNG to ``path`` atomically, and release it."""
+def plain(text) -> str:
+    """User text (a model name) for a figure: ``$`` escaped, so matplotlib does not
+    parse it as mathtext, and control characters shown, not interpreted."""
+    return printable(text).replace("$", r"\$")
+
+
+def render_png(fig, dpi: int = 100) -> bytes:
+    """Lay out ``fig``, render it as PNG bytes (deterministic: no software tag), and
+    release it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    try:
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically."""
     with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
+        f.write(data)
     return Path(path)
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Render ``fig`` and write it as PNG to ``path`` atomically (whole or absent)."""
+    return write_bytes(path, render_png(fig, dpi))

@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok; 1 error (one line on stderr, no traceback, no partial output);
 2 the command ran but a result is out of tolerance (wrong predictions, failed checks);
-130 interrupted.
+130 interrupted (SIGINT); 143 terminated (SIGTERM). Finished work is kept either way.
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ import sys
 
 import click
 
+from analogam.atomic import check_output
+
 from .options import (
     compile_options,
     device_options,
     input_options,
     run_options,
-    select_inputs,
+    task_and_inputs,
     with_options,
 )
 
-EXIT_OK, EXIT_ERROR, EXIT_TOLERANCE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_TOLERANCE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
@@ -33,6 +35,20 @@ def _fail(message: str, code: int = EXIT_ERROR) -> None:
 def _warn(lines) -> None:
     for w in lines:
         click.echo(f"analogam: warning: {w}", err=True)
+
+
+def _inputs_of(*paths) -> list[str]:
+    """The files a command reads (an output must be none of them)."""
+    return [p for p in paths if p and p != "all"]
+
+
+def _results_path(output, weights, inputs, kw):
+    from pathlib import Path
+
+    if not output:
+        return None
+    check_output(output, _inputs_of(weights, inputs, kw.get("config_path")))
+    return Path(output)
 
 
 def _bar(done: int, total: int) -> str:
@@ -83,6 +99,7 @@ def convert(source: str, fmt: str, output: str) -> None:
     from analogam.model.convert import convert_file
     from analogam.model.weights import save_model
 
+    check_output(output, [source])
     model = convert_file(source, fmt)
     save_model(model, output, provenance={"converted_from": fmt})
     click.echo(f"wrote {output}: {model.name} ({model.n_units} units, task {model.task})")
@@ -94,7 +111,7 @@ def convert(source: str, fmt: str, output: str) -> None:
 @click.option("--t-end", type=float, help="Integrate to this model time (default: read-out).")
 @click.option("--method", default="Radau", show_default=True,
               type=click.Choice(["Radau", "BDF", "RK45", "DOP853", "RK23"]))
-def ode(weights: str, input_bits, inputs, t_end, method) -> None:
+def ode(weights: str, input_bits, inputs, task_name, clamp_bits, t_end, method) -> None:
     """Run the scipy ODE reference on task inputs; print accuracy and the checks.
 
     Exits 2 if any prediction is wrong or any check (energy, settling) fails."""
@@ -102,8 +119,8 @@ def ode(weights: str, input_bits, inputs, t_end, method) -> None:
     from analogam.study import evaluate_ode, format_ode_report
 
     model = load_model(weights)
-    rep = evaluate_ode(model, select_inputs(model, input_bits, inputs), t_end=t_end,
-                       method=method)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    rep = evaluate_ode(model, bits, task, t_end=t_end, method=method)
     click.echo(format_ode_report(rep))
     if rep.accuracy < 1.0 or rep.ode.warnings:
         sys.exit(EXIT_TOLERANCE)
@@ -118,7 +135,8 @@ def ode(weights: str, input_bits, inputs, t_end, method) -> None:
 @click.option("--per-input", is_flag=True,
               help="One netlist per input instead of one netlist of independent copies.")
 @with_options(device_options)
-def compile_cmd(weights, output, input_bits, inputs, per_input, strict, t_end, **kw) -> None:
+def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_input, strict,
+                t_end, **kw) -> None:
     """Compile a weights file into an ngspice netlist (after the pre-flight checks).
 
     Exits 2 when a pre-flight check fails (energy unbounded, not settled by the read-out),
@@ -129,9 +147,11 @@ def compile_cmd(weights, output, input_bits, inputs, per_input, strict, t_end, *
     from analogam.study import compile_to_files, format_compiled
 
     model = load_model(weights)
-    files = compile_to_files(model, select_inputs(model, input_bits, inputs),
-                             compile_options(**kw), output=output, stem=Path(weights).stem,
-                             per_input=per_input, strict=strict, t_end=t_end)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    files = compile_to_files(model, bits, compile_options(**kw), output=output,
+                             stem=Path(weights).stem, per_input=per_input, strict=strict,
+                             t_end=t_end, task=task,
+                             protect=_inputs_of(weights, inputs, kw.get("config_path")))
     click.echo(format_compiled(files))
     _warn(files.warnings)
     if files.warnings:
@@ -155,28 +175,32 @@ def compile_cmd(weights, output, input_bits, inputs, per_input, strict, t_end, *
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.json and PNG plots here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
-def simulate(weights, tran, with_op, input_bits, inputs, scheduler, timeout, backend, batched,
-             report_dir, as_json, strict, t_end, **kw) -> None:
+def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, scheduler,
+             timeout, backend, batched, report_dir, as_json, strict, t_end, **kw) -> None:
     """Compile, run ngspice, and compare the circuit with the ODE reference.
 
     Exits 2 when the circuit disagrees with the ODE or a check fails."""
     import json
 
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.spice import Runner
     from analogam.study import (
         check_operating_points,
         format_op_check,
         format_report,
         report_dict,
-        simulate_weights,
+        simulate_task,
+        trainer_predictions,
         write_report,
     )
 
-    bits = select_inputs(load_model(weights), input_bits, inputs)
+    model, prov = load_weights(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    opts = compile_options(**kw)
     with Runner(scheduler, backend, timeout) as runner:
-        rep = simulate_weights(weights, bits, compile_options(**kw), batched=batched,
-                               runner=runner, strict=strict, t_end=t_end)
+        rep = simulate_task(model, bits, opts, batched=batched, runner=runner, strict=strict,
+                            t_end=t_end, task=task,
+                            trainer=trainer_predictions(prov, model, bits))
         op = check_operating_points(rep, runner=runner) if with_op else None
     if report_dir:
         write_report(rep, report_dir, op)
@@ -267,21 +291,20 @@ def _mc_progress(done: int, total: int, job, rec: dict) -> None:
 @with_options(mc_options)
 @with_options(device_options)
 @with_options(run_options)
-def montecarlo(weights, input_bits, inputs, samples, output, scheduler, timeout, strict,
-               t_end, **kw) -> None:
+def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, output, scheduler,
+               timeout, strict, t_end, **kw) -> None:
     """N perturbed circuits in ngspice: accuracy, state error against the ideal ODE and
     settling time, with their spread."""
-    from pathlib import Path
 
     from analogam.model.weights import load_model
     from analogam.study import format_monte_carlo, monte_carlo
 
     model = load_model(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
     opts = compile_options(**kw)
-    res = monte_carlo(model, select_inputs(model, input_bits, inputs), opts.config, samples,
-                      level=opts.level, scheduler=scheduler,
-                      results=Path(output) if output else None, progress=_mc_progress,
-                      timeout_s=timeout)
+    res = monte_carlo(model, bits, opts.config, samples, level=opts.level,
+                      scheduler=scheduler, results=_results_path(output, weights, inputs, kw),
+                      progress=_mc_progress, timeout_s=timeout, task=task)
     click.echo(format_monte_carlo(model, res, opts.level, output))
 
 
@@ -296,8 +319,8 @@ def montecarlo(weights, input_bits, inputs, samples, output, scheduler, timeout,
 @with_options(mc_options)
 @with_options(device_options)
 @with_options(run_options)
-def sweep(weights, param, values, plot_path, input_bits, inputs, samples, output, scheduler,
-          timeout, strict, t_end, **kw) -> None:
+def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clamp_bits, samples,
+          output, scheduler, timeout, strict, t_end, **kw) -> None:
     """Monte Carlo at each value of one configuration key; accuracy against it."""
     from pathlib import Path
 
@@ -313,24 +336,39 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, samples, output
     if not vals:
         raise click.UsageError("--values needs at least one number")
     model = load_model(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
     opts = compile_options(**kw)
     opts.config.with_value(param, vals[0])  # validates the key before any work
-    res = run_sweep(model, select_inputs(model, input_bits, inputs), opts.config, param, vals,
-                    samples, level=opts.level, scheduler=scheduler,
-                    results=Path(output) if output else None, progress=_mc_progress,
-                    timeout_s=timeout)
+    if plot_path:
+        check_output(plot_path, _inputs_of(weights, inputs, kw.get("config_path")))
+    res = run_sweep(model, bits, opts.config, param, vals, samples, level=opts.level,
+                    scheduler=scheduler, results=_results_path(output, weights, inputs, kw),
+                    progress=_mc_progress, timeout_s=timeout, task=task)
     click.echo(format_sweep(model, param, res))
     if plot_path:
         plot_sweep({model.name: res}, param, Path(plot_path))
         click.echo(f"  plot: {plot_path}")
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so every cleanup runs (temp files, workers)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 def main() -> None:
     """Entry point: run the CLI, turning every expected failure into one line."""
+    import signal
+
     from analogam.errors import AnalogamError
 
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(standalone_mode=False)
+    except Terminated:
+        _fail("terminated", EXIT_TERMINATED)
     except AnalogamError as e:
         _fail(str(e))
     except click.exceptions.Abort:

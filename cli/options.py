@@ -12,6 +12,7 @@ SHORTCUTS = {
     "vs": "scales.vs", "g0": "scales.g0", "t0": "scales.t0",
     "gmin": "conductance.g_min", "gmax": "conductance.g_max",
     "levels": "conductance.levels", "rescale": "conductance.rescale",
+    "prune_below": "conductance.prune_below",
     "temp": "environment.temperature_c", "ptat": "bjt.ptat",
     "gbw": "opamp.gbw", "a0": "opamp.a0",
 }
@@ -26,17 +27,25 @@ def with_options(options: list) -> Callable:
 
 
 input_options = [
-    click.option("--input", "input_bits", metavar="BITS", help="One task input, e.g. 01."),
+    click.option("--input", "input_bits", metavar="BITS",
+                 help="One task input, e.g. 01 or '0 1' (separators allowed)."),
     click.option("--inputs", metavar="FILE|all",
                  help="A file of bit strings (one per line), or 'all' task inputs (default)."),
+    click.option("--task", "task_name", default=None,
+                 help="Task to run (default: the model's own; 'recall' for any DenseAM, "
+                      "the default for models without a known task)."),
+    click.option("--clamp", "clamp_bits", metavar="MASK", default=None,
+                 help="recall task: visible units held at their input (1) or free (0), "
+                      "e.g. 1100000."),
 ]
 
 
 def _shortcut(name: str, typ, help_: str, flag: bool = False):
+    opt = f"--{name.replace('_', '-')}"
     if flag:
-        return click.option(f"--{name}", name, is_flag=True, default=None,
+        return click.option(opt, name, is_flag=True, default=None,
                             help=f"{help_} [config key {SHORTCUTS[name]}]")
-    return click.option(f"--{name}", name, type=typ, default=None,
+    return click.option(opt, name, type=typ, default=None,
                         help=f"{help_} [config key {SHORTCUTS[name]}]")
 
 
@@ -54,6 +63,7 @@ device_options = [
     _shortcut("gmax", float, "Largest realisable conductance (S)."),
     _shortcut("levels", int, "Quantise conductances to this many levels in [gmin, gmax]."),
     _shortcut("rescale", None, "Choose G0 so the weights fit the window.", flag=True),
+    _shortcut("prune_below", float, "Drop weights below this fraction of the largest."),
     _shortcut("temp", float, "Circuit temperature (degC)."),
     _shortcut("ptat", None, "BJT attenuators track temperature.", flag=True),
     _shortcut("gbw", float, "Op-amp gain-bandwidth (Hz)."),
@@ -96,18 +106,17 @@ def compile_options(level: str, config_path: str | None, sets: tuple[str, ...], 
     return CompileOptions(level=level, config=cfg)
 
 
-def select_inputs(model, input_bits: str | None, inputs: str | None):
-    """The task inputs a command runs on: one --input, a --inputs file, or all."""
-    from analogam.tasks import get_task, parse_bits, read_bits_file
+def task_and_inputs(model, input_bits: str | None, inputs: str | None,
+                    task_name: str | None, clamp_bits: str | None):
+    """The task a command runs and its inputs: one --input, a --inputs file, or all."""
+    from analogam.tasks import parse_bits, select_inputs, task_for
 
-    task = get_task(model.task)
-    if input_bits is not None and inputs is not None:
-        raise click.UsageError("give --input or --inputs, not both")
-    if input_bits is not None:
-        return parse_bits(input_bits, task.n_bits)[None, :]
-    if inputs is None or inputs == "all":
-        return task.inputs()
-    return read_bits_file(inputs, task.n_bits)
+    clamp = None
+    if clamp_bits is not None:
+        base = task_for(model, "recall")
+        clamp = parse_bits(clamp_bits, base.n_bits).astype(bool)
+    task = task_for(model, task_name, clamp)
+    return task, select_inputs(task, task.n_bits, input_bits, inputs)
 
 
 run_options = [

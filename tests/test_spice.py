@@ -99,6 +99,11 @@ def test_example_netlists_are_current_and_run():
         r = run_batch(f.read_text(), timeout_s=300)
         assert r.success, f"{f.name}: {r.message}"
         assert r.time[-1] > 0
+        # and as written, with no option: `ngspice -b FILE`
+        plain = subprocess.run(["ngspice", "-b", str(f)], capture_output=True, text=True,
+                               timeout=300, cwd=f.parent)
+        assert plain.returncode == 0 and "no simulations run" not in plain.stdout, f.name
+        assert "Index" in plain.stdout and "time" in plain.stdout, f.name
 
 
 # ------------------------------------------------------------------ failure modes

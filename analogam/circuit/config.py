@@ -55,6 +55,8 @@ class Conductance:
                                    "conductance", 0, 1)
     rescale: bool = spec(False, "-", "choose g0 so the weights fit the window (exact: C, "
                          "the leak and the bias currents scale with it)")
+    prune_below: float = spec(0.0, "1", "drop (no device) every weight below this fraction "
+                              "of the largest; 0 = off", 0, 1)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class DeviceConfig:
     def is_ideal(self) -> bool:
         """True when no random or structural perturbation is configured."""
         c, p = self.conductance, self.passives
-        return not (c.prog_noise_scale or c.levels or p.resistor_tolerance
+        return not (c.prog_noise_scale or c.levels or c.prune_below or p.resistor_tolerance
                     or p.capacitor_tolerance or self.bjt.is_mismatch
                     or self.opamp.offset_sigma or self.wire.r_per_cell)
 

@@ -61,6 +61,7 @@ class Compiled:
     system: System
     options: CompileOptions
     conductance_range: tuple[float, float]
+    pruned: int = 0
 
     @property
     def level(self) -> str:
@@ -69,6 +70,17 @@ class Compiled:
     @property
     def quantised(self) -> bool:
         return bool(self.options.config.conductance.levels)
+
+
+def prune(weights: list[np.ndarray], below: float) -> tuple[list[np.ndarray], int]:
+    """Weights with every magnitude under ``below`` times the largest set to 0 (no
+    device), and how many nonzero weights that removed."""
+    if not below or not weights:
+        return weights, 0
+    top = max(float(np.abs(w).max(initial=0.0)) for w in weights)
+    out = [np.where(np.abs(w) < below * top, 0.0, w) for w in weights]
+    return out, sum(int(np.count_nonzero(w) - np.count_nonzero(o))
+                    for w, o in zip(weights, out, strict=True))
 
 
 def fit_conductances(weights: list[np.ndarray], g0: float, window: Conductance
@@ -89,7 +101,9 @@ def fit_conductances(weights: list[np.ndarray], g0: float, window: Conductance
             span = wmax / wmin
             ratio = window.g_max / window.g_min
             hint = (f"the weights span a ratio of {span:.3g} but the window only {ratio:.3g}; "
-                    "widen it (--gmin/--gmax)" if span > ratio else
+                    "widen it (--gmin/--gmax) or drop the negligible ones with --prune-below "
+                    f"FRACTION (conductance.prune_below, e.g. {1 / ratio:.3g})"
+                    if span > ratio else
                     "pass --rescale to fold a new G0 into the scales, or set --g0")
             raise CircuitError(
                 f"conductances [{lo:.3g}, {hi:.3g}] S (G0={g0:.3g} S) fall outside the device "
@@ -149,8 +163,9 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     cfg = opt.config
     m = system.model
     t0 = cfg.scales.t0 or T0_DEFAULT_TAU_S / m.tau_max
-    g0, G = fit_conductances([np.asarray(w) for w in system.weights], cfg.scales.g0,
-                             cfg.conductance)
+    weights, pruned = prune([np.asarray(w) for w in system.weights],
+                            cfg.conductance.prune_below)
+    g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
     var = Variation(cfg, opt.sample)
     G = [_programmed(var, system, k, g) for k, g in enumerate(G)]
     scales = Scales(cfg.scales.vs, g0, t0)
@@ -164,7 +179,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
-    return Compiled(e.b.freeze(), scales, realised, opt, rng)
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned)
 
 
 def _check_scales(s: Scales) -> None:

@@ -22,13 +22,13 @@ import numpy as np
 from ..errors import WeightsFileError
 from .architectures import build_energy_transformer
 from .network import Model
-from .weights import read_npz
+from .npz import NpzReader
 
 REFERENCE_ARRAYS = ("xi_attn_embed_raw", "xi_hopf_raw", "a", "b", "c", "W_dec", "b_dec")
 FORMATS = ("analog-denseam",)
 
 
-def _get(arrays: dict, key: str, ndim: int) -> np.ndarray:
+def _get(arrays: dict, key: str, ndim: int, squared: bool = False) -> np.ndarray:
     if key not in arrays:
         raise WeightsFileError(f"reference file lacks array {key!r} (needs "
                                f"{', '.join(REFERENCE_ARRAYS)})")
@@ -36,16 +36,18 @@ def _get(arrays: dict, key: str, ndim: int) -> np.ndarray:
     if a.dtype.kind not in "fiu" or a.ndim != ndim:
         raise WeightsFileError(f"array {key!r} must be a {ndim}-d numeric array, "
                                f"got {a.ndim}-d {a.dtype}")
-    a = a.astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = a.astype(float) ** 2 if squared else a.astype(float)
     if not np.all(np.isfinite(a)):
-        raise WeightsFileError(f"array {key!r} contains NaN or inf values")
+        raise WeightsFileError(f"array {key!r} contains NaN or inf values"
+                               + (" once squared" if squared else ""))
     return a
 
 
 def model_from_analog_denseam(arrays: dict[str, np.ndarray], name: str = "parity8") -> Model:
     """Build the Energy Transformer of a reference-format parity model."""
-    E = _get(arrays, "xi_attn_embed_raw", 2) ** 2
-    H = _get(arrays, "xi_hopf_raw", 2) ** 2
+    E = _get(arrays, "xi_attn_embed_raw", 2, squared=True)
+    H = _get(arrays, "xi_hopf_raw", 2, squared=True)
     a, b, c = (_get(arrays, k, 1) for k in "abc")
     W, bd = _get(arrays, "W_dec", 2), _get(arrays, "b_dec", 1)
     vocab, D = E.shape
@@ -71,7 +73,8 @@ def convert_file(path: str | os.PathLike, fmt: str) -> Model:
     """Read a foreign weights file of format ``fmt`` into a Model."""
     if fmt not in FORMATS:
         raise WeightsFileError(f"unknown source format {fmt!r}; valid: {', '.join(FORMATS)}")
-    arrays = read_npz(path, what="reference file")
+    with NpzReader(path, what="reference file") as z:
+        arrays = {k: z.read(k) for k in REFERENCE_ARRAYS if k in z.names()}
     try:
         return model_from_analog_denseam(arrays, name=Path(path).stem[:64])
     except WeightsFileError as e:

@@ -18,6 +18,12 @@ Array = np.ndarray
 
 COUPLING_SOURCES = ("static", "token")
 GROUP_INITS = ("zero", "target")
+MAX_VALUE = 1e9
+"""Largest magnitude of a weight, bias or activation parameter (model units): beyond it
+no device realises the value and the integrators' arithmetic is meaningless."""
+TIME_RANGE = (1e-9, 1e9)
+"""Time constants and the read-out time must lie in this range (model time units), and
+the read-out may be at most TIME_RANGE[1] times the fastest tau (the cost of integrating)."""
 
 
 def _frozen(a, dtype=float) -> Array:
@@ -138,17 +144,37 @@ def _check_finite(what: str, a: Array) -> None:
     if not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
         raise ModelError(f"{what} has {bad} non-finite value(s) (NaN or inf); fix the weights")
+    big = float(np.max(np.abs(a), initial=0.0))
+    if big > MAX_VALUE:
+        raise ModelError(f"{what} reaches {big:.3g} (limit {MAX_VALUE:g} model units); no "
+                         "device realises it: rescale the model")
+
+
+def _check_text(what: str, text: str, limit: int) -> None:
+    if not isinstance(text, str) or len(text) > limit:
+        raise ModelError(f"{what} must be text of at most {limit} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ModelError(f"{what} is not valid Unicode text (lone surrogate)") from None
+
+
+def _check_time(what: str, t: float) -> None:
+    lo, hi = TIME_RANGE
+    if not (np.isfinite(t) and lo <= t <= hi):
+        raise ModelError(f"{what} must lie in [{lo:g}, {hi:g}] model time units, got {t:g}")
 
 
 def _validate(m: Model) -> None:
     """Check every invariant the math relies on; raise ModelError on the first breach."""
+    _check_text("model name", m.name, 200)
+    _check_text("model task", m.task, 64)
     if not m.groups:
         raise ModelError(f"model {m.name!r} has no groups")
     names = [g.name for g in m.groups]
     if len(set(names)) != len(names):
         raise ModelError(f"model {m.name!r}: duplicate group names in {names}")
-    if not (np.isfinite(m.readout_time) and m.readout_time > 0):
-        raise ModelError(f"readout_time must be a positive finite number, got {m.readout_time}")
+    _check_time("readout_time", m.readout_time)
     by_name = {g.name: g for g in m.groups}
     for g in m.groups:
         act = get_activation(g.activation)
@@ -156,9 +182,11 @@ def _validate(m: Model) -> None:
             raise ModelError(f"group {g.name!r}: size must be a positive integer, got {g.size}")
         if not (np.isfinite(g.tau) and g.tau > 0):
             raise ModelError(f"group {g.name!r}: tau must be positive and finite, got {g.tau}")
-        if act.param_name and not (np.isfinite(g.param) and g.param > 0):
+        _check_time(f"group {g.name!r}: tau", g.tau)
+        if act.param_name and not (np.isfinite(g.param) and 0 < g.param <= MAX_VALUE):
             raise ModelError(
-                f"group {g.name!r}: {act.param_name} must be positive and finite, got {g.param}"
+                f"group {g.name!r}: {act.param_name} must be positive and at most "
+                f"{MAX_VALUE:g}, got {g.param}"
             )
         if g.init not in GROUP_INITS:
             raise ModelError(
@@ -204,3 +232,6 @@ def _validate(m: Model) -> None:
             )
         _check_finite("decoder weights", d.weights)
         _check_finite("decoder bias", d.bias)
+    if m.readout_time > TIME_RANGE[1] * min(g.tau for g in m.groups):
+        raise ModelError(f"readout_time {m.readout_time:g} is more than {TIME_RANGE[1]:g} times "
+                         "the fastest tau; integrating it would not finish")

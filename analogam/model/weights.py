@@ -28,13 +28,16 @@ from ..atomic import atomic_open
 from ..errors import ModelError, WeightsFileError
 from .activations import ACTIVATIONS
 from .network import Coupling, Decoder, Group, Model
+from .npz import NpzReader
 
 FORMAT = "analogam-weights"
 VERSION = 1
 META_KEY = "__meta__"
 MAX_META_CHARS = 1 << 20
-MAX_TOTAL_BYTES = 4 << 30
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+MAX_GROUP_UNITS = 1 << 20
+MAX_UNITS = 1 << 21
+MAX_COUPLING = 1 << 27
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -81,43 +84,6 @@ def save_model(model: Model, path: str | os.PathLike, provenance: dict | None = 
                                           allow_pickle=False)
 
 
-def read_npz(path: str | os.PathLike, what: str = "weights file") -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` without unpickling, with size limits.
-
-    Raises WeightsFileError naming the file for: missing, not a zip, truncated,
-    oversized, object arrays, unreadable members.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise WeightsFileError(f"{what} {str(p)!r} does not exist or is not a file")
-    try:
-        with zipfile.ZipFile(p) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-            if total > MAX_TOTAL_BYTES:
-                raise WeightsFileError(
-                    f"{what} {p.name!r} expands to {total} bytes (limit {MAX_TOTAL_BYTES})"
-                )
-            bad = zf.testzip()
-            if bad is not None:
-                raise WeightsFileError(f"{what} {p.name!r} is corrupt (member {bad!r})")
-    except zipfile.BadZipFile as e:
-        raise WeightsFileError(
-            f"{what} {p.name!r} is not a valid .npz (truncated or not a zip archive: {e})"
-        ) from None
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise WeightsFileError(
-                f"{what} {p.name!r} holds object arrays, which would need unpickling; "
-                "refusing (save plain numeric arrays)"
-            ) from None
-        raise WeightsFileError(f"{what} {p.name!r} has an unreadable array: {e}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise WeightsFileError(f"{what} {p.name!r} cannot be read: {e}") from None
-
-
 def _field(obj: dict, key: str, typ, where: str):
     if key not in obj:
         raise WeightsFileError(f"metadata: {where} lacks field {key!r}")
@@ -133,7 +99,7 @@ def _field(obj: dict, key: str, typ, where: str):
 
 def _name(obj: dict, where: str) -> str:
     n = _field(obj, "name", str, where)
-    if not _NAME.match(n):
+    if not _NAME.fullmatch(n):
         raise WeightsFileError(
             f"metadata: {where} name {n!r} is not an identifier (letters, digits, _; "
             "starting with a letter; at most 32 characters)"
@@ -166,6 +132,8 @@ def _meta(arrays: dict) -> dict:
         meta = json.loads(str(raw))
     except json.JSONDecodeError as e:
         raise WeightsFileError(f"metadata is not valid JSON: {e}") from None
+    except RecursionError:
+        raise WeightsFileError("metadata JSON is nested too deeply") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise WeightsFileError(f"metadata format is not {FORMAT!r}")
     if meta.get("version") != VERSION:
@@ -236,15 +204,66 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
     )
 
 
+def _expected_shapes(meta: dict) -> dict[str, tuple]:
+    """The arrays a weights file with this metadata holds, and their shapes (None: any
+    length), checked against the size limits before anything is decompressed."""
+    sizes, out, total = {}, {}, 0
+    for where, g, name in _entries(meta, "groups", "group"):
+        size = _field(g, "size", int, where)
+        if not 1 <= size <= MAX_GROUP_UNITS:
+            raise WeightsFileError(f"metadata: group {name!r} has {size} units (limit "
+                                   f"{MAX_GROUP_UNITS}); the model is too big to load")
+        sizes[name] = size
+        total += size
+        out[f"group.{name}.bias"] = (size,)
+    if total > MAX_UNITS:
+        raise WeightsFileError(f"metadata: the model has {total} units (limit {MAX_UNITS}); "
+                               "too big to load")
+    for where, c, name in _entries(meta, "couplings", "coupling"):
+        h, v = (sizes.get(_field(c, k, str, where)) for k in ("hidden", "visible"))
+        if h is None or v is None:
+            continue  # named groups are checked when the model is built
+        if c.get("source") == "token":
+            out[f"coupling.{name}.weights"] = (None, v)
+        elif h * v > MAX_COUPLING:
+            raise WeightsFileError(f"metadata: coupling {name!r} has {h}x{v} weights (limit "
+                                   f"{MAX_COUPLING}); the model is too big to load")
+        else:
+            out[f"coupling.{name}.weights"] = (h, v)
+    dmeta = meta.get("decoder")
+    if isinstance(dmeta, dict) and dmeta.get("group") in sizes:
+        out["decoder.weights"] = (None, sizes[dmeta["group"]])
+        out["decoder.bias"] = (None,)
+    return out
+
+
 def load_weights(path: str | os.PathLike) -> tuple[Model, dict]:
-    """Load and validate an analogam weights file (read once): the model and the
-    provenance record stored with it (empty if none)."""
+    """Load and validate an analogam weights file, each array read once and only after
+    its shape was checked against the metadata: the model and the provenance record
+    stored with it (empty if none)."""
+    name = Path(path).name[:100]
+    with NpzReader(path) as z:
+        try:
+            raw = (z.read(META_KEY, (), kinds="U", max_bytes=4 * MAX_META_CHARS + 4096)
+                   if META_KEY in z.names() else None)
+            meta = _meta({} if raw is None else {META_KEY: raw})
+            expected = _expected_shapes(meta)
+        except WeightsFileError as e:
+            raise WeightsFileError(f"{name}: {e}") from None
+        z.refuse_unknown([META_KEY, *expected])
+        arrays = {META_KEY: raw}
+        for key, shape in expected.items():
+            if key in z.names():
+                arrays[key] = z.read(key, shape)
+                if arrays[key].size > MAX_COUPLING:
+                    raise WeightsFileError(f"{name}: array {key!r} has {arrays[key].size} "
+                                           f"values (limit {MAX_COUPLING})")
     try:
-        arrays = read_npz(path)
-        prov = _meta(arrays).get("provenance", {})
-        return model_from_arrays(arrays), (prov if isinstance(prov, dict) else {})
+        model = model_from_arrays(arrays)
     except WeightsFileError as e:
-        raise WeightsFileError(f"{Path(path).name}: {e}") from None
+        raise WeightsFileError(f"{name}: {e}") from None
+    prov = meta.get("provenance", {})
+    return model, (prov if isinstance(prov, dict) else {})
 
 
 def load_model(path: str | os.PathLike) -> Model:

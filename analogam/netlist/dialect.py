@@ -105,6 +105,11 @@ class Dialect:
         nets = list(dict.fromkeys(p.net for p in c.probes))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({ident(n)})" for n in nets[i : i + 8])
+        if isinstance(a, Transient) and nets:
+            # plain `ngspice -b FILE` runs a transient only with something to print: the
+            # first copy's units (the raw file of `ngspice -b -r` holds every probe)
+            first = list(dict.fromkeys(p.net for p in c.probes if p.copy == 0))[:8]
+            yield ".print tran " + " ".join(f"v({ident(n)})" for n in first)
 
 
 class NgspiceDialect(Dialect):

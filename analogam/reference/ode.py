@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
-from ..errors import ModelError
+from ..errors import ModelError, one_line
 from ..model import (
     BoundCheck,
     System,
@@ -30,6 +30,7 @@ from ..model import (
     residual,
 )
 
+MAX_JACOBIAN_BYTES = 2 << 30
 SETTLE_TOL = 1e-3
 """The residual ``max |tau du/dt|`` (model units) below which a state counts as the fixed
 point at the read-out: the one settling tolerance of the read-out checks."""
@@ -138,14 +139,23 @@ def integrate(
         J = jac_u(full(y))[:, free][:, :, free]
         return sp.bsr_matrix((J, np.arange(B), np.arange(B + 1)), shape=(B * nf, B * nf))
 
+    if method in _IMPLICIT and B * N * N * 8 > MAX_JACOBIAN_BYTES:
+        raise ModelError(f"the {method} ODE needs a ({B}, {N}, {N}) Jacobian of "
+                         f"{B * N * N * 8 / 2**30:.3g} GiB (limit {MAX_JACOBIAN_BYTES / 2**30:g}); "
+                         "use an explicit method (--method RK45) or fewer inputs at once")
     if nf == 0:
         sol_t, sol_y, ok, msg, nfev = times, np.zeros((0, times.size)), True, "no free units", 0
     else:
         kwargs = {"jac": jac_fn} if method in _IMPLICIT else {}
-        with np.errstate(over="ignore", invalid="ignore"):
-            sol = solve_ivp(fun, (0.0, float(times[-1])), base[:, free].ravel(),
-                            method=method, t_eval=times, rtol=rtol, atol=atol, **kwargs)
-        sol_t, sol_y, ok, msg, nfev = sol.t, sol.y, bool(sol.success), sol.message, sol.nfev
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                sol = solve_ivp(fun, (0.0, float(times[-1])), base[:, free].ravel(),
+                                method=method, t_eval=times, rtol=rtol, atol=atol, **kwargs)
+            sol_t, sol_y, ok, msg, nfev = sol.t, sol.y, bool(sol.success), sol.message, sol.nfev
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as e:
+            # a solver that breaks down (singular factor, overflow) is a failed run
+            sol_t, sol_y, ok, nfev = times[:1], base[:, free].reshape(-1, 1), False, 0
+            msg = f"the solver broke down ({one_line(str(e))[:120]})"
     T = sol_t.size
     u = np.repeat(base[:, None, :], T, axis=1)
     u[:, :, free] = sol_y.reshape(B, nf, T).transpose(0, 2, 1)

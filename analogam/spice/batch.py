@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .library import die_with_parent
 from .rawfile import read_raw
 from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
 
@@ -29,7 +31,8 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
         cir.write_text(netlist, encoding="utf-8")
         proc = subprocess.Popen([exe, "-b", "-r", str(raw), str(cir)], cwd=tmp,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent)
         try:
             out, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -38,6 +41,11 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
             return SpiceResult(False, f"ngspice timed out after {timeout_s:g} s (wall clock)",
                                "batch", wall_s=time.perf_counter() - t0,
                                netlist_path=keep_failed(netlist))
+        except BaseException:  # interrupted or terminated: take ngspice down with us
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         log = out.decode("utf-8", "replace")
         wall = time.perf_counter() - t0
         problem = diagnose(log)

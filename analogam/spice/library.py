@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import SimulationError
+
 _CANDIDATES = ("/usr/lib/x86_64-linux-gnu/libngspice.so.0", "/usr/lib/aarch64-linux-gnu/"
                "libngspice.so.0", "/usr/lib/libngspice.so.0", "/usr/lib64/libngspice.so.0",
                "/usr/lib/x86_64-linux-gnu/libngspice.so")
@@ -20,3 +22,38 @@ def ngspice_library() -> str | None:
         if Path(cand).exists():
             return cand
     return None
+
+
+def check_library(path: str) -> str:
+    """``path`` if it is an ngspice shared library (it exports ``ngSpice_Init``), else a
+    SimulationError saying so (checked here, not in a worker, so the message is one
+    line)."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL(path)
+        lib.ngSpice_Init  # noqa: B018 - the lookup is the check
+    except (OSError, AttributeError):
+        raise SimulationError(f"{path[:200]} is not an ngspice shared library (no "
+                              "ngSpice_Init); unset NGSPICE_LIBRARY_PATH or point it at "
+                              "libngspice.so.0, or use --backend batch") from None
+    return path
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies, so a killed analogam
+    leaves no worker or ngspice behind (no effect elsewhere)."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass

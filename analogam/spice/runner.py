@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -80,6 +81,7 @@ class Runner:
         self._pool = None
         self._client = None
         self._cluster = None
+        self._scratch = None
 
     def __enter__(self) -> Runner:
         return self
@@ -99,6 +101,9 @@ class Runner:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     def run(self, netlists: Sequence[str], on_result: OnResult | None = None
             ) -> list[SpiceResult]:
@@ -158,9 +163,12 @@ class Runner:
         if self._client is None:
             try:
                 if self.scheduler == "dask":
+                    # scratch space in a directory of our own, removed on close
+                    self._scratch = tempfile.TemporaryDirectory(prefix="analogam-dask-")
                     self._cluster = LocalCluster(n_workers=os.cpu_count() or 1,
                                                  threads_per_worker=1, processes=True,
-                                                 dashboard_address=":0")
+                                                 dashboard_address=":0",
+                                                 local_directory=self._scratch.name)
                     self._client = Client(self._cluster)
                 else:
                     self._client = Client(self.scheduler, timeout="5s")

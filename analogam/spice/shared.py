@@ -13,6 +13,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import os
+import signal
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,11 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SimulationError
-from .library import ngspice_library
+from .library import check_library, die_with_parent, ngspice_library
 from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
 
 
 def _init_worker(library: str) -> None:
+    die_with_parent()
     os.environ["NGSPICE_LIBRARY_PATH"] = library
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
 
@@ -44,18 +46,32 @@ def _vectors(ng, plot_name: str) -> dict[str, np.ndarray]:
             for name, vec in ng.plot(None, plot_name).items()}
 
 
-def run_job(netlist: str) -> SpiceResult:
-    """Load, run and read one netlist in this (worker) process's ngspice."""
+def _deadline(signum, frame) -> None:
+    # the worker enforces its own deadline: a run the parent can no longer stop (the
+    # parent was killed) must not spin forever
+    os._exit(3)
+
+
+def run_job(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SpiceResult:
+    """Load, run and read one netlist in this (worker) process's ngspice; the process
+    exits if the run outlives ``timeout_s`` (plus a grace period)."""
     t0 = time.perf_counter()
+    signal.signal(signal.SIGALRM, _deadline)
+    signal.setitimer(signal.ITIMER_REAL, timeout_s + 5.0)
     ng = _engine()
     log = ""
     try:
         try:
             ng.load_circuit(netlist)
-        except Exception:  # PySpice raises bare NameError/NgSpiceCircuitError types
+        except Exception as e:  # PySpice raises bare NameError/NgSpiceCircuitError types
             log = ng.stdout + "\n" + ng.stderr
-            return SpiceResult(False, diagnose(log) or "ngspice could not parse the netlist",
-                               "shared", log_tail=tail(log), netlist_path=keep_failed(netlist))
+            problem = diagnose(log)
+            # PySpice flags any output line containing "error", the echoed title too;
+            # only ngspice's own error lines (diagnose) or a failed load mean a failure
+            if problem or type(e).__name__ != "NgSpiceCircuitError":
+                return SpiceResult(False, problem or "ngspice could not parse the netlist",
+                                   "shared", log_tail=tail(log),
+                                   netlist_path=keep_failed(netlist))
         log = ng.stdout + "\n" + ng.stderr
         with contextlib.suppress(Exception):  # errors are judged from the log and plot
             ng.run()
@@ -74,6 +90,7 @@ def run_job(netlist: str) -> SpiceResult:
             ng.destroy()
         with contextlib.suppress(Exception):
             ng.remove_circuit()
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _rss_kib() -> int:
@@ -98,7 +115,7 @@ class SpicePool:
         if lib is None:
             raise SimulationError("libngspice not found (Debian: apt-get install libngspice0; "
                                   "or set NGSPICE_LIBRARY_PATH); use --backend batch")
-        self.library = lib
+        self.library = check_library(lib)
         self.workers = workers or min(2, os.cpu_count() or 1)
         self.timeout_s = timeout_s
         self._ex: ProcessPoolExecutor | None = None
@@ -133,7 +150,8 @@ class SpicePool:
 
     def map(self, netlists: Iterable[str]) -> Iterator[SpiceResult]:
         jobs = list(netlists)
-        futures = {i: self._executor().submit(run_job, n) for i, n in enumerate(jobs)}
+        futures = {i: self._executor().submit(run_job, n, self.timeout_s)
+                   for i, n in enumerate(jobs)}
         for i in range(len(jobs)):
             # settle a failed job (and kill its worker) before yielding: a caller may
             # never resume this generator, and the pool must not wait on a stuck worker
@@ -153,7 +171,7 @@ class SpicePool:
                    or futures[j].exception() is not None]
         self._kill()
         for j in pending:
-            futures[j] = self._executor().submit(run_job, jobs[j])
+            futures[j] = self._executor().submit(run_job, jobs[j], self.timeout_s)
 
     def worker_rss_kib(self) -> list[int]:
         """Resident memory of each worker (KiB), to watch for growth across runs."""

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..atomic import atomic_open
+from ..atomic import atomic_open, check_output
 from ..circuit import CompileOptions, DeviceConfig
 from ..errors import AnalogamError, SimulationError, one_line
 from ..figures import save_figure, subplots
@@ -31,7 +31,7 @@ from ..model import Model
 from ..model.weights import model_to_arrays
 from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
-from ..tasks import bind_task, get_task
+from ..tasks import Task, bind_task, task_for
 from .pipeline import compare_all, compile_system, transient_netlist
 
 METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_error",
@@ -74,21 +74,58 @@ def run_key(model: Model, inputs: np.ndarray, level: str, what: dict) -> str:
 
 
 class ResultsFile:
-    """Finished sample records on disk, rewritten atomically after each one."""
+    """Finished sample records on disk, rewritten atomically after each one. One writer
+    at a time: a second run on the same file is refused while the first holds its lock
+    (``.NAME.lock`` beside it, removed when the run ends)."""
 
     def __init__(self, path: Path | None, key: str, header: dict) -> None:
         self.path, self.key, self.header = path, key, header
         self.records: dict[str, dict] = {}
+        self._lock = None
+        if path is not None:
+            self._acquire(path)
         if path is not None and path.exists():
             try:
                 old = json.loads(path.read_text(encoding="utf-8"))
                 if not isinstance(old, dict):
                     raise ValueError
             except (ValueError, UnicodeDecodeError, RecursionError):
+                self.close()
                 raise AnalogamError(f"{path} is not a results file; move it away or "
                                     "choose another -o") from None
-            if old.get("key") == key and isinstance(old.get("records"), dict):
-                self.records = dict(old["records"])
+            if old.get("key") != key or not isinstance(old.get("records"), dict):
+                self.close()
+                raise AnalogamError(f"{path} holds results of other settings; move it away "
+                                    "or choose another -o (nothing was overwritten)")
+            self.records = dict(old["records"])
+
+    def _acquire(self, path: Path) -> None:
+        import fcntl
+
+        check_output(path)
+        lock = path.with_name(f".{path.name}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(lock, "a")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise AnalogamError(f"another run is writing {str(path)[:200]}; wait for it or "
+                                "choose another -o") from None
+        self._lock = (f, lock)
+
+    def close(self) -> None:
+        if self._lock is not None:
+            f, lock = self._lock
+            lock.unlink(missing_ok=True)
+            f.close()
+            self._lock = None
+
+    def __enter__(self) -> ResultsFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def add(self, job_key: str, record: dict, summary: dict) -> None:
         self.records[job_key] = record
@@ -122,7 +159,7 @@ class _Sample:
         return all(r is not None for r in self.results)
 
 
-def _record(s: _Sample, model: Model, inputs: np.ndarray, ode, system) -> dict:
+def _record(s: _Sample, model: Model, task: Task, inputs: np.ndarray, ode, system) -> dict:
     """The figures of one Monte Carlo draw; a circuit ngspice cannot simulate is a
     recorded outcome of that draw (``failed``), not an error of the whole run."""
     bad = [r for r in s.results if not r.success]
@@ -132,7 +169,6 @@ def _record(s: _Sample, model: Model, inputs: np.ndarray, ode, system) -> dict:
         cmp = compare_all(s.compiled, s.results, ode, system)
     except SimulationError as e:
         return _failed(s.job.sample, str(e))
-    task = get_task(model.task)
     pred = task.predict(model, cmp.u_spice[:, -1, :])
     pred_ode = task.predict(model, ode.u_final)
     sm = cmp.summary()
@@ -151,7 +187,8 @@ def _record(s: _Sample, model: Model, inputs: np.ndarray, ode, system) -> dict:
 def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | None,
           values: list, samples: int, *, level: str = "ideal", scheduler: str = "local",
           results: Path | None = None, progress: Callable | None = None,
-          timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False) -> dict:
+          timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False,
+          task: Task | None = None) -> dict:
     """Monte Carlo at each value of one configuration key ``param`` (``None``: the
     config as it is). Returns ``{"points": [{"value", "summary"}...], "records": {...},
     "resumed": n}``. ``progress(done, total, job, record)`` after each sample."""
@@ -164,10 +201,17 @@ def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | N
             for j, cfg in enumerate(configs) for i in range(samples)]
     what = {"param": param, "values": values, "samples": samples,
             "config": asdict(config), "batched": batched}
-    store = ResultsFile(results, run_key(model, inputs, level, what),
-                        {"model": model.name, "task": model.task, "level": level,
-                         "param": param, "values": values, "samples": samples,
-                         "inputs": len(inputs)})
+    with ResultsFile(results, run_key(model, inputs, level, what),
+                     {"model": model.name, "task": model.task, "level": level,
+                      "param": param, "values": values, "samples": samples,
+                      "inputs": len(inputs)}) as store:
+        return _run(store, jobs, model, inputs, values, level, scheduler, progress, timeout_s,
+                    batched, task)
+
+
+def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, values: list,
+         level: str, scheduler: str, progress, timeout_s: float, batched: bool,
+         task: Task | None) -> dict:
     todo = [j for j in jobs if j.key not in store.records]
 
     def points() -> list[dict]:
@@ -177,7 +221,8 @@ def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | N
 
     done = len(jobs) - len(todo)
     if todo:
-        system = bind_task(model, inputs)
+        task = task or task_for(model)
+        system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         pending, index = [], []
         for job in todo:
@@ -194,7 +239,7 @@ def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | N
             s = pending[si]
             s.results[k] = r
             if s.complete():
-                rec = _record(s, model, inputs, ode, system)
+                rec = _record(s, model, task, inputs, ode, system)
                 pending[si] = None  # release the circuits of a finished sample
                 done += 1
                 store.add(s.job.key, rec, {"points": points()})

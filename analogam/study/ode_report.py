@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import printable
 from ..model import Model
 from ..reference import OdeResult, simulate_ode
-from ..tasks import bind_task, get_task
+from ..tasks import Task, bind_task, task_for
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,11 @@ class TaskOdeReport:
         return float(self.correct.mean())
 
 
-def evaluate_ode(model: Model, inputs: np.ndarray, **ode_kwargs) -> TaskOdeReport:
+def evaluate_ode(model: Model, inputs: np.ndarray, task: Task | None = None,
+                 **ode_kwargs) -> TaskOdeReport:
     """Integrate the model on every input (one batched call) and score predictions."""
-    task = get_task(model.task)
-    ode = simulate_ode(bind_task(model, inputs), **ode_kwargs)
+    task = task or task_for(model)
+    ode = simulate_ode(bind_task(model, inputs, task), **ode_kwargs)
     return TaskOdeReport(task.name, inputs, task.predict(model, ode.u_final),
                          task.target(inputs), ode)
 
@@ -43,7 +45,7 @@ def format_ode_report(rep: TaskOdeReport) -> str:
     o = rep.ode
     n = rep.inputs.shape[0]
     lines = [
-        f"ODE reference ({rep.task}, {n} inputs): accuracy {rep.correct.sum()}/{n} "
+        f"ODE reference ({printable(rep.task)}, {n} inputs): accuracy {rep.correct.sum()}/{n} "
         f"= {100 * rep.accuracy:.1f}%",
         f"  solver: {'ok' if o.success else 'FAILED'} ({o.message}); {o.nfev} evaluations",
         f"  energy: {o.bound.message}; non-increasing on "

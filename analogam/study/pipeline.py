@@ -9,14 +9,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..atomic import check_output
 from ..circuit import Compiled, CompileOptions, build_circuit
+from ..circuit.realise import prune
 from ..compare import Comparison, compare, inference_energy, op_states, stack
-from ..errors import CircuitError
+from ..errors import CircuitError, printable
 from ..model import Model, System, concat_systems, residual
 from ..netlist import format_netlist, operating_point_for, transient_for
 from ..reference import OdeResult, simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
-from ..tasks import bind_task, get_task
+from ..tasks import TASKS, Task, bind_task, get_task, task_for
 
 
 def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
@@ -56,11 +58,47 @@ def transient_netlist(compiled: Compiled, t_end: float | None = None,
 
 
 @dataclass(frozen=True)
+class PruningEffect:
+    """What dropping negligible conductances (``conductance.prune_below``) did: how many
+    of how many nonzero weights, and how the tight ODE's read-out changes with them gone
+    (inputs whose prediction changes, largest state change in model units)."""
+
+    pruned: int
+    nonzero: int
+    changed: int
+    inputs: int
+    max_state_change: float
+
+    def describe(self) -> str:
+        return (f"pruned {self.pruned} of {self.nonzero} conductances; the ODE prediction "
+                f"changes on {self.changed}/{self.inputs} inputs (largest read-out state "
+                f"change {self.max_state_change:.3g} model units)")
+
+
+def pruning_effect(system: System, compiled: list[Compiled], task: Task,
+                   t_end: float | None = None, ode_pruned: OdeResult | None = None
+                   ) -> PruningEffect | None:
+    """The effect of pruning on the ODE reference (None when nothing was pruned)."""
+    if not any(c.pruned for c in compiled):
+        return None
+    params = [np.asarray(c.weights) for c in system.model.couplings]
+    _, pruned = prune(params, compiled[0].options.config.conductance.prune_below)
+    nominal = simulate_ode(system, t_end=t_end, n_points=2)
+    pr = ode_pruned or simulate_ode(concat_systems([c.system for c in compiled]), t_end=t_end,
+                                    n_points=2)
+    m = system.model
+    diff = np.abs(nominal.u_final - pr.u_final).max(axis=1)
+    changed = np.any(task.predict(m, nominal.u_final) != task.predict(m, pr.u_final), axis=1)
+    nonzero = sum(int(np.count_nonzero(w)) for w in params)
+    return PruningEffect(pruned, nonzero, int(changed.sum()), system.batch, float(diff.max()))
+
+
+@dataclass(frozen=True)
 class SimulationReport:
     """Everything ``analogam simulate`` reports for a batch of task inputs."""
 
     model: str
-    task: str
+    task: Task
     level: str
     inputs: np.ndarray
     targets: np.ndarray
@@ -74,6 +112,7 @@ class SimulationReport:
     preflight: tuple[str, ...] = field(default_factory=tuple)
     pred_trainer: np.ndarray | None = None
     energy_j: np.ndarray | None = None
+    pruning: PruningEffect | None = None
 
     @property
     def agreement(self) -> float:
@@ -122,6 +161,7 @@ def simulate_task(
     strict: bool = False,
     trainer: np.ndarray | None = None,
     reference: str = "realised",
+    task: Task | None = None,
 ) -> SimulationReport:
     """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
 
@@ -132,6 +172,7 @@ def simulate_task(
     comparison measures the circuit alone; ``"nominal"`` integrates the model's own
     weights, so it measures everything the hardware changes (Monte Carlo).
     ``runner``: where the ngspice jobs run (default: a local pool, ``timeout_s`` each).
+    ``task``: how inputs enter and states are read (default: the model's task).
 
     By default each input is its own netlist: ngspice 39's sparse solver costs grow
     faster than linearly with independent copies in one netlist (``batched=True``).
@@ -139,8 +180,8 @@ def simulate_task(
     Raises SimulationError on a failed simulation (a failed run is never compared).
     """
     options = options or CompileOptions()
-    task = get_task(model.task)
-    system = bind_task(model, inputs)
+    task = task or task_for(model)
+    system = bind_task(model, inputs, task)
     compiled = compile_system(system, options, batched)
     nominal = reference == "nominal"
     ode = simulate_ode(system if nominal else concat_systems([c.system for c in compiled]),
@@ -159,12 +200,13 @@ def simulate_task(
     cmp = compare_all(compiled, results, ode, system if nominal else None)
     energy_j = _energies(compiled, cmp) if options.level == "opamp" else None
     return SimulationReport(
-        model=model.name, task=task.name, level=options.level, inputs=inputs,
+        model=model.name, task=task, level=options.level, inputs=inputs,
         targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
         pred_spice=task.predict(model, cmp.u_spice[:, -1, :]), ode=ode, comparison=cmp,
         compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
         energy_j=energy_j,
+        pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
     )
 
 
@@ -182,12 +224,16 @@ def trainer_predictions(provenance: dict, model: Model, inputs: np.ndarray
     """The predictions the trainer stored (for every task input, in task order) picked
     out for ``inputs``; None when the weights did not come from the trainer."""
     stored = provenance.get("trainer_predictions")
-    task = get_task(model.task)
-    every = task.inputs()
-    try:
-        stored = np.asarray(stored, dtype=int).reshape(every.shape[0], -1)
-    except (TypeError, ValueError, OverflowError):
+    if model.task not in TASKS or not isinstance(stored, list):
         return None
+    every = get_task(model.task).inputs()
+    try:
+        arr = np.asarray(stored)
+    except (ValueError, OverflowError):
+        return None  # ragged, or integers beyond 64 bits
+    if arr.dtype.kind not in "iu" or arr.ndim != 2 or arr.shape[0] != every.shape[0]:
+        return None  # not what the trainer writes: one list of class indices per input
+    stored = arr
     index = {tuple(row): i for i, row in enumerate(every.tolist())}
     rows = [index.get(tuple(x)) for x in np.asarray(inputs).tolist()]
     return None if None in rows else stored[rows]
@@ -236,7 +282,7 @@ def simulate_weights(path, inputs: np.ndarray | None = None,
 
     model, prov = load_weights(path)
     if inputs is None:
-        inputs = get_task(model.task).inputs()
+        inputs = task_for(model).inputs()
     trainer = trainer_predictions(prov, model, inputs)
     return simulate_task(model, inputs, options, trainer=trainer, **kw)
 
@@ -249,11 +295,13 @@ class CompiledFiles:
     paths: tuple
     compiled: tuple[Compiled, ...]
     warnings: tuple[str, ...]
+    pruning: PruningEffect | None = None
 
 
 def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, *,
                      output=None, stem: str = "circuit", per_input: bool = False,
-                     strict: bool = False, t_end: float | None = None) -> CompiledFiles:
+                     strict: bool = False, t_end: float | None = None,
+                     task: Task | None = None, protect=()) -> CompiledFiles:
     """Pre-flight checks, then one netlist of independent copies (``output`` or
     ``STEM_LEVEL.cir``), or one per input in the directory ``output``; each written
     atomically. Under ``strict`` a failed check is an error and nothing is written."""
@@ -261,7 +309,7 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
 
     from ..netlist import save_netlist
 
-    system = bind_task(model, inputs)
+    system = bind_task(model, inputs, task_for(model) if task is None else task)
     checks = preflight(system, t_end=t_end)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
@@ -273,9 +321,12 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
         groups = [b[None] for b in inputs]
     else:
         paths, groups = [Path(output or f"{name}.cir")], [inputs]
+    for path in paths:
+        check_output(path, protect)
+    effect = pruning_effect(system, compiled, task or task_for(model), t_end)
     for c, path, b in zip(compiled, paths, groups, strict=True):
         save_netlist(c.circuit, path, transient_for(c, t_end), header=netlist_header(c, b))
-    return CompiledFiles(tuple(paths), tuple(compiled), tuple(checks))
+    return CompiledFiles(tuple(paths), tuple(compiled), tuple(checks), effect)
 
 
 def format_compiled(files: CompiledFiles) -> str:
@@ -285,9 +336,12 @@ def format_compiled(files: CompiledFiles) -> str:
              else f"{len(files.paths)} netlists in {files.paths[0].parent}")
     counts = ", ".join(f"{n} {k}" for k, n in c0.circuit.counts().items())
     lo, hi = c0.conductance_range
-    return "\n".join([
-        f"wrote {where}: level {c0.level}, {c0.system.batch} cop"
+    lines = [
+        f"wrote {printable(where)}: level {c0.level}, {c0.system.batch} cop"
         f"{'y' if c0.system.batch == 1 else 'ies'} per netlist",
         f"  elements: {counts}",
         f"  conductances {lo:.4g} .. {hi:.4g} S (G0 {c0.scales.g0:.4g} S), "
-        f"Vs {c0.scales.vs:g} V, T0 {c0.scales.t0:.4g} s"])
+        f"Vs {c0.scales.vs:g} V, T0 {c0.scales.t0:.4g} s"]
+    if files.pruning is not None:
+        lines.append(f"  {files.pruning.describe()}")
+    return "\n".join(lines)

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..atomic import atomic_open
-from ..figures import save_figure, subplots
-from ..tasks import get_task
+from ..atomic import check_output
+from ..errors import printable
+from ..figures import plain, render_png, subplots, write_bytes
 from .pipeline import OpCheck, SimulationReport
 
 
@@ -47,7 +48,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         per_input.append(rec)
     return {
         "analogam": __version__,
-        "model": rep.model, "task": rep.task, "level": rep.level,
+        "model": rep.model, "task": rep.task.name, "level": rep.level,
         "scales": {"Vs_V": c0.scales.vs, "G0_S": c0.scales.g0, "T0_s": c0.scales.t0},
         "conductance_range_S": list(c0.conductance_range),
         "temperature_C": c0.options.config.environment.temperature_c,
@@ -63,12 +64,13 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             **c.summary(),
             "spice_wall_s": rep.spice_wall_s,
             "preflight_warnings": list(rep.preflight),
+            "pruning": None if rep.pruning is None else asdict(rep.pruning),
         },
         "per_input": per_input,
     }
 
 
-def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
+def _line_plot(series, ylabel: str, title: str, ylim=None) -> bytes:
     """One small figure of (t, y, label, linestyle) series against model time."""
     fig, ax = subplots(figsize=(5, 3.2))
     for t, y, label, ls in series:
@@ -79,18 +81,16 @@ def _line_plot(series, ylabel: str, title: str, path: Path, ylim=None) -> Path:
         ax.set_ylim(*ylim)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return save_figure(fig, path)
+    return render_png(fig)
 
 
-def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: int = 4
-                ) -> list[Path]:
-    """Trajectories (circuit solid, ODE dashed), energy along the circuit trajectory,
-    and the decoded prediction over time."""
-    out = Path(outdir)
+def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes]:
+    """PNG bytes by file name: trajectories (circuit solid, ODE dashed), energy along
+    the circuit trajectory, and the decoded prediction over time."""
     c = rep.comparison
     m = rep.compiled[0].system.model
-    task = get_task(rep.task)
-    paths = []
+    task = rep.task
+    out = {}
     k = min(max_inputs, len(rep.inputs))
     fig, axes = subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
                              squeeze=False, sharex=True)
@@ -105,12 +105,12 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
             ax.set_title(f"{_bits(rep.inputs[j])}: {g.name}", fontsize=8)
             ax.tick_params(labelsize=7)
         axes[-1, j].set_xlabel("model time")
-    fig.suptitle(f"{rep.model} ({rep.level}): circuit (solid) vs ODE (dashed)", fontsize=9)
-    paths.append(save_figure(fig, out / "trajectories.png"))
-    paths.append(_line_plot(
+    fig.suptitle(f"{plain(rep.model)} ({rep.level}): circuit (solid) vs ODE (dashed)",
+                 fontsize=9)
+    out["trajectories.png"] = render_png(fig)
+    out["energy.png"] = _line_plot(
         [(c.t, c.energy_spice[j], _bits(rep.inputs[j]), "-") for j in range(k)],
-        "energy E (circuit)", "energy along the circuit trajectory (must fall)",
-        out / "energy.png"))
+        "energy E (circuit)", "energy along the circuit trajectory (must fall)")
     T = c.t.size
     series = []
     for name, u, ls in (("circuit", c.u_spice, "-"), ("ODE", c.u_ode, "--")):
@@ -121,20 +121,22 @@ def plot_report(rep: SimulationReport, outdir: str | os.PathLike, max_inputs: in
     if rep.pred_trainer is not None:
         ok = 100 * np.all(rep.pred_trainer == rep.targets, axis=1).mean()
         series.append((c.t[[0, -1]], [ok, ok], "trainer (settled)", ":"))
-    paths.append(_line_plot(series, "% inputs decoded correctly",
-                            "decoded prediction over time", out / "prediction.png", (-2, 102)))
-    return paths
+    out["prediction.png"] = _line_plot(series, "% inputs decoded correctly",
+                                       "decoded prediction over time", (-2, 102))
+    return out
 
 
 def write_report(rep: SimulationReport, outdir: str | os.PathLike,
                  op: OpCheck | None = None) -> list[Path]:
-    """report.json and the plots, each file written atomically."""
+    """report.json and the plots: everything is rendered first and then each file is
+    written atomically, so a failure leaves no half-written report."""
     out = Path(outdir)
+    files = {"report.json": (json.dumps(report_dict(rep, op), indent=1, allow_nan=False)
+                             + "\n").encode(), **render_report(rep)}
+    for name in files:
+        check_output(out / name)
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_open(out / "report.json", "w") as f:
-        json.dump(report_dict(rep, op), f, indent=1)
-        f.write("\n")
-    return [out / "report.json", *plot_report(rep, out)]
+    return [write_bytes(out / name, data) for name, data in files.items()]
 
 
 def format_report(rep: SimulationReport) -> str:
@@ -145,7 +147,7 @@ def format_report(rep: SimulationReport) -> str:
     ok_sp = int(np.sum(np.all(rep.pred_spice == rep.targets, axis=1)))
     ok_ode = int(np.sum(np.all(rep.pred_ode == rep.targets, axis=1)))
     lines = [
-        f"{rep.model} ({rep.task}), level {rep.level}, {n} inputs, "
+        f"{printable(rep.model)} ({printable(rep.task.name)}), level {rep.level}, {n} inputs, "
         f"{len(rep.compiled)} netlist(s), ngspice {rep.backend} backend "
         f"{rep.spice_wall_s:.2f} s",
         f"  correct: circuit {ok_sp}/{n}, ODE {ok_ode}/{n}; circuit agrees with ODE on "
@@ -167,6 +169,8 @@ def format_report(rep: SimulationReport) -> str:
         lines.append(f"  trainer (digital, settled fixed point): correct "
                      f"{int(np.sum(np.all(rep.pred_trainer == rep.targets, axis=1)))}/{n}; "
                      f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
+    if rep.pruning is not None:
+        lines.append(f"  {rep.pruning.describe()}")
     lines += [f"  WARNING: {w}" for w in rep.preflight]
     return "\n".join(lines)
 

@@ -2,7 +2,7 @@
 model (clamps, initial states, tokens), how a settled state is read, and the truth.
 """
 
-from .bits import all_bit_strings, parse_bits, read_bits_file
+from .bits import all_bit_strings, parse_bits, read_bits_file, select_inputs
 from .hamming import (
     build_hamming_model,
     hamming74_codewords,
@@ -10,11 +10,13 @@ from .hamming import (
     hamming74_test_words,
 )
 from .parity import PARITY_BITS, parity_split
-from .registry import TASKS, bind_task, get_task
+from .recall import RECALL, recall_task
+from .registry import TASKS, bind_task, get_task, task_for
 from .task import Task
 from .xor import XOR_TABLE, build_xor_model
 
 __all__ = [
+    "RECALL", "recall_task", "select_inputs", "task_for",
     "PARITY_BITS", "TASKS", "Task", "XOR_TABLE", "all_bit_strings", "bind_task",
     "build_hamming_model", "build_xor_model", "get_task", "hamming74_codewords",
     "hamming74_decode_reference", "hamming74_test_words", "parity_split", "parse_bits",

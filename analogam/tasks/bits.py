@@ -1,10 +1,23 @@
-"""Bit strings: every n-bit string, and bit strings parsed from text or files."""
+"""Bit strings: every n-bit string, and bit strings parsed from text or files.
+
+Bits may be written together (``01100011``) or separated by spaces, tabs or commas
+(``0 1 1 0 0 0 1 1``, the reference work's data files). Files are read as a stream with
+a bound on line length and count, so ``/dev/zero`` or a huge sparse file fails at once.
+"""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
 from ..errors import TaskError
+
+MAX_LINE = 1 << 16
+"""Longest line of a bits file (characters)."""
+MAX_INPUTS = 1 << 20
+"""Most bit strings one file may hold."""
+_SEPARATORS = re.compile(r"[\s,]+")
 
 
 def all_bit_strings(n: int) -> np.ndarray:
@@ -14,21 +27,30 @@ def all_bit_strings(n: int) -> np.ndarray:
 
 
 def parse_bits(text: str, n_bits: int) -> np.ndarray:
-    """One bit string ('0101...') of exactly ``n_bits`` characters -> (n_bits,) int."""
-    s = text.strip()
+    """One bit string of exactly ``n_bits`` bits -> (n_bits,) int; separators (spaces,
+    tabs, commas) between bits are allowed."""
+    s = _SEPARATORS.sub("", text[:MAX_LINE])
     if len(s) != n_bits or set(s) - {"0", "1"}:
-        raise TaskError(f"input {s[:40]!r} is not a string of {n_bits} bits (0/1)")
-    return np.array([int(c) for c in s], dtype=int)
+        raise TaskError(f"input {text.strip()[:40]!r} is not a string of {n_bits} bits (0/1)")
+    return np.frombuffer(s.encode("ascii"), dtype=np.uint8).astype(int) - ord("0")
 
 
 def read_bits_file(path: str, n_bits: int) -> np.ndarray:
     """A file of bit strings, one per line (blank lines and '#' comments skipped)."""
     rows = []
     with open(path, encoding="utf-8", errors="replace") as f:
-        for lineno, line in enumerate(f, 1):
+        for lineno in range(1, MAX_INPUTS + 2):
+            line = f.readline(MAX_LINE + 1)
+            if not line:
+                break
+            if len(line) > MAX_LINE:
+                raise TaskError(f"{path}:{lineno}: line longer than {MAX_LINE} characters; "
+                                "not a file of bit strings")
             s = line.split("#", 1)[0].strip()
             if not s:
                 continue
+            if len(rows) == MAX_INPUTS:
+                raise TaskError(f"{path}: more than {MAX_INPUTS} bit strings; split the file")
             try:
                 rows.append(parse_bits(s, n_bits))
             except TaskError as e:
@@ -36,3 +58,16 @@ def read_bits_file(path: str, n_bits: int) -> np.ndarray:
     if not rows:
         raise TaskError(f"{path}: no bit strings found")
     return np.array(rows)
+
+
+def select_inputs(task, n_bits: int, input_bits: str | None, inputs: str | None
+                  ) -> np.ndarray:
+    """The inputs a command runs on: one ``input_bits`` string, a file of them, or every
+    input of ``task`` (``inputs`` None or ``"all"``)."""
+    if input_bits is not None and inputs is not None:
+        raise TaskError("give --input or --inputs, not both")
+    if input_bits is not None:
+        return parse_bits(input_bits, n_bits)[None, :]
+    if inputs is None or inputs == "all":
+        return task.inputs()
+    return read_bits_file(inputs, n_bits)

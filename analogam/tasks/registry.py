@@ -1,4 +1,4 @@
-"""The registered tasks, looked up by name."""
+"""The registered tasks, looked up by name, and the task a model runs."""
 
 from __future__ import annotations
 
@@ -7,16 +7,30 @@ import numpy as np
 from ..errors import TaskError, lookup
 from ..model import Model, System, bind
 from . import hamming, parity, xor
+from .recall import RECALL, recall_task
 from .task import Task
 
 TASKS: dict[str, Task] = {t.name: t for t in (xor.TASK, hamming.TASK, parity.TASK)}
 
 
 def get_task(name: str) -> Task:
-    """Look a task up by name; a wrong name lists the valid ones."""
+    """Look a registered task up by name; a wrong name lists the valid ones."""
     return lookup(TASKS, name, "task", TaskError)
 
 
-def bind_task(model: Model, inputs: np.ndarray) -> System:
+def task_for(model: Model, name: str | None = None, clamp: np.ndarray | None = None) -> Task:
+    """The task ``model`` runs: ``name`` (default: the model's own task when it is a
+    registered one, else the generic recall task of a DenseAM). ``clamp`` (a mask of
+    visible units held at their inputs) exists for the recall task only."""
+    name = name or (model.task if model.task in TASKS else RECALL)
+    if name == RECALL:
+        return recall_task(model, clamp)
+    if clamp is not None:
+        raise TaskError(f"--clamp applies to the recall task only; task {name!r} fixes its own "
+                        "clamps (use --task recall)")
+    return get_task(name)
+
+
+def bind_task(model: Model, inputs: np.ndarray, task: Task | None = None) -> System:
     """The system of ``model`` on a batch of its task's inputs."""
-    return bind(model, get_task(model.task).stimulus(model, inputs))
+    return bind(model, (task or task_for(model)).stimulus(model, inputs))

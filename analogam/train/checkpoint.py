@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_open
-from ..model.weights import read_npz
+from ..model.npz import read_npz
 from .config import TrainConfig, TrainError
 from .params import Optimizer
 

@@ -26,7 +26,7 @@ import numpy as np
 from ..model import Model, System
 from ..tasks import bind_task
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig
+from .config import TrainConfig, TrainError
 from .data import TaskData, initial_model, task_data, task_loss
 from .deploy import deployability, prune_to_window, settle_readout
 from .evaluate import Evaluation, evaluate
@@ -108,6 +108,10 @@ def train(
     opt, log, start = Optimizer(cfg.lr, cfg.optimizer), [], 0
     if checkpoint is not None and checkpoint.exists() and not fresh:
         start, theta, opt, log = load_checkpoint(checkpoint, cfg, theta)
+        if start > cfg.epochs:
+            raise TrainError(f"{checkpoint} has finished {start} epochs, more than the "
+                             f"{cfg.epochs} asked for; ask for at least {start} epochs or "
+                             "start over with --fresh")
     model = from_theta(template, theta)
     if start == 0 and not log:
         rec = _epoch_record(0, model, data, 0, 0.0, float("nan"), float("nan"), 0.0)
