@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import printable
 from .activations import get_activation
 from .network import Model
 
 
 def format_model_summary(model: Model) -> str:
     """Groups, sizes, activations, tau, beta/gain, weight ranges, decoder, read-out."""
-    lines = [f"model {model.name!r}  task={model.task}  read-out t={model.readout_time:g}",
+    lines = [f"model {printable(repr(model.name))}  task={printable(model.task)}  "
+             f"read-out t={model.readout_time:g}",
              f"  {model.n_units} units in {len(model.groups)} groups:"]
     for g in model.groups:
         act = get_activation(g.activation)

@@ -164,11 +164,14 @@ class Runner:
             try:
                 if self.scheduler == "dask":
                     # scratch space in a directory of our own, removed on close
+                    import dask
+
                     self._scratch = tempfile.TemporaryDirectory(prefix="analogam-dask-")
-                    self._cluster = LocalCluster(n_workers=os.cpu_count() or 1,
-                                                 threads_per_worker=1, processes=True,
-                                                 dashboard_address=":0",
-                                                 local_directory=self._scratch.name)
+                    with dask.config.set({"temporary-directory": self._scratch.name}):
+                        self._cluster = LocalCluster(n_workers=os.cpu_count() or 1,
+                                                     threads_per_worker=1, processes=True,
+                                                     dashboard_address=":0",
+                                                     local_directory=self._scratch.name)
                     self._client = Client(self._cluster)
                 else:
                     self._client = Client(self.scheduler, timeout="5s")

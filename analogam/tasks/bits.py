@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import TaskError
 
-MAX_LINE = 1 << 16
+MAX_LINE = 1 << 22
 """Longest line of a bits file (characters)."""
 MAX_INPUTS = 1 << 20
 """Most bit strings one file may hold."""

@@ -1,0 +1,554 @@
+"""Every input a user brings and every fault they cause (issue: 'every input a user
+brings'): one line on stderr, the right exit code, no traceback, nothing half-written
+or left behind, the input untouched. One case per cause."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_weights import ROOT
+
+from analogam.model.architectures import build_denseam, random_denseam
+from analogam.model.weights import META_KEY, model_to_arrays, save_model
+
+XOR = ROOT / "models" / "xor.npz"
+
+
+def cli(*args, env=None, cwd=None, timeout=180):
+    return subprocess.run([sys.executable, "-m", "analogam_cli.main", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+def one_line_error(proc, match: str, code: int = 1) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stdout[-500:], proc.stderr[-500:])
+    err = proc.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err and "Warning" not in err, err
+    assert err.startswith("analogam: error:") and match in err, err
+
+
+def leftovers(d: Path) -> list[str]:
+    """Temp files or folders analogam could leave in ``d``."""
+    return sorted(p.name for p in d.iterdir()
+                  if p.name.endswith(".tmp") or p.name.startswith(("analogam-", "dask-")))
+
+
+# ------------------------------------------------------------------ crafted files
+
+
+def zip_members(path: Path, members: dict[str, bytes | tuple[bytes, int, int]]) -> None:
+    """A zip written by hand. A member is raw bytes (stored), or a pre-made raw deflate
+    stream with its declared uncompressed size and CRC: a bomb needs no gigabytes of
+    work to make."""
+    out, central = bytearray(), bytearray()
+    for name, body in members.items():
+        if isinstance(body, bytes):
+            method, data, size, crc = 0, body, len(body), zlib.crc32(body)
+        else:
+            method, (data, size, crc) = 8, body
+        n = name.encode()
+        off = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc,
+                           len(data), size, len(n), 0) + n + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21,
+                               crc, len(data), size, len(n), 0, 0, 0, 0, 0, off) + n
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                      len(central), len(out), 0)
+    path.write_bytes(bytes(out + central + end))
+
+
+def npy(a: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(a), allow_pickle=False)
+    return buf.getvalue()
+
+
+def zero_bomb(n_values: int) -> tuple[bytes, int, int]:
+    """Raw deflate of an .npy of ``n_values`` float64 zeros (declared size, and a CRC
+    that is not computed: a reader that decompresses would find out only at the end)."""
+    import io
+
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (n_values,)})
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = 1 << 24
+    data = c.compress(head.getvalue()) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(bytes(chunk)) + c.flush(zlib.Z_FULL_FLUSH)
+    full, rest = divmod(n_values * 8, chunk)
+    data += block * full + c.compress(bytes(rest)) + c.flush()
+    return data, len(head.getvalue()) + n_values * 8, 0
+
+
+def xor_members(**replace) -> dict[str, bytes]:
+    arrays = model_to_arrays(random_denseam(4, 3))
+    members = {f"{k}.npy": npy(v) for k, v in arrays.items()}
+    members.update(replace)
+    return members
+
+
+def with_meta(tmp_path, mutate, name="m.npz") -> Path:
+    arrays = model_to_arrays(random_denseam(4, 3))
+    meta = json.loads(str(arrays[META_KEY]))
+    mutate(arrays, meta)
+    arrays[META_KEY] = np.array(json.dumps(meta))
+    p = tmp_path / name
+    zip_members(p, {f"{k}.npy": npy(v) for k, v in arrays.items()})
+    return p
+
+
+# ------------------------------------------------------------------ the cases
+
+
+def _symlink(tmp):
+    (tmp / "target.cir").write_text("keep")
+    (tmp / "link.cir").symlink_to(tmp / "target.cir")
+    return ["compile", XOR, "-o", tmp / "link.cir"]
+
+
+def _output_is_input(tmp):
+    copy = tmp / "x.npz"
+    copy.write_bytes(XOR.read_bytes())
+    return ["compile", copy, "-o", copy]
+
+
+def _convert_onto_source(tmp):
+    copy = tmp / "x.npz"
+    copy.write_bytes(XOR.read_bytes())
+    return ["convert", "--from", "analog-denseam", copy, "-o", copy]
+
+
+def _bomb(values: int):
+    def make(tmp):
+        p = tmp / "bomb.npz"
+        zip_members(p, xor_members(**{"junk.npy": zero_bomb(values)}))
+        assert p.stat().st_size < 5e6
+        return ["info", p]
+    return make
+
+
+def _bomb_bias(tmp):
+    p = tmp / "bias.npz"
+    zip_members(p, xor_members(**{"group.v.bias.npy": zero_bomb(100_000_000)}))
+    return ["info", p]
+
+
+def _lying_header(tmp):
+    p = tmp / "lie.npz"
+    zip_members(p, xor_members(**{"group.v.bias.npy": (zero_bomb(3)[0], 10**9, 0)}))
+    return ["info", p]
+
+
+def _nested(tmp):
+    arrays = model_to_arrays(random_denseam(4, 3))
+    text = str(arrays[META_KEY]).replace('"provenance": {}',
+                                         '"provenance": ' + "[" * 50000 + "]" * 50000)
+    arrays[META_KEY] = np.array(text)
+    p = tmp / "nested.npz"
+    zip_members(p, {f"{k}.npy": npy(v) for k, v in arrays.items()})
+    return ["info", p]
+
+
+def _set_array(key, fn):
+    return lambda tmp: ["info", with_meta(tmp, lambda a, m: a.__setitem__(key, fn(a[key])))]
+
+
+def _group(field, value):
+    def mutate(a, m):
+        m["groups"][0][field] = value
+    return lambda tmp: ["info", with_meta(tmp, mutate)]
+
+
+def _dev_zero(tmp):
+    return ["simulate", XOR, "--inputs", "/dev/zero"]
+
+
+def _sparse(tmp):
+    p = tmp / "sparse.txt"
+    with open(p, "wb") as f:
+        f.truncate(1 << 30)
+    return ["simulate", XOR, "--inputs", p]
+
+
+def _config_seed(tmp):
+    p = tmp / "c.toml"
+    p.write_text(f"seed = {2**70}\n")
+    return ["compile", XOR, "-o", tmp / "x.cir", "--config", p]
+
+
+def _mc_list(tmp):
+    p = tmp / "mc.json"
+    p.write_text("[]")
+    return ["montecarlo", XOR, "--samples", "1", "--scheduler", "serial", "-o", p]
+
+
+def _mc_locked(tmp):
+    import fcntl
+
+    p = tmp / "mc.json"
+    f = open(tmp / ".mc.json.lock", "a")  # noqa: SIM115 - held by "another run"
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _mc_locked.held = f
+    return ["montecarlo", XOR, "--samples", "1", "--scheduler", "serial", "-o", p]
+
+
+def _mc_other_settings(tmp):
+    p = tmp / "mc.json"
+    p.write_text(json.dumps({"key": "0123456789abcdef", "records": {"v000_s00000": {}}}))
+    return ["montecarlo", XOR, "--samples", "1", "--scheduler", "serial", "-o", p]
+
+
+def _huge_header(tmp):
+    return ["info", with_meta(tmp, lambda a, m: m["groups"][0].__setitem__("size", 10**12))]
+
+
+def _huge_ode(tmp):
+    m = build_denseam(np.full((1, 100_000), 1e-3), beta=1.0, name="wide")
+    p = tmp / "wide.npz"
+    save_model(m, p)
+    return ["ode", p]
+
+
+def _convert_overflow(tmp):
+    p = tmp / "ref.npz"
+    rng = np.random.default_rng(0)
+    np.savez(p, xi_attn_embed_raw=np.full((2, 4), 1e200), xi_hopf_raw=rng.random((3, 4)),
+             a=np.zeros(4), b=np.zeros(8), c=np.zeros(3), W_dec=np.zeros((2, 4)),
+             b_dec=np.zeros(2))
+    return ["convert", "--from", "analog-denseam", p, "-o", tmp / "out.npz"]
+
+
+def _resume_epochs(tmp):
+    out = tmp / "x.npz"
+    r = cli("train", "xor", "--epochs", "2", "-o", out)
+    assert r.returncode in (0, 2)
+    from analogam.train import config_for
+    from analogam.train.checkpoint import save_checkpoint
+    from analogam.train.data import initial_model
+    from analogam.train.params import Optimizer, to_theta
+
+    cfg = config_for("xor", epochs=3)
+    save_checkpoint(tmp / "x.ckpt.npz", cfg, 3, to_theta(initial_model(cfg)),
+                    Optimizer(cfg.lr), [])
+    out.unlink()
+    for f in tmp.glob("x.train.*"):
+        f.unlink()
+    return ["train", "xor", "--epochs", "1", "-o", out]
+
+
+CASES = {
+    # 1. output paths
+    "output is a device node": (lambda tmp: ["compile", XOR, "-o", "/dev/null"],
+                                "it is not a regular file"),
+    "output is a symlink": (_symlink, "it is a symbolic link"),
+    "output is the input": (_output_is_input, "it is an input of this command"),
+    "convert onto its source": (_convert_onto_source, "it is an input of this command"),
+    "output is a directory": (lambda tmp: ["compile", XOR, "-o", tmp], "it is a directory"),
+    # 3. memory bombs
+    "4 MB bomb of 3.9 GB": (_bomb(487_500_000), "refusing to decompress it"),
+    "2 MB bomb, unknown array": (_bomb(200_000_000), "holds unknown array 'junk'"),
+    "oversized bias": (_bomb_bias, "has shape (100000000,), expected (3)"),
+    "header lies about its size": (_lying_header, "array 'group.v.bias'"),
+    "header claims 1e12 units": (_huge_header, "too big to load"),
+    "--inputs /dev/zero": (_dev_zero, "line longer than"),
+    "1 GB sparse inputs file": (_sparse, "line longer than"),
+    # 5. tracebacks
+    "deeply nested metadata": (_nested, "nested too deeply"),
+    "weights x1e308": (_set_array("coupling.xi.weights", lambda w: w * 1e308), "no device"),
+    "bias 1e300": (_set_array("group.h.bias", lambda b: b + 1e300), "no device"),
+    "tau 1e-300": (_group("tau", 1e-300), "must lie in"),
+    "readout_time 1e308": (lambda tmp: ["info", with_meta(
+        tmp, lambda a, m: m.__setitem__("readout_time", 1e308))], "must lie in"),
+    "lone surrogate in the name": (lambda tmp: ["info", with_meta(
+        tmp, lambda a, m: m.__setitem__("name", "x\udc80"))], "lone surrogate"),
+    "--timeout inf": (lambda tmp: ["simulate", XOR, "--timeout", "inf"], "timeout must be"),
+    "--timeout 1e308": (lambda tmp: ["simulate", XOR, "--timeout", "1e308"], "timeout must be"),
+    "--timeout nan": (lambda tmp: ["simulate", XOR, "--timeout", "nan"], "timeout must be"),
+    "--timeout -1": (lambda tmp: ["simulate", XOR, "--timeout", "-1"], "timeout must be"),
+    "--timeout 0": (lambda tmp: ["simulate", XOR, "--timeout", "0"], "timeout must be"),
+    "--levels 2^63": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--levels",
+                                   "9223372036854775808"], "conductance.levels is out of range"),
+    "--levels 2.7": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--levels", "2.7"],
+                     "is not a valid integer"),
+    "seed beyond 64 bits in TOML": (_config_seed, "seed must be an integer in"),
+    "sweep --param seed 1e30": (lambda tmp: ["sweep", XOR, "--param", "seed", "--values",
+                                             "1e30", "--samples", "1"],
+                                "seed must be an integer in"),
+    "montecarlo -o on a list": (_mc_list, "is not a results file"),
+    "--scheduler not a url": (lambda tmp: ["simulate", XOR, "--scheduler", "not a url"],
+                              "unknown scheduler 'not a url'"),
+    # 6. non-finite netlists
+    "--t0 1e308": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--t0", "1e308"],
+                   "scales.t0 must be <="),
+    "--vs 1e-308": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--vs", "1e-308"],
+                    "not a finite value a device can realise"),
+    # 8. lost data
+    "second writer of a results file": (_mc_locked, "another run is writing"),
+    "results of other settings": (_mc_other_settings, "holds results of other settings"),
+    # 9. smaller
+    "100k units, dense Jacobian": (_huge_ode, "Jacobian of"),
+    "convert of weights 1e200": (_convert_overflow, "once squared"),
+    "group name with a newline": (_group("name", "h\n"), "is not an identifier"),
+    "resume beyond --epochs": (_resume_epochs, "more than the 1 asked for"),
+    "sweep --values ''": (lambda tmp: ["sweep", XOR, "--param", "seed", "--values", ""],
+                          "--values needs at least one number"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_fault_is_one_line_and_leaves_nothing(case, tmp_path):
+    make, match = CASES[case]
+    args = make(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+              and p.stat().st_size < 1e8}
+    t0 = time.perf_counter()
+    r = cli(*args, cwd=tmp_path)
+    one_line_error(r, match)
+    assert leftovers(tmp_path) == []
+    for p, data in before.items():   # inputs untouched, nothing replaced
+        assert p.read_bytes() == data, p
+    assert not (tmp_path / "x.cir").exists()
+    if "bomb" in case or "bias" in case or "lies" in case:
+        assert time.perf_counter() - t0 < 10  # python start-up included; the check is ms
+
+
+def test_device_node_is_still_a_device():
+    import stat
+
+    r = cli("compile", XOR, "-o", "/dev/null")
+    assert r.returncode == 1
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_bomb_is_refused_fast_with_bounded_memory(tmp_path):
+    """A 4 MB file expanding to 3.9 GB: refused in well under a second, reading
+    kilobytes (the library call alone, no interpreter start-up)."""
+    from analogam.errors import WeightsFileError
+    from analogam.model.weights import load_model
+
+    p = tmp_path / "bomb.npz"
+    zip_members(p, xor_members(**{"junk.npy": zero_bomb(487_500_000)}))
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with pytest.raises(WeightsFileError, match="refusing to decompress"):
+        load_model(p)
+    assert time.perf_counter() - t0 < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 50_000  # KiB
+
+
+# ------------------------------------------------------------------ what a user brings
+
+
+def test_any_denseam_simulates_with_the_recall_task(tmp_path):
+    """A random DenseAM saved under a task name analogam does not know: recall, from
+    one --input, from a file of spaced bits, with clamping; circuit = ODE."""
+    from dataclasses import replace
+
+    m = replace(random_denseam(6, 10, seed=4), task="my_memory",
+                name="Hamming74_ErrorCorrector")  # "Error" in the name is not an error
+    p = tmp_path / "mine.npz"
+    save_model(m, p)
+    r = cli("simulate", p, "--input", "1011010110", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["task"] == "recall" and rep["summary"]["agreement_circuit_vs_ode"] == 1.0
+    assert rep["summary"]["max_state_error"] < 1e-3
+    bits = tmp_path / "in.txt"
+    bits.write_text("1 0 1 1 0 1 0 1 1 0\n# a comment\n0,1,1,0,1,0,0,1,1,1\n")
+    r = cli("simulate", p, "--inputs", bits, "--clamp", "1100000000", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert len(rep["per_input"]) == 2 and rep["summary"]["agreement_circuit_vs_ode"] == 1.0
+    # clamped units hold their inputs
+    assert [rec["circuit"][:2] for rec in rep["per_input"]] == [[1, 0], [0, 1]]
+
+
+def test_recall_targets_are_the_nearest_stored_pattern():
+    from analogam.tasks import recall_task
+
+    xi = np.array([[0, 0, 0, 0, 1.0], [1, 1, 1, 0, 0]])
+    t = recall_task(build_denseam(xi, beta=5.0))
+    np.testing.assert_array_equal(t.target(np.array([[0, 0, 0, 1, 1], [1, 1, 0, 0, 0]])),
+                                  [[0, 0, 0, 0, 1], [1, 1, 1, 0, 0]])
+    assert len(t.inputs()) == 2 and np.all(np.abs(t.inputs() - (xi > 0.5)).sum(1) == 1)
+
+
+def test_spaced_reference_bit_files_are_read(tmp_path):
+    p = tmp_path / "bits.txt"
+    p.write_text("1 1 1 0 0 0 1 1\n0\t1\t0\t1\t0\t1\t0\t1\n")
+    r = cli("ode", ROOT / "models" / "parity8.npz", "--inputs", p)
+    assert r.returncode == 0, r.stderr
+    assert "accuracy 2/2" in r.stdout
+
+
+def test_pruning_a_squared_weight_model(tmp_path):
+    """The reference format squares its weights; tiny raw weights give conductances no
+    window holds. The window error names --prune-below; with it the netlist is written
+    and the report says how many were dropped and what that does to the ODE."""
+    from analogam.model.convert import model_from_analog_denseam
+
+    rng = np.random.default_rng(3)
+    hopf = rng.uniform(0.2, 0.5, (6, 5))
+    hopf[hopf < 0.3] = 1e-40                     # squared: 1e-80
+    m = model_from_analog_denseam({
+        "xi_attn_embed_raw": rng.uniform(0.3, 1, (2, 5)), "xi_hopf_raw": hopf,
+        "a": np.zeros(5), "b": np.zeros(8), "c": -np.ones(6) * 0.5,
+        "W_dec": rng.normal(0, 1, (2, 5)), "b_dec": np.zeros(2)}, name="sq")
+    p = tmp_path / "sq.npz"
+    save_model(m, p)
+    out = tmp_path / "sq.cir"
+    one_line_error(cli("compile", p, "-o", out, "--input", "10110010"), "--prune-below")
+    assert not out.exists()
+    r = cli("compile", p, "-o", out, "--input", "10110010", "--prune-below", "1e-3",
+            "--rescale")
+    assert r.returncode in (0, 2), r.stderr
+    n = int(np.sum(m.couplings[1].weights < 1e-3 * max(c.weights.max() for c in m.couplings)))
+    assert n > 0 and f"pruned {n} of " in r.stdout and "changes on 0/1 inputs" in r.stdout
+    assert out.exists()
+
+
+def test_long_output_name_and_stale_temp_files(tmp_path):
+    """A valid 250-character name works; a temp file of a writer killed earlier is
+    removed by the next write to the same target."""
+    from analogam.atomic import _prefix, atomic_open
+
+    target = tmp_path / ("n" * 246 + ".cir")
+    assert cli("compile", XOR, "-o", target).returncode == 0 and target.exists()
+    dead = 2**22 + 12345  # above pid_max on this kernel's defaults: never alive
+    stale = tmp_path / f"{_prefix(target)}{dead}-abc.tmp"
+    stale.write_text("partial")
+    with atomic_open(target) as f:
+        f.write("new")
+    assert not stale.exists() and target.read_text() == "new"
+
+
+def test_control_characters_are_escaped_on_output(tmp_path):
+    def mutate(a, m):
+        m["name"] = "evil\x1b[2J\nforged line"
+        m["task"] = "t\x1b]0;title\x07"
+    p = with_meta(tmp_path, mutate)
+    r = cli("info", p)
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    assert "forged line" not in r.stdout.splitlines()[1:], "a newline forged a line"
+    assert "\\x1b" in r.stdout
+
+
+def test_mathtext_name_and_infinite_trainer_predictions(tmp_path):
+    """A model name matplotlib would parse as mathtext, and stored trainer predictions
+    that are not class indices: the report is written whole; no trainer column."""
+    from dataclasses import replace
+
+    from analogam.tasks import build_xor_model
+
+    m = replace(build_xor_model(), name="$\\frac{")
+    p = tmp_path / "m.npz"
+    save_model(m, p, provenance={"trainer_predictions": [[float("inf")]] * 4})
+    r = cli("simulate", p, "--report", tmp_path / "rep")
+    assert r.returncode == 0, r.stderr
+    assert sorted(f.name for f in (tmp_path / "rep").iterdir()) == [
+        "energy.png", "prediction.png", "report.json", "trajectories.png"]
+    rep = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert rep["summary"]["accuracy_trainer"] is None
+
+
+def test_not_an_ngspice_library_is_one_line():
+    env = dict(os.environ, NGSPICE_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu/libz.so.1")
+    if not Path(env["NGSPICE_LIBRARY_PATH"]).exists():
+        pytest.skip("no libz at the Debian path")
+    one_line_error(cli("simulate", XOR, "--backend", "shared", env=env),
+                   "is not an ngspice shared library")
+
+
+def test_failed_monte_carlo_samples_are_null_not_nan(tmp_path):
+    out = tmp_path / "mc.json"
+    r = cli("montecarlo", XOR, "--samples", "1", "--scheduler", "serial", "--timeout",
+            "0.001", "-o", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+
+    def no_constant(name):
+        raise AssertionError(f"bare {name} in the results file")
+    data = json.loads(text, parse_constant=no_constant)
+    rec = next(iter(data["records"].values()))
+    assert rec["failed"] and rec["accuracy"] is None
+
+
+def test_dask_run_leaves_no_scratch_space(tmp_path):
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    r = cli("montecarlo", XOR, "--samples", "1", "--scheduler", "dask", env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ signals
+
+
+def _descendants(pid: int) -> set[int]:
+    kids = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            kids.setdefault(ppid, []).append(int(d.name))
+    out, todo = set(), [pid]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.add(k)
+            todo.append(k)
+    return out
+
+
+def _alive(pids: set[int]) -> set[int]:
+    out = set()
+    for p in pids:
+        try:
+            state = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(p)
+    return out
+
+
+@pytest.mark.parametrize("backend, sig", [("shared", signal.SIGKILL),
+                                          ("batch", signal.SIGKILL),
+                                          ("batch", signal.SIGTERM)])
+def test_killed_simulate_leaves_no_worker_and_no_temp_folder(backend, sig, tmp_path):
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "analogam_cli.main", "simulate",
+                             str(ROOT / "models" / "hamming74.npz"), "--level", "opamp",
+                             "--backend", backend], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    workers: set[int] = set()
+    while time.time() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = _descendants(proc.pid)
+    assert workers, "simulate started no worker"
+    time.sleep(1.0)
+    workers |= _descendants(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 143 and "terminated" in err
+    t0 = time.time()
+    while _alive(workers) and time.time() - t0 < 5:
+        time.sleep(0.1)
+    assert not _alive(workers), f"orphans: {_alive(workers)}"
+    if sig == signal.SIGTERM:
+        assert leftovers(tmp_path) == []
