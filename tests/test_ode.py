@@ -86,3 +86,60 @@ def test_bad_arguments_name_the_argument(xor_model):
         simulate_ode(s, method="Euler")
     with pytest.raises(ModelError, match="rtol must be positive"):
         simulate_ode(s, rtol=0)
+
+
+def test_compiled_force_equals_the_model_force_on_every_activation_and_nudge(rng):
+    """The compiled transcription of the force (and of the EP nudge) against the numpy
+    definition, for every activation, static and token couplings, clamps."""
+    from analogam.reference.kernel import HAVE_NUMBA, force_compiled, spec_of
+    from analogam.train import Loss, Nudge
+    from analogam.train.relax import nudged_force, nudged_spec
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    from conftest import denseam_with, et_system, random_et
+
+    from analogam.model import Stimulus, bind, force
+
+    systems = [et_system(random_et(rng, memory_activation=a), rng) for a in ("relu", "tanh")]
+    for h, v in (("softmax", "identity"), ("relu", "tanh"), ("tanh", "identity")):
+        m = denseam_with(h, v, rng)
+        systems.append(bind(m, Stimulus(3, init={"v": rng.normal(0, 1, (3, 4))},
+                                        clamp={"v": np.array([1, 0, 0, 0], bool)})))
+    for s in systems:
+        u = s.u0 + rng.normal(0, 0.5, s.u0.shape)
+        u[:, s.clamped] = s.u0[:, s.clamped]
+        np.testing.assert_allclose(force_compiled(spec_of(s), u), force(s, u), atol=1e-10)
+    s = systems[0]
+    ce = Nudge(0.3, Loss("cross_entropy", "v", rng.integers(0, 2, s.batch)))
+    np.testing.assert_allclose(force_compiled(nudged_spec(s, ce), u := s.u0 + 0.2),
+                               nudged_force(s, ce, u), atol=1e-10)
+    s = systems[2]
+    sq = Nudge(-0.2, Loss("squared", "v", rng.uniform(0, 1, (s.batch, 4)),
+                          np.array([0, 1, 1, 0], bool)))
+    np.testing.assert_allclose(force_compiled(nudged_spec(s, sq), u := s.u0 + 0.1),
+                               nudged_force(s, sq, u), atol=1e-10)
+
+
+@pytest.mark.parametrize("method", ["dopri5", "rkc"])
+def test_batched_integrators_converge_at_their_order(method):
+    """du/dt = -k u with a different k per sample (one stiff): the error against the
+    closed form falls like rtol^(order/(order+1)); every sample lands on exp(-k t)."""
+    from analogam.model import Stimulus, bind
+    from analogam.model.architectures import build_denseam
+    from analogam.reference import integrate
+
+    # a DenseAM whose visible units only leak: du/dt = (a - u) / tau
+    m = build_denseam(np.zeros((1, 3)), beta=1.0, tau_v=1.0, tau_h=0.01,
+                      visible_bias=np.zeros(3), readout_time=2.0)
+    u0 = np.array([[1.0, -2.0, 0.5], [3.0, 1.0, -1.0]])
+    s = bind(m, Stimulus(2, init={"v": u0}))
+    times = np.linspace(0, 2, 5)
+    exact = u0[:, None, :] * np.exp(-times)[None, :, None]
+    errs = []
+    for rtol in (1e-4, 1e-7):
+        tr = integrate(s, times, method=method, rtol=rtol, atol=rtol * 1e-3)
+        assert tr.success and tr.method == method
+        errs.append(np.abs(tr.u[:, :, :3] - exact).max())
+    assert errs[1] < errs[0] / 30
+    assert errs[1] < 1e-5

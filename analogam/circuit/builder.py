@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CircuitError
 from .checks import check_circuit
-from .ir import PRIMITIVES, ROLES, Circuit, Element, ModelCard, Probe, SubcktDef
+from .ir import PRIMITIVES, ROLES, Circuit, Element, Expr, ModelCard, Probe, SubcktDef
 
 _ROLES = frozenset(ROLES)
 
@@ -22,6 +22,7 @@ class CircuitBuilder:
     probes: list[Probe] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     subckts: dict[str, SubcktDef] = field(default_factory=dict)
+    guesses: dict[str, Expr] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
         """Append an element; ``values`` in the order of the primitive's parameters."""
@@ -36,6 +37,10 @@ class CircuitBuilder:
         self.elements.append(Element(kind, name, tuple(nets), tuple(values), role))
         return name
 
+    def guess(self, net: str, expr: Expr) -> None:
+        """Record the voltage ``net`` has when the block works as designed."""
+        self.guesses[net] = expr
+
     def model(self, card: ModelCard) -> str:
         self.models.setdefault(card.name, card)
         return card.name
@@ -47,6 +52,6 @@ class CircuitBuilder:
     def freeze(self) -> Circuit:
         c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
                     tuple(self.ic.items()), tuple(self.probes), tuple(self.notes),
-                    tuple(self.subckts.values()))
+                    tuple(self.subckts.values()), tuple(self.guesses.items()))
         check_circuit(c)
         return c

@@ -113,7 +113,8 @@ class Expr:
 
     op: 'num' (args=(value,)), 'v' (args=(net,): node voltage), 'temp' (circuit
     temperature in kelvin), 'add' (any number of terms), 'mul' / 'div' (two), or a
-    function 'exp', 'tanh', 'max', 'min' (operands)."""
+    function 'exp', 'tanh', 'max', 'min' (operands); 'step' (1 where the operand is
+    positive, else 0) and 'log' exist only in voltage predictions, never written."""
 
     op: str
     args: tuple
@@ -161,6 +162,16 @@ def temperature() -> Expr:
 
 def mul(a: Expr, b: Expr) -> Expr:
     return Expr("mul", (a, b))
+
+
+def scale(k: float, a: Expr) -> Expr:
+    """``k * a``."""
+    return Expr("mul", (num(k), a))
+
+
+def step(a: Expr) -> Expr:
+    """1 where ``a`` > 0, else 0 (predictions only)."""
+    return Expr("step", (a,))
 
 
 def div(a: Expr, b: Expr) -> Expr:
@@ -231,7 +242,10 @@ class Probe:
 @dataclass(frozen=True)
 class Circuit:
     """A checked circuit: elements in emission order, model cards, library blocks,
-    initial conditions (net, volts), probes and free-text notes."""
+    initial conditions (net, volts), probes, free-text notes, and each block's
+    prediction of its nets' voltages (``guesses``: net -> Expr over other nets, exact
+    where the block works as designed), from which the initial operating point is
+    guessed and the operating-point checks predict node voltages."""
 
     title: str
     elements: tuple[Element, ...]
@@ -240,6 +254,7 @@ class Circuit:
     probes: tuple[Probe, ...]
     notes: tuple[str, ...] = ()
     subckts: tuple[SubcktDef, ...] = ()
+    guesses: tuple[tuple[str, Expr], ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Element counts per category (resistors, capacitors, transistors, amplifiers,
@@ -283,4 +298,4 @@ def flatten(c: Circuit) -> Circuit:
                          for p, v in zip(inner.primitive.params, inner.values, strict=True))
             out.append(Element(inner.kind, f"{e.name}_{inner.name}",
                                tuple(net_map.get(n, n) for n in inner.nets), vals, inner.role))
-    return Circuit(c.title, tuple(out), c.models, c.ic, c.probes, c.notes, ())
+    return Circuit(c.title, tuple(out), c.models, c.ic, c.probes, c.notes, (), c.guesses)

@@ -8,7 +8,7 @@ from .blocks import Emit, block
 from .blocks.activations import ActivationSpec
 from .builder import CircuitBuilder
 from .config import DeviceConfig, Scales
-from .ir import GROUND, Circuit, Probe
+from .ir import GROUND, Circuit, Probe, num
 from .naming import Names
 from .variation import Variation
 
@@ -35,6 +35,7 @@ def build_softmax_testbench(u: np.ndarray, beta: float, level: str = "bjt",
         for i in range(n):
             ek.add("vsource", nm.elem("in", i), (nm.state("s", i), GROUND), vs * u[k, i],
                    role="clamp")
+            ek.b.guess(nm.state("s", i), num(vs * u[k, i]))
             # a load on each output so its net is not floating; current goes to the source
             ek.add("resistor", nm.elem("load", i), (nm.act("s", i), GROUND), 1e6, role="load")
         softmax(ek, ActivationSpec("s", n, beta, (True,) * n))

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp, softmax
+from scipy.special import logsumexp
 
 from ..errors import ModelError, lookup
 
@@ -58,8 +58,17 @@ def _logcosh(x: Array) -> Array:
     return a + np.log1p(np.exp(-2.0 * a)) - np.log(2.0)
 
 
+def _softmax(u: Array, beta: float) -> Array:
+    """softmax(beta u) along the last axis, shifted by the maximum (no overflow)."""
+    z = beta * u
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
 def _softmax_jac(u: Array, beta: float) -> Array:
-    g = softmax(beta * u, axis=-1)
+    g = _softmax(u, beta)
     return beta * (_diag(g) - g[..., :, None] * g[..., None, :])
 
 
@@ -87,7 +96,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "softmax", "beta", True,
             lagrangian=lambda u, p: logsumexp(p * u, axis=-1) / p,
-            value=lambda u, p: softmax(p * u, axis=-1),
+            value=_softmax,
             jacobian=_softmax_jac,
         ),
     )

@@ -48,6 +48,11 @@ class System:
     clamped: Array
     u0: Array
     tokens: Array | None = None
+    bound: tuple[Array | None, ...] = ()
+    """For each coupling, the weight array :func:`bind` made from the model's token table
+    (None otherwise). While ``weights[k] is bound[k]`` the weights are rows of the table,
+    and the dynamics may use the table directly; replaced weights (programming noise)
+    break the identity and the per-sample arrays are used."""
 
     @property
     def batch(self) -> int:
@@ -59,13 +64,21 @@ class System:
 
     def select(self, index: Array | slice) -> System:
         """The system of the batch elements picked by ``index`` (mask, indices or slice)."""
+        weights = tuple(w[index] if w.shape[0] > 1 else w for w in self.weights)
+        bound = tuple(nw if k < len(self.bound) and self.bound[k] is w else None
+                      for k, (w, nw) in enumerate(zip(self.weights, weights, strict=True)))
         return System(
-            self.model,
-            tuple(w[index] if w.shape[0] > 1 else w for w in self.weights),
-            self.clamped,
-            self.u0[index],
-            None if self.tokens is None else self.tokens[index],
-        )
+            self.model, weights, self.clamped, self.u0[index],
+            None if self.tokens is None else self.tokens[index], bound)
+
+    def table_rows(self, k: int) -> tuple[Array, Array] | None:
+        """(table, flat row index (B*L,)) of token coupling k while its weights are the
+        table's rows (see ``bound``), else None."""
+        if k >= len(self.bound) or self.bound[k] is None or self.bound[k] is not \
+                self.weights[k] or self.tokens is None:
+            return None
+        table = self.model.couplings[k].weights
+        return table, self.tokens
 
     def sample(self, b: int) -> System:
         """The single-input system of batch element ``b``."""
@@ -96,7 +109,7 @@ def concat_systems(systems: list[System]) -> System:
     tokens = (None if systems[0].tokens is None
               else np.concatenate([s.tokens for s in systems]))
     return System(systems[0].model, weights, systems[0].clamped,
-                  np.concatenate([s.u0 for s in systems]), tokens)
+                  np.concatenate([s.u0 for s in systems]), tokens)  # bound: none
 
 
 def bind(model: Model, stimulus: Stimulus) -> System:
@@ -129,7 +142,9 @@ def bind(model: Model, stimulus: Stimulus) -> System:
             raise ModelError(f"initial state of {name!r} has shape {val.shape}, "
                              f"expected ({B}, {g.size})")
         u0[:, model.slices[name]] = val
-    system = System(model, tuple(w for w in weights), clamped, u0, tokens)
+    bound = tuple(w if c.source == "token" else None
+                  for c, w in zip(model.couplings, weights, strict=True))
+    system = System(model, tuple(weights), clamped, u0, tokens, bound)
     targets = [g for g in model.groups if g.init == "target" and g.name not in stimulus.init]
     if targets:
         d = drives(system, outputs(system, u0))

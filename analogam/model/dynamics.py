@@ -38,13 +38,35 @@ def outputs(system: System, u: Array) -> dict[str, Array]:
     }
 
 
+def _couple(system: System, g: dict[str, Array], out: dict[str, Array]) -> None:
+    """Add every coupling's currents to ``out``: ``W g_visible`` to the hidden group and
+    ``W^T g_hidden`` to the visible one. A coupling shared by the batch is one matrix
+    product over it; a per-sample one (token couplings) a stacked product."""
+    for k, (c, W) in enumerate(zip(system.model.couplings, system.weights, strict=True)):
+        rows = system.table_rows(k)
+        if W.shape[0] == 1:
+            out[c.hidden] += g[c.visible] @ W[0].T
+            out[c.visible] += g[c.hidden] @ W[0]
+        elif rows is not None and rows[0].shape[0] <= 4 * W.shape[1]:
+            # rows of a small table: W_b g = (g T^T)[b, tokens_b], and sum_l g_l T[tok_l]
+            # = (the g_l gathered per token) T: two matrix products and a gather
+            table, tok = rows
+            out[c.hidden] += np.take_along_axis(g[c.visible] @ table.T, tok, axis=1)
+            K = table.shape[0]
+            flat = (np.arange(tok.shape[0])[:, None] * K + tok).ravel()
+            per_token = np.bincount(flat, weights=g[c.hidden].ravel(),
+                                    minlength=tok.shape[0] * K).reshape(-1, K)
+            out[c.visible] += per_token @ table
+        else:
+            out[c.hidden] += (W @ g[c.visible][:, :, None])[:, :, 0]
+            out[c.visible] += (g[c.hidden][:, None, :] @ W)[:, 0, :]
+
+
 def drives(system: System, g: dict[str, Array]) -> dict[str, Array]:
     """drive_G = sum_c W_c g_other + bias_G (model units): the fixed point of u_G."""
     m = system.model
     d = {grp.name: np.broadcast_to(grp.bias, g[grp.name].shape).copy() for grp in m.groups}
-    for c, W in zip(m.couplings, system.weights, strict=True):
-        d[c.hidden] += (W @ g[c.visible][:, :, None])[:, :, 0]
-        d[c.visible] += (g[c.hidden][:, None, :] @ W)[:, 0, :]
+    _couple(system, g, d)
     return d
 
 
@@ -52,11 +74,13 @@ def force(system: System, u: Array) -> Array:
     """du/dt = (drive - u) / tau per group, zero on clamped units. (B, N), model units
     per model time unit."""
     m = system.model
-    d = drives(system, outputs(system, u))
     out = np.empty_like(u)
+    views = {grp.name: out[:, m.slices[grp.name]] for grp in m.groups}
     for grp in m.groups:
-        s = m.slices[grp.name]
-        out[:, s] = (d[grp.name] - u[:, s]) / grp.tau
+        views[grp.name][...] = grp.bias
+    _couple(system, outputs(system, u), views)
+    out -= u
+    out *= 1.0 / m.tau
     out[:, system.clamped] = 0.0
     return out
 

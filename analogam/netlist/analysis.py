@@ -18,6 +18,14 @@ from ..errors import NetlistError
 SIM_OPTIONS: tuple[tuple[str, float | str], ...] = (
     ("method", "trap"), ("reltol", 1e-5), ("abstol", 1e-13), ("vntol", 1e-8),
     ("chgtol", 1e-17), ("itl4", 50))
+SOLVERS = ("klu", "sparse")
+"""ngspice's sparse LU: KLU (ngspice >= 42 built with it: several times faster on dense
+crossbars) or Sparse 1.3. ngspice 39 knows only Sparse and ignores the option."""
+KLU_MIN_ELEMENTS = 20_000
+"""From this many elements up a circuit is written for KLU. KLU (no absolute pivot
+tolerance) is less robust than Sparse on circuits that mix op-amp gains with tiny
+conductances; the runner repeats a failed KLU run with Sparse, so small circuits, where
+KLU gains nothing, are written for Sparse."""
 POINTS = 200
 STEPS_PER_TAU = 20.0
 
@@ -32,8 +40,11 @@ class Transient:
     tmax: float
     options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
     temperature_c: float = 27.0
+    solver: str = "sparse"
 
     def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise NetlistError(f"unknown solver {self.solver!r}; valid: {', '.join(SOLVERS)}")
         for name in ("tstep", "tstop", "tmax", "temperature_c"):
             v = getattr(self, name)
             if not np.isfinite(v):
@@ -49,23 +60,32 @@ class OperatingPoint:
 
     options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
     temperature_c: float = 27.0
+    solver: str = "sparse"
 
 
 Analysis = Transient | OperatingPoint
 
 
+def solver_for(compiled: Compiled) -> str:
+    """KLU for large circuits, Sparse otherwise (see :data:`KLU_MIN_ELEMENTS`)."""
+    return "klu" if len(compiled.circuit.elements) >= KLU_MIN_ELEMENTS else "sparse"
+
+
 def transient_for(compiled: Compiled, t_end: float | None = None, points: int = POINTS,
-                  steps_per_tau: float = STEPS_PER_TAU) -> Transient:
+                  steps_per_tau: float = STEPS_PER_TAU, solver: str | None = None
+                  ) -> Transient:
     """The transient of a compiled model: to ``t_end`` (model time; default the
     read-out time), ``points`` output samples, a maximum step of ``tau_min /
-    steps_per_tau``."""
+    steps_per_tau``, with ``solver`` (default :func:`solver_for`)."""
     m, t0 = compiled.system.model, compiled.scales.t0
     t_end = m.readout_time if t_end is None else t_end
     tstop = t_end * t0
     return Transient(tstep=tstop / points, tstop=tstop,
                      tmax=min(m.tau_min * t0 / steps_per_tau, tstop / points),
-                     temperature_c=compiled.options.config.environment.temperature_c)
+                     temperature_c=compiled.options.config.environment.temperature_c,
+                     solver=solver or solver_for(compiled))
 
 
 def operating_point_for(compiled: Compiled) -> OperatingPoint:
-    return OperatingPoint(temperature_c=compiled.options.config.environment.temperature_c)
+    return OperatingPoint(temperature_c=compiled.options.config.environment.temperature_c,
+                          solver=solver_for(compiled))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..circuit import Circuit, Element
 from ..circuit.ir import Expr, ModelCard
+from ..circuit.predict import initial_guess
 from ..errors import NetlistError, lookup
 from .analysis import Analysis, OperatingPoint, Transient
 
@@ -89,14 +90,18 @@ class Dialect:
 
     def analysis(self, c: Circuit, a: Analysis) -> Iterator[str]:
         """Options, temperature, initial state, the analysis card, saved vectors."""
-        yield ".options " + " ".join(f"{ident(k)}={self.option_value(v)}"
-                                     for k, v in a.options)
+        yield ".options " + " ".join([ident(a.solver), *(f"{ident(k)}={self.option_value(v)}"
+                                                        for k, v in a.options)])
         yield f".temp {self.number(a.temperature_c)}"
         if isinstance(a, OperatingPoint):
-            yield from self.ic_cards(c.ic, ".nodeset")
+            # a hint only: Newton must find the circuit's own operating point
+            yield from self.ic_cards(c.ic + initial_guess(c), ".nodeset")
             yield ".op"
         elif isinstance(a, Transient):
-            yield from self.ic_cards(c.ic)
+            # the states, and every node the blocks predict from them that no source
+            # fixes: the initial operating point needs no Newton search (gmin or source
+            # stepping)
+            yield from self.ic_cards(c.ic + initial_guess(c, hold=True))
             yield (f".tran {self.number(a.tstep)} {self.number(a.tstop)} 0 "
                    f"{self.number(a.tmax)}")
         else:

@@ -29,6 +29,8 @@ from ..model import (
     repeat_system,
     residual,
 )
+from .integrators import dopri5, power_radius, rkc
+from .kernel import HAVE_NUMBA, Spec, integrate_compiled, spec_of
 
 MAX_JACOBIAN_BYTES = 2 << 30
 SETTLE_TOL = 1e-3
@@ -36,7 +38,8 @@ SETTLE_TOL = 1e-3
 point at the read-out: the one settling tolerance of the read-out checks."""
 
 # LSODA is left out on purpose: it needs the Jacobian dense, (B*N)^2 for a batch.
-METHODS = ("Radau", "BDF", "RK45", "DOP853", "RK23")
+BATCHED = {"dopri5": dopri5, "rkc": rkc}
+METHODS = ("auto", *BATCHED, "Radau", "BDF", "RK45", "DOP853", "RK23")
 _IMPLICIT = ("Radau", "BDF")
 
 
@@ -88,7 +91,32 @@ def _validate_args(method: str, rtol: float, atol: float, t_end: float, n_points
         raise ModelError(f"n_points must be at least 2, got {n_points}")
 
 
-Rhs = Callable[[np.ndarray], np.ndarray]
+Rhs = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""``rhs(u, idx)``: du/dt (len(idx), N) of the batch samples ``idx`` at states ``u``."""
+
+
+class Subsets:
+    """``system.select(idx)`` for the active samples of a batched integration, cached:
+    the active set changes only when samples finish."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self._key: bytes | None = None
+        self._sub = system
+
+    def __call__(self, idx: np.ndarray) -> System:
+        if idx.size == self.system.batch:
+            return self.system
+        key = idx.tobytes()
+        if key != self._key:
+            self._key, self._sub = key, self.system.select(idx)
+        return self._sub
+
+
+def model_rhs(system: System) -> Rhs:
+    """The model's own force as an ``rhs(u, idx)``."""
+    sub = Subsets(system)
+    return lambda u, idx: force(sub(idx), u)
 
 
 @dataclass(frozen=True)
@@ -100,74 +128,124 @@ class Trajectory:
     t: np.ndarray
     u: np.ndarray
     nfev: int
+    method: str = ""
+
+
+def stiffness(system: System, u: np.ndarray, rhs: Rhs, t_end: float) -> float:
+    """``max_b rho_b * t_end``: how many of the fastest decay times fit in the
+    integration (rho: the Jacobian's spectral radius, by power iteration)."""
+    idx = np.arange(u.shape[0])
+    return float(np.max(power_radius(rhs, u, idx))) * t_end
+
+
+def choose_method(method: str, stiff: float, rtol: float, compiled: bool = HAVE_NUMBA
+                  ) -> str:
+    """``auto``: Dormand-Prince while an explicit method's steps (at least
+    stiffness/3.3 of them) stay cheap - up to a stiffness of 1e4 compiled, 200 in numpy
+    - then Runge-Kutta-Chebyshev (cost ~ sqrt(stiffness)) at tolerances a second-order
+    method reaches, else Radau (implicit, fifth order)."""
+    if method != "auto":
+        return method
+    if stiff < (1e4 if compiled else 200):
+        return "dopri5"
+    return "rkc" if rtol >= 1e-6 or compiled else "Radau"
 
 
 def integrate(
     system: System,
     times: np.ndarray,
     *,
-    method: str = "Radau",
+    method: str = "auto",
     rtol: float = 1e-8,
     atol: float = 1e-10,
     u0: np.ndarray | None = None,
     rhs: Rhs | None = None,
-    jac: Rhs | None = None,
+    jac: Callable[[np.ndarray], np.ndarray] | None = None,
+    spec: Spec | None = None,
 ) -> Trajectory:
     """Integrate ``du/dt = rhs(u)`` over the free units of the whole batch from ``u0``
     (default ``system.u0``), sampled at ``times`` (the last is the end time).
 
-    ``rhs``/``jac`` map (B, N) states to (B, N) forces and (B, N, N) Jacobians and
-    default to the model's :func:`~analogam.model.force` and
-    :func:`~analogam.model.jacobian`; the trainer passes nudged ones.
+    ``rhs(u, idx)`` (see :data:`Rhs`) and ``jac(u)`` ((B, N) -> (B, N, N), for the
+    implicit scipy methods) default to the model's :func:`~analogam.model.force` and
+    :func:`~analogam.model.jacobian`; the trainer passes nudged ones. ``dopri5`` and
+    ``rkc`` (:mod:`.integrators`) step every sample with its own step size; the scipy
+    methods integrate the batch as one system (block-diagonal Jacobian). ``spec``: the
+    compiled description of ``rhs`` (:func:`.kernel.spec_of`; built from the model
+    when ``rhs`` is not given): with numba, ``dopri5`` and ``rkc`` run compiled, each
+    sample on its own, in parallel.
     """
-    rhs = rhs or (lambda u: force(system, u))
+    if spec is None and rhs is None and HAVE_NUMBA:
+        spec = spec_of(system)
+    rhs = rhs or model_rhs(system)
     jac_u = jac or (lambda u: jacobian(system, u))
     base = np.array(system.u0 if u0 is None else u0, dtype=float)
     B, N = base.shape
     free = system.free
     nf = int(free.sum())
+    if nf == 0:
+        u = np.repeat(base[:, None, :], times.size, axis=1)
+        return Trajectory(True, "no free units", times, u, 0, method)
 
-    def full(y: np.ndarray) -> np.ndarray:
-        u = base.copy()
-        u[:, free] = y.reshape(B, nf)
+    def full(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        u = base[idx].copy()
+        u[:, free] = y
         return u
 
-    def fun(_t: float, y: np.ndarray) -> np.ndarray:
-        return rhs(full(y))[:, free].ravel()
+    def fb(y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return rhs(full(y, idx), idx)[:, free]
 
-    def jac_fn(_t: float, y: np.ndarray) -> sp.bsr_matrix:
-        J = jac_u(full(y))[:, free][:, :, free]
-        return sp.bsr_matrix((J, np.arange(B), np.arange(B + 1)), shape=(B * nf, B * nf))
-
+    all_idx = np.arange(B)
+    if method == "auto":
+        method = choose_method(method, stiffness(system, base, rhs, float(times[-1])), rtol)
     if method in _IMPLICIT and B * N * N * 8 > MAX_JACOBIAN_BYTES:
         raise ModelError(f"the {method} ODE needs a ({B}, {N}, {N}) Jacobian of "
                          f"{B * N * N * 8 / 2**30:.3g} GiB (limit {MAX_JACOBIAN_BYTES / 2**30:g}); "
-                         "use an explicit method (--method RK45) or fewer inputs at once")
-    if nf == 0:
-        sol_t, sol_y, ok, msg, nfev = times, np.zeros((0, times.size)), True, "no free units", 0
-    else:
-        kwargs = {"jac": jac_fn} if method in _IMPLICIT else {}
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                sol = solve_ivp(fun, (0.0, float(times[-1])), base[:, free].ravel(),
-                                method=method, t_eval=times, rtol=rtol, atol=atol, **kwargs)
-            sol_t, sol_y, ok, msg, nfev = sol.t, sol.y, bool(sol.success), sol.message, sol.nfev
-        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as e:
-            # a solver that breaks down (singular factor, overflow) is a failed run
-            sol_t, sol_y, ok, nfev = times[:1], base[:, free].reshape(-1, 1), False, 0
-            msg = f"the solver broke down ({one_line(str(e))[:120]})"
+                         "use an explicit method (--method dopri5 or rkc) or fewer inputs")
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if method in BATCHED and spec is not None and HAVE_NUMBA:
+                traj, okb, nfev, *_ = integrate_compiled(spec, base, times, method, rtol, atol)
+                sol_t, ok = times, bool(okb.all())
+                sol_y = traj[:, :, free].transpose(0, 2, 1).reshape(B * nf, -1)
+                msg = ("reached the end" if ok else
+                       f"{int((~okb).sum())} sample(s) failed (step size underflow or too "
+                       "many steps)")
+            elif method in BATCHED:
+                kw = ({"spectral_radius": lambda y, idx: power_radius(fb, y, idx)}
+                      if method == "rkc" else {})
+                sol = BATCHED[method](fb, base[:, free], times, rtol=rtol, atol=atol, **kw)
+                sol_t, sol_y, ok, msg, nfev = (sol.t, sol.u.transpose(0, 2, 1).reshape(B * nf, -1),
+                                               sol.success, sol.message, sol.nfev)
+            else:
+                def fun(_t: float, y: np.ndarray) -> np.ndarray:
+                    return fb(y.reshape(B, nf), all_idx).ravel()
+
+                def jac_fn(_t: float, y: np.ndarray) -> sp.bsr_matrix:
+                    J = jac_u(full(y.reshape(B, nf), all_idx))[:, free][:, :, free]
+                    return sp.bsr_matrix((J, np.arange(B), np.arange(B + 1)),
+                                         shape=(B * nf, B * nf))
+
+                kwargs = {"jac": jac_fn} if method in _IMPLICIT else {}
+                r = solve_ivp(fun, (0.0, float(times[-1])), base[:, free].ravel(),
+                              method=method, t_eval=times, rtol=rtol, atol=atol, **kwargs)
+                sol_t, sol_y, ok, msg, nfev = r.t, r.y, bool(r.success), r.message, r.nfev
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as e:
+        # a solver that breaks down (singular factor, overflow) is a failed run
+        sol_t, sol_y, ok, nfev = times[:1], base[:, free].reshape(-1, 1), False, 0
+        msg = f"the solver broke down ({one_line(str(e))[:120]})"
     T = sol_t.size
     u = np.repeat(base[:, None, :], T, axis=1)
     u[:, :, free] = sol_y.reshape(B, nf, T).transpose(0, 2, 1)
     ok = ok and T == times.size and bool(np.all(np.isfinite(u)))
-    return Trajectory(ok, str(msg), sol_t, u, int(nfev))
+    return Trajectory(ok, str(msg), sol_t, u, int(nfev), method)
 
 
 def simulate_ode(
     system: System,
     t_end: float | None = None,
     *,
-    method: str = "Radau",
+    method: str = "auto",
     rtol: float = 1e-8,
     atol: float = 1e-10,
     n_points: int = 201,

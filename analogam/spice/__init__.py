@@ -5,7 +5,7 @@ results that carry the kept netlist and ngspice's last lines.
 """
 
 from .batch import run_batch
-from .library import ngspice_library
+from .library import NgspiceInfo, ngspice_info, ngspice_library
 from .rawfile import read_raw
 from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose
 from .runner import (
@@ -19,6 +19,8 @@ from .runner import (
     simulate_spice,
 )
 
-__all__ = ["BACKENDS", "DEFAULT_TIMEOUT_S", "SCHEDULERS", "DistributedError", "Runner",
-           "SpiceResult", "check_scheduler", "check_timeout", "diagnose",
-           "ngspice_library", "read_raw", "resolve_backend", "run_batch", "simulate_spice"]
+__all__ = [
+    "BACKENDS", "DEFAULT_TIMEOUT_S", "DistributedError", "NgspiceInfo", "Runner", "SCHEDULERS",
+    "SpiceResult", "check_scheduler", "check_timeout", "diagnose", "ngspice_info",
+    "ngspice_library", "read_raw", "resolve_backend", "run_batch", "simulate_spice",
+]

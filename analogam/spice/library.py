@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SimulationError
@@ -57,3 +59,32 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+@dataclass(frozen=True)
+class NgspiceInfo:
+    """What ``ngspice -v`` says of itself: the version and whether KLU is built in."""
+
+    path: str
+    version: int
+    klu: bool
+
+    def describe(self) -> str:
+        return f"ngspice {self.version} ({'KLU and Sparse' if self.klu else 'Sparse only'})"
+
+
+def ngspice_info(executable: str = "ngspice") -> NgspiceInfo | None:
+    """Version and solvers of the ngspice on PATH (None when there is none)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which(executable)
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=30,
+                             stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"ngspice-(\d+)", out)
+    return NgspiceInfo(exe, int(m.group(1)) if m else 0, "KLU" in out)

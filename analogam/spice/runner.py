@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -29,6 +30,7 @@ from .library import ngspice_library
 from .result import DEFAULT_TIMEOUT_S, SpiceResult
 
 BACKENDS = ("auto", "shared", "batch")
+KLU_OPTION = re.compile(r"^\.options klu ", re.M)
 SCHEDULERS = ("serial", "local", "dask")
 
 
@@ -119,6 +121,21 @@ class Runner:
 
         if not netlists:
             return []
+        retry: list[int] = []
+
+        def first(i: int, r: SpiceResult) -> None:
+            if not r.success and KLU_OPTION.search(netlists[i]):
+                retry.append(i)   # KLU failed: Sparse gets its turn before anyone hears
+            else:
+                done(i, r)
+
+        self._dispatch(netlists, first)
+        if retry:
+            sparse = [KLU_OPTION.sub(".options sparse ", netlists[i]) for i in retry]
+            self._dispatch(sparse, lambda j, r: done(retry[j], r))
+        return out  # type: ignore[return-value]
+
+    def _dispatch(self, netlists: list[str], done: OnResult) -> None:
         if self.scheduler in ("serial", "local"):
             if self.backend == "shared":
                 self._run_shared(netlists, done)
@@ -126,7 +143,6 @@ class Runner:
                 self._run_batch(netlists, done)
         else:
             self._run_dask(netlists, done)
-        return out  # type: ignore[return-value]
 
     def _run_shared(self, netlists: list[str], done: OnResult) -> None:
         from .shared import SpicePool

@@ -17,6 +17,8 @@ import numpy as np
 
 from ..model import System, activation_jacobians, force, jacobian, residual
 from ..reference import integrate
+from ..reference.kernel import HAVE_NUMBA, Spec, spec_of
+from ..reference.ode import Subsets
 from .loss import Loss
 
 
@@ -68,6 +70,32 @@ def nudged_jacobian(system: System, nudge: Nudge | None, u: np.ndarray) -> np.nd
     return _nudged(system, nudge, jacobian(system, u), term)
 
 
+def nudged_rhs(system: System, nudge: Nudge | None):
+    """The nudged force as an ``rhs(u, idx)`` of the batched integrators."""
+    subs = Subsets(system)
+
+    def rhs(u: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if idx.size == system.batch:
+            return nudged_force(system, nudge, u)
+        return nudged_force(subs(idx), nudge_subset(nudge, idx), u)
+    return rhs
+
+
+def nudged_spec(system: System, nudge: Nudge | None) -> Spec | None:
+    """The compiled description of the nudged force (None without numba)."""
+    if not HAVE_NUMBA:
+        return None
+    if nudge is None or nudge.beta == 0.0:
+        return spec_of(system)
+    loss = nudge.loss
+    if loss.kind == "squared":
+        return spec_of(system, "squared", loss.group, nudge.beta, values=loss.target,
+                       mask=loss.units)
+    d = system.model.decoder
+    return spec_of(system, "cross_entropy", loss.group, nudge.beta,
+                   decoder=(d.weights, d.bias), classes=loss.target)
+
+
 def free_residual(system: System, nudge: Nudge | None, u: np.ndarray) -> np.ndarray:
     """max over free units of |tau du/dt| (nudge included), per sample, model units."""
     return residual(system, u, lambda x: nudged_force(system, nudge, x))
@@ -110,7 +138,7 @@ def relax(
     tol: float = 1e-8,
     polish_from: float = 1e-3,
     attempts: int = 6,
-    method: str = "RK45",
+    method: str = "auto",
     rtol: float = 1e-7,
     atol: float = 1e-9,
     newton_steps: int = 12,
@@ -130,8 +158,9 @@ def relax(
         with np.errstate(over="ignore", invalid="ignore"):
             traj = integrate(sub, np.array([0.0, t_relax * 2**attempt]), method=method,
                              rtol=rtol, atol=atol, u0=u[todo],
-                             rhs=lambda x, s=sub, n=sub_nudge: nudged_force(s, n, x),
-                             jac=lambda x, s=sub, n=sub_nudge: nudged_jacobian(s, n, x))
+                             rhs=nudged_rhs(sub, sub_nudge),
+                             jac=lambda x, s=sub, n=sub_nudge: nudged_jacobian(s, n, x),
+                             spec=nudged_spec(sub, sub_nudge))
         if traj.success:
             u[todo] = traj.u[:, -1, :]
         res = free_residual(system, nudge, u)

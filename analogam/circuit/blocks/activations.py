@@ -51,13 +51,16 @@ def buffer(e: Emit, s: ActivationSpec) -> None:
         e.add("vcvs", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND,
                                                   n.state(s.group, i), GROUND), 1.0,
               role="buffer")
+        e.b.guess(n.act(s.group, i), ir.volt(n.state(s.group, i)))
 
 
 def _behavioural(e: Emit, s: ActivationSpec, expr) -> None:
     n = e.names
     for i in s.with_line():
-        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND),
-              expr(ir.volt(n.state(s.group, i))), role="activation")
+        x = expr(ir.volt(n.state(s.group, i)))
+        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND), x,
+              role="activation")
+        e.b.guess(n.act(s.group, i), x)
 
 
 def relu_behavioural(e: Emit, s: ActivationSpec) -> None:
@@ -83,13 +86,25 @@ def softmax_behavioural(e: Emit, s: ActivationSpec) -> None:
     den = n.net("den", s.group)
     e.add("bvoltage", n.elem(s.group, None, "den"), (den, GROUND), ir.add(*terms),
           role="activation")
+    # a negligible load gives the node a matrix diagonal, so its initial guess can be
+    # set (KLU cannot create the element a .nodeset needs): the denominator must not
+    # start at 0
+    e.add("resistor", n.elem(s.group, None, "denload"), (den, GROUND), DEN_LOAD_OHM,
+          role="load")
+    e.b.guess(den, ir.add(*terms))
     for i in s.with_line():
-        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND),
-              ir.mul(ir.num(vs), ir.div(terms[i], ir.volt(den))), role="activation")
+        x = ir.mul(ir.num(vs), ir.div(terms[i], ir.volt(den)))
+        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND), x,
+              role="activation")
+        e.b.guess(n.act(s.group, i), x)
 
 
 RECTIFIER_R = 100e3
 """Resistors of the rectifier's two inverting stages (ohm)."""
+DEN_LOAD_OHM = 1e12
+"""The softmax denominator node's load (ohm)."""
+DIODE_DROP = 0.65
+"""Forward drop of a conducting junction (V), for the voltage predictions only."""
 
 
 def rectifier(e: Emit, s: ActivationSpec) -> None:
@@ -122,11 +137,20 @@ def rectifier(e: Emit, s: ActivationSpec) -> None:
         e.add("diode", n.elem(s.group, i, "rclamp"), (s2, o2), DIODE.name, role="rectifier")
         e.add("diode", n.elem(s.group, i, "rect"), (o2, out), DIODE.name, role="rectifier")
         res("rfb2", out, s2)
+        vu = ir.volt(u)
+        relu = ir.call("max", vu, ir.num(0.0))
+        for net, x in ((neg, ir.scale(-1.0, vu)), (s1, ir.num(0.0)), (s2, ir.num(0.0)),
+                       (out, relu),
+                       # a diode drop above the output while on, below ground while off
+                       (o2, ir.add(relu, ir.scale(2 * DIODE_DROP, ir.step(vu)),
+                                   ir.num(-DIODE_DROP)))):
+            e.b.guess(net, x)
 
 
 def _attenuator(e: Emit, name: str, base: str, u: str, gain: float) -> None:
     """Base drive ``gain * V(u)``; with PTAT tracking the gain scales with T/T_nom so
     the exponent ``gain V(u) / V_T`` does not drift with temperature."""
+    e.b.guess(base, ir.scale(gain, ir.volt(u)))
     if e.config.bjt.ptat:
         e.add("bvoltage", name, (base, GROUND), ir.mul(
             ir.mul(ir.num(gain / T_NOMINAL_K), ir.temperature()), ir.volt(u)),
@@ -153,16 +177,25 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     gain = s.param * thermal_voltage() / vs
     e.add("isource", n.elem(s.group, None, "tail"), (emit, vee), kit.i_tail, role="tail")
     alpha = _alpha(e)
+    vt = thermal_voltage()
+    bases = [n.net("b", s.group, i) for i in range(s.size)]
+    terms = [ir.call("exp", ir.scale(1 / vt, ir.volt(b))) for b in bases]
     for i in range(s.size):
-        base, col = n.net("b", s.group, i), n.net("c", s.group, i)
+        base, col = bases[i], n.net("c", s.group, i)
         _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain)
         q = n.elem(s.group, i)
         e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
               role="transistor")
         e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
+        e.b.guess(col, ir.volt(vcc))
         if s.lines[i]:
             e.add("ccvs", n.elem(s.group, i, "tz"), (n.act(s.group, i), GROUND),
                   n.elem(s.group, i, "ic"), vs / (alpha * kit.i_tail), role="transimpedance")
+            e.b.guess(n.act(s.group, i), ir.scale(vs, ir.div(terms[i], ir.add(*terms))))
+    # the emitters sit where the transistors' currents add up to the tail:
+    # V_E = V_T ln(sum exp(V_B / V_T)) - V_T ln(I_tail / I_S)
+    e.b.guess(emit, ir.add(ir.scale(vt, ir.call("log", ir.add(*terms))),
+                           ir.num(-vt * np.log(kit.i_tail / kit.i_s))))
 
 
 def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
@@ -190,6 +223,17 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
               n.elem(s.group, i, "icp"), r, role="transimpedance")
         e.add("ccvs", n.elem(s.group, i, "tzm"), (mid, GROUND), n.elem(s.group, i, "icm"), -r,
               role="transimpedance")
+        vt = thermal_voltage()
+        t = ir.call("tanh", ir.scale(s.param / vs, ir.volt(u)))
+        bp, bm = n.net("bp", s.group, i), n.net("bm", s.group, i)
+        terms = [ir.call("exp", ir.scale(1 / vt, ir.volt(b))) for b in (bp, bm)]
+        for net, x in ((n.act(s.group, i), ir.scale(vs, t)),
+                       (mid, ir.scale(-vs / 2, ir.add(ir.num(1.0), ir.scale(-1.0, t)))),
+                       (n.net("cp", s.group, i), ir.volt(vcc)),
+                       (n.net("cm", s.group, i), ir.volt(vcc)),
+                       (emit, ir.add(ir.scale(vt, ir.call("log", ir.add(*terms))),
+                                     ir.num(-vt * np.log(kit.i_tail / kit.i_s))))):
+            e.b.guess(net, x)
 
 
 BLOCKS = {

@@ -36,7 +36,9 @@ def opamp(e: Emit, name: str, inp: str, inn: str, out: str) -> str:
     offset = e.var.offset(e.key(name))
     if offset:
         e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
+        e.b.guess(f"{out}_os", ir.add(ir.volt(inp), ir.num(offset)))
         inp = f"{out}_os"
+    e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
     e.add("instance", name, (inp, inn, out, x), e.b.subckt(opamp_subckt(e.config.opamp)),
           role="amplifier")
     return x

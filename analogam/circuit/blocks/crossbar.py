@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import ir
 from .base import Emit
 
 
@@ -53,6 +54,7 @@ def _wire(e: Emit, wires: dict[str, int], tag: str, line: str, cell: int, r: flo
     for j in range(last + 1, cell + 1):
         prev = line if j == 0 else f"{tag}_n{j - 1}"
         e.add("resistor", f"{tag}_w{j}", (prev, f"{tag}_n{j}"), r, role="wire")
+        e.b.guess(f"{tag}_n{j}", ir.volt(line))  # the drop along the wire is small
     wires[tag] = max(last, cell)
     return f"{tag}_n{cell}"
 

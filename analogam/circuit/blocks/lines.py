@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import ir
 from ..ir import GROUND
 from .amplifier import opamp
 from .base import Emit
@@ -22,6 +23,7 @@ def ideal_driver(e: Emit, s: LineSpec) -> None:
     n = e.names
     e.add("vsource", n.sense(s.group, s.index), (n.act(s.group, s.index),
                                                  n.line(s.group, s.index)), 0.0, role="sense")
+    e.b.guess(n.line(s.group, s.index), ir.volt(n.act(s.group, s.index)))
 
 
 def opamp_driver(e: Emit, s: LineSpec) -> None:
@@ -31,6 +33,8 @@ def opamp_driver(e: Emit, s: LineSpec) -> None:
     line, drv = n.line(s.group, s.index), n.net("d", s.group, s.index)
     opamp(e, n.elem(s.group, s.index, "drv"), n.act(s.group, s.index), line, drv)
     e.add("vsource", n.sense(s.group, s.index), (drv, line), 0.0, role="sense")
+    for net in (line, drv):
+        e.b.guess(net, ir.volt(n.act(s.group, s.index)))
 
 
 def ideal_inverter(e: Emit, s: LineSpec) -> None:
@@ -43,6 +47,8 @@ def ideal_inverter(e: Emit, s: LineSpec) -> None:
     e.add("vsource", n.sense(s.group, s.index, inverted=True), (dn, n.inv_line(s.group,
                                                                               s.index)),
           0.0, role="sense")
+    for net in (dn, n.inv_line(s.group, s.index)):
+        e.b.guess(net, ir.scale(-1.0, ir.volt(n.line(s.group, s.index))))
 
 
 BLOCKS = {

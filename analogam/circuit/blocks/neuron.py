@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from .. import ir
 from ..ir import GROUND
 from .amplifier import opamp
 from .base import Emit, Port
@@ -37,8 +38,10 @@ class ClampSpec(UnitSpec):
 
 
 def clamp(e: Emit, s: ClampSpec) -> None:
-    e.add("vsource", e.names.net("clamp", s.group, s.index),
-          (e.names.state(s.group, s.index), GROUND), s.volts, role="clamp")
+    u = e.names.state(s.group, s.index)
+    e.add("vsource", e.names.net("clamp", s.group, s.index), (u, GROUND), s.volts,
+          role="clamp")
+    e.b.guess(u, ir.num(s.volts))
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,10 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
     e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), s.r_leak), role="leak")
     e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), s.c), role="integrator")
-    e.b.ic[opamp(e, cap, GROUND, node, u)] = s.v0
+    internal = opamp(e, cap, GROUND, node, u)
+    e.b.ic[internal] = s.v0
     e.b.ic[node] = 0.0
+    e.b.guess(u, ir.volt(internal))
 
 
 class IntegratorBlock(NamedTuple):

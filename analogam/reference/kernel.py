@@ -1,0 +1,482 @@
+"""The compiled path: every sample of a batch integrated by its own adaptive
+integrator, in machine code (numba), samples in parallel over the cores.
+
+The force here is a transcription of :func:`analogam.model.force` (and of the
+trainer's nudge, ``-beta dC/dg`` on one group) into loops over a flat description of
+the bound system, :class:`Spec`; tests hold it to the numpy definition on every
+activation and coupling kind. Integrators, per sample:
+
+- ``dopri5``: Dormand-Prince 5(4) (scipy's RK45 tableau and its fourth-order dense
+  output), elementary step control;
+- ``rkc``: Runge-Kutta-Chebyshev (Sommeijer, Shampine, Verwer 1997), second order,
+  ``s`` stages chosen each step from the sample's own spectral radius (a power
+  iteration on the force), stability interval ~0.653 s^2 on the negative real axis,
+  where these models' spectra lie.
+
+Both use scipy's RMS error norm with weights ``atol + rtol max(|y|, |y_new|)`` over the
+free units. Without numba, :mod:`.integrators` (numpy, batched) is used instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate._ivp.rk import RK45
+
+try:  # the compiled path is optional: without numba the numpy integrators run
+    import numba as nb
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    nb = None
+    HAVE_NUMBA = False
+
+ACT_CODES = {"identity": 0, "relu": 1, "tanh": 2, "softmax": 3}
+LOSS_CODES = {None: 0, "squared": 1, "cross_entropy": 2}
+METHOD_CODES = {"dopri5": 0, "rkc": 1}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A bound system as flat arrays (see :func:`spec_of`). Groups: offset, size,
+    activation code, parameter; per unit: 1/tau, bias, free. Couplings: hidden and
+    visible offsets and sizes, whether weights are per sample, and their place in
+    ``wflat``. The nudge: loss code, its group, beta, decoder (K, n) and bias, and per
+    sample targets (class indices, or values with a unit mask)."""
+
+    g_off: np.ndarray
+    g_size: np.ndarray
+    g_act: np.ndarray
+    g_par: np.ndarray
+    inv_tau: np.ndarray
+    bias: np.ndarray
+    free: np.ndarray
+    c_h: np.ndarray
+    c_hs: np.ndarray
+    c_v: np.ndarray
+    c_vs: np.ndarray
+    c_per: np.ndarray
+    c_w: np.ndarray
+    wflat: np.ndarray
+    loss: int = 0
+    loss_off: int = 0
+    loss_size: int = 0
+    beta: float = 0.0
+    dec_w: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
+    dec_b: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    cls: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    y: np.ndarray = field(default_factory=lambda: np.zeros((1, 1)))
+    ymask: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+    def args(self) -> tuple:
+        return (self.g_off, self.g_size, self.g_act, self.g_par, self.inv_tau, self.bias,
+                self.free, self.c_h, self.c_hs, self.c_v, self.c_vs, self.c_per, self.c_w,
+                self.wflat, self.loss, self.loss_off, self.loss_size, self.beta, self.dec_w,
+                self.dec_b, self.cls, self.y, self.ymask)
+
+
+def spec_of(system, loss: str | None = None, group: str | None = None, beta: float = 0.0,
+            decoder: tuple[np.ndarray, np.ndarray] | None = None,
+            classes: np.ndarray | None = None, values: np.ndarray | None = None,
+            mask: np.ndarray | None = None) -> Spec:
+    """The flat description of a bound ``system`` (a :class:`~analogam.model.System`),
+    with an optional nudge ``-beta dC/dg`` on ``group`` (``loss``: "squared" with
+    per-sample ``values`` on the ``mask`` units, or "cross_entropy" through
+    ``decoder`` (W, b) with per-sample ``classes``)."""
+    m = system.model
+    g_off = np.array([m.slices[g.name].start for g in m.groups], dtype=np.int64)
+    g_size = np.array([g.size for g in m.groups], dtype=np.int64)
+    g_act = np.array([ACT_CODES[g.activation] for g in m.groups], dtype=np.int64)
+    g_par = np.array([float(g.param) for g in m.groups])
+    bias = np.concatenate([np.asarray(g.bias, float) for g in m.groups])
+    c_h, c_hs, c_v, c_vs, c_per, c_w, parts, off = [], [], [], [], [], [], [], 0
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        W = np.ascontiguousarray(W, dtype=float)
+        c_h.append(m.slices[c.hidden].start)
+        c_hs.append(W.shape[1])
+        c_v.append(m.slices[c.visible].start)
+        c_vs.append(W.shape[2])
+        c_per.append(W.shape[0] > 1)
+        c_w.append(off)
+        parts.append(W.ravel())
+        off += W.size
+    ints = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
+    spec = dict(g_off=g_off, g_size=g_size, g_act=g_act, g_par=g_par,
+                inv_tau=1.0 / m.tau, bias=bias, free=(~system.clamped).astype(np.bool_),
+                c_h=ints(c_h), c_hs=ints(c_hs), c_v=ints(c_v), c_vs=ints(c_vs),
+                c_per=np.array(c_per, dtype=np.bool_), c_w=ints(c_w),
+                wflat=np.concatenate(parts) if parts else np.zeros(1))
+    if loss is not None:
+        s = m.slices[group]
+        spec.update(loss=LOSS_CODES[loss], loss_off=s.start, loss_size=s.stop - s.start,
+                    beta=float(beta))
+        if loss == "cross_entropy":
+            spec.update(dec_w=np.ascontiguousarray(decoder[0], float),
+                        dec_b=np.ascontiguousarray(decoder[1], float),
+                        cls=np.ascontiguousarray(classes, dtype=np.int64))
+        else:
+            spec.update(y=np.ascontiguousarray(values, float),
+                        ymask=np.ascontiguousarray(mask, float))
+    return Spec(**spec)
+
+
+# ------------------------------------------------------------------ compiled code
+
+if HAVE_NUMBA:
+    # no fast-math: sums keep their order, so a sample's numbers do not depend on how
+    # its arrays happen to be aligned (determinism), and overflow stays detectable
+    _jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+
+    @_jit
+    def _rhs(b, u, out, g, g_off, g_size, g_act, g_par, inv_tau, bias, free, c_h, c_hs,
+             c_v, c_vs, c_per, c_w, wflat, loss, loss_off, loss_size, beta, dec_w, dec_b,
+             cls, y, ymask):
+        """du/dt of sample b at u (N,) into out (N,); g (N,) is scratch."""
+        n = u.shape[0]
+        for k in range(g_off.shape[0]):
+            o, sz, a, p = g_off[k], g_size[k], g_act[k], g_par[k]
+            if a == 0:
+                for i in range(o, o + sz):
+                    g[i] = u[i]
+            elif a == 1:
+                for i in range(o, o + sz):
+                    g[i] = u[i] if u[i] > 0.0 else 0.0
+            elif a == 2:
+                for i in range(o, o + sz):
+                    g[i] = np.tanh(p * u[i])
+            else:
+                mx = -np.inf
+                for i in range(o, o + sz):
+                    if p * u[i] > mx:
+                        mx = p * u[i]
+                tot = 0.0
+                for i in range(o, o + sz):
+                    g[i] = np.exp(p * u[i] - mx)
+                    tot += g[i]
+                for i in range(o, o + sz):
+                    g[i] /= tot
+        for i in range(n):
+            out[i] = bias[i]
+        for k in range(c_h.shape[0]):
+            h0, hs, v0, vs = c_h[k], c_hs[k], c_v[k], c_vs[k]
+            base = c_w[k] + (b * hs * vs if c_per[k] else 0)
+            gv = g[v0:v0 + vs]
+            ov = out[v0:v0 + vs]
+            for h in range(hs):
+                w = wflat[base + h * vs:base + (h + 1) * vs]
+                acc = 0.0
+                for v in range(vs):     # W g_visible into the hidden unit
+                    acc += w[v] * gv[v]
+                out[h0 + h] += acc
+                gh = g[h0 + h]
+                for v in range(vs):     # W^T g_hidden into the visible units
+                    ov[v] += w[v] * gh
+        if loss != 0 and beta != 0.0:
+            o = loss_off
+            if loss == 1:
+                for i in range(loss_size):
+                    out[o + i] -= beta * (g[o + i] - y[b, i]) * ymask[i]
+            else:
+                K = dec_w.shape[0]
+                logit = np.empty(K)
+                mx = -np.inf
+                for c in range(K):
+                    z = dec_b[c]
+                    for i in range(loss_size):
+                        z += dec_w[c, i] * g[o + i]
+                    logit[c] = z
+                    if z > mx:
+                        mx = z
+                tot = 0.0
+                for c in range(K):
+                    logit[c] = np.exp(logit[c] - mx)
+                    tot += logit[c]
+                for c in range(K):
+                    d = logit[c] / tot - (1.0 if c == cls[b] else 0.0)
+                    for i in range(loss_size):
+                        out[o + i] -= beta * d * dec_w[c, i]
+        for i in range(n):
+            out[i] = (out[i] - u[i]) * inv_tau[i] if free[i] else 0.0
+
+    @_jit
+    def _norm(e, y0, y1, rtol, atol, free):
+        s, cnt = 0.0, 0
+        for i in range(e.shape[0]):
+            if free[i]:
+                sc = atol + rtol * max(abs(y0[i]), abs(y1[i]))
+                s += (e[i] / sc) ** 2
+                cnt += 1
+        return np.sqrt(s / max(cnt, 1))
+
+    @_jit
+    def _first_step(b, y, f, g, tmp, tmp2, t_end, order, rtol, atol, args):
+        d0 = _norm(y, y, y * 0.0, rtol, atol, args[6])
+        d1 = _norm(f, y, y * 0.0, rtol, atol, args[6])
+        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+        h0 = min(h0, t_end)
+        for i in range(y.shape[0]):
+            tmp[i] = y[i] + h0 * f[i]
+        _rhs(b, tmp, tmp2, g, *args)
+        for i in range(y.shape[0]):
+            tmp[i] = (tmp2[i] - f[i])
+        d2 = _norm(tmp, y, y * 0.0, rtol, atol, args[6]) / h0
+        big = max(d1, d2)
+        if not np.isfinite(big):
+            return np.nan
+        h1 = max(1e-6, h0 * 1e-3) if big <= 1e-15 else (0.01 / big) ** (1.0 / (order + 1))
+        return min(100 * h0, h1, t_end)
+
+    @_jit
+    def _dopri5(b, y0, t_out, rtol, atol, max_steps, A, Bw, E, P, traj, args):
+        """One sample's Dormand-Prince 5(4) run; returns (ok, nfev, steps, rejected)."""
+        n = y0.shape[0]
+        K = np.empty((7, n))
+        y = y0.copy()
+        yn = np.empty(n)
+        err = np.empty(n)
+        g = np.empty(n)
+        tmp = np.empty(n)
+        _rhs(b, y, K[0], g, *args)
+        nfev, steps, rej = 1, 0, 0
+        t, t_end = 0.0, t_out[-1]
+        k_out = 0
+        while k_out < t_out.shape[0] and t_out[k_out] <= 0.0:
+            traj[k_out] = y
+            k_out += 1
+        h = _first_step(b, y, K[0], g, tmp, yn, t_end, 4, rtol, atol, args)
+        nfev += 1
+        if not np.isfinite(h):
+            return False, nfev, steps, rej
+        while t < t_end:
+            if steps + rej >= max_steps:
+                return False, nfev, steps, rej
+            h = min(h, t_end - t)
+            for s in range(1, 6):
+                for i in range(n):
+                    acc = 0.0
+                    for j in range(s):
+                        acc += A[s, j] * K[j, i]
+                    tmp[i] = y[i] + h * acc
+                _rhs(b, tmp, K[s], g, *args)
+            for i in range(n):
+                acc = 0.0
+                for j in range(6):
+                    acc += Bw[j] * K[j, i]
+                yn[i] = y[i] + h * acc
+            _rhs(b, yn, K[6], g, *args)
+            nfev += 6
+            for i in range(n):
+                acc = 0.0
+                for j in range(7):
+                    acc += E[j] * K[j, i]
+                err[i] = h * acc
+            e = _norm(err, y, yn, rtol, atol, args[6])
+            if not np.isfinite(e):
+                e = np.inf
+            if e <= 1.0:
+                t_new = t + h if t_end - (t + h) > 1e-12 * t_end else t_end
+                while k_out < t_out.shape[0] and t_out[k_out] <= t_new * (1 + 1e-14):
+                    th = (t_out[k_out] - t) / h
+                    for i in range(n):
+                        acc = 0.0
+                        thp = th
+                        for j in range(P.shape[1]):
+                            q = 0.0
+                            for s in range(7):
+                                q += K[s, i] * P[s, j]
+                            acc += q * thp
+                            thp *= th
+                        traj[k_out, i] = y[i] + h * acc
+                    k_out += 1
+                t = t_new
+                y[:] = yn
+                K[0] = K[6]
+                steps += 1
+                fac = 10.0 if e == 0.0 else min(10.0, max(0.2, 0.9 * e ** -0.2))
+            else:
+                rej += 1
+                fac = min(0.9, max(0.1, 0.9 * e ** -0.2)) if np.isfinite(e) else 0.1
+            h *= fac
+            if h < 1e-14 * t_end:
+                return False, nfev, steps, rej
+        return True, nfev, steps, rej
+
+    @_jit
+    def _radius(b, y, fy, g, tmp, tmp2, args):
+        """Spectral radius of the Jacobian at y by a nonlinear power iteration on the
+        force (difference quotients), with a 1.2 safety factor."""
+        n = y.shape[0]
+        z = np.empty(n)
+        ymax = 1.0
+        for i in range(n):
+            z[i] = fy[i] + 1e-3 * ((i * 7919) % 13 - 6)
+            ymax = max(ymax, abs(y[i]))
+        est = 0.0
+        for _ in range(10):
+            nz = np.sqrt(np.sum(z * z))
+            if nz == 0.0:
+                return 1.0
+            d = 1e-7 * ymax / nz
+            for i in range(n):
+                tmp[i] = y[i] + d * z[i]
+            _rhs(b, tmp, tmp2, g, *args)
+            for i in range(n):
+                z[i] = (tmp2[i] - fy[i]) / d
+            est = np.sqrt(np.sum(z * z)) / nz
+        return 1.2 * est
+
+    @_jit
+    def _rkc_coeffs(s):
+        eps = 2.0 / 13.0
+        w0 = 1.0 + eps / (s * s)
+        T = np.zeros(s + 1)
+        dT = np.zeros(s + 1)
+        ddT = np.zeros(s + 1)
+        T[0], T[1], dT[1] = 1.0, w0, 1.0
+        for j in range(2, s + 1):
+            T[j] = 2 * w0 * T[j - 1] - T[j - 2]
+            dT[j] = 2 * T[j - 1] + 2 * w0 * dT[j - 1] - dT[j - 2]
+            ddT[j] = 4 * dT[j - 1] + 2 * w0 * ddT[j - 1] - ddT[j - 2]
+        w1 = dT[s] / ddT[s]
+        bj = np.empty(s + 1)
+        for j in range(2, s + 1):
+            bj[j] = ddT[j] / dT[j] ** 2
+        bj[0] = bj[1] = bj[2]
+        out = np.zeros((4, s + 1))
+        out[2, 1] = bj[1] * w1
+        for j in range(2, s + 1):
+            out[0, j] = 2 * bj[j] * w0 / bj[j - 1]
+            out[1, j] = -bj[j] / bj[j - 2]
+            out[2, j] = 2 * bj[j] * w1 / bj[j - 1]
+            out[3, j] = -(1.0 - bj[j - 1] * T[j - 1]) * out[2, j]
+        return out
+
+    @_jit
+    def _rkc(b, y0, t_out, rtol, atol, max_steps, max_stages, traj, args):
+        """One sample's RKC run; returns (ok, nfev, steps, rejected, largest s)."""
+        n = y0.shape[0]
+        y = y0.copy()
+        f0 = np.empty(n)
+        fn = np.empty(n)
+        yj = np.empty(n)
+        yp = np.empty(n)
+        yp2 = np.empty(n)
+        fj = np.empty(n)
+        est = np.empty(n)
+        g = np.empty(n)
+        tmp = np.empty(n)
+        tmp2 = np.empty(n)
+        _rhs(b, y, f0, g, *args)
+        nfev, steps, rej, smax = 1, 0, 0, 0
+        t, t_end = 0.0, t_out[-1]
+        k_out = 0
+        while k_out < t_out.shape[0] and t_out[k_out] <= 0.0:
+            traj[k_out] = y
+            k_out += 1
+        h = _first_step(b, y, f0, g, tmp, tmp2, t_end, 2, rtol, atol, args)
+        rho = _radius(b, y, f0, g, tmp, tmp2, args)
+        nfev += 11
+        since = 0
+        while t < t_end:
+            if steps + rej >= max_steps:
+                return False, nfev, steps, rej, smax
+            if since >= 25:
+                rho = _radius(b, y, f0, g, tmp, tmp2, args)
+                nfev += 10
+                since = 0
+            h = min(h, t_end - t)
+            if not (np.isfinite(rho) and np.isfinite(h)):
+                return False, nfev, steps, rej, smax   # the state has run away
+            s = int(min(max_stages, max(2.0, 1.0 + np.ceil(np.sqrt(1.0 + 1.54 * h * rho)))))
+            h = min(h, 0.653 * s * s / max(rho, 1e-300))
+            smax = max(smax, s)
+            c = _rkc_coeffs(s)
+            for i in range(n):
+                yp2[i] = y[i]
+                yp[i] = y[i] + c[2, 1] * h * f0[i]
+            for j in range(2, s + 1):
+                _rhs(b, yp, fj, g, *args)
+                mu, nu, mut, gat = c[0, j], c[1, j], c[2, j], c[3, j]
+                for i in range(n):
+                    yj[i] = ((1.0 - mu - nu) * y[i] + mu * yp[i] + nu * yp2[i]
+                             + mut * h * fj[i] + gat * h * f0[i])
+                for i in range(n):
+                    yp2[i] = yp[i]
+                    yp[i] = yj[i]
+            _rhs(b, yp, fn, g, *args)
+            nfev += s
+            for i in range(n):
+                est[i] = (12.0 * (y[i] - yp[i]) + 6.0 * h * (f0[i] + fn[i])) / 15.0
+            e = _norm(est, y, yp, rtol, atol, args[6])
+            if not np.isfinite(e):
+                e = np.inf
+            since += 1
+            if e <= 1.0:
+                t_new = t + h if t_end - (t + h) > 1e-12 * t_end else t_end
+                while k_out < t_out.shape[0] and t_out[k_out] <= t_new * (1 + 1e-14):
+                    th = (t_out[k_out] - t) / h
+                    h00 = (1 + 2 * th) * (1 - th) ** 2
+                    h10 = th * (1 - th) ** 2
+                    h01 = th * th * (3 - 2 * th)
+                    h11 = th * th * (th - 1)
+                    for i in range(n):
+                        traj[k_out, i] = (h00 * y[i] + h10 * h * f0[i] + h01 * yp[i]
+                                          + h11 * h * fn[i])
+                    k_out += 1
+                t = t_new
+                y[:] = yp
+                f0[:] = fn
+                steps += 1
+                fac = 10.0 if e == 0.0 else min(10.0, max(0.1, 0.8 * e ** (-1.0 / 3.0)))
+            else:
+                rej += 1
+                since = 25
+                fac = min(0.9, max(0.1, 0.8 * e ** (-1.0 / 3.0))) if np.isfinite(e) else 0.1
+            h *= fac
+            if h < 1e-14 * t_end:
+                return False, nfev, steps, rej, smax
+        return True, nfev, steps, rej, smax
+
+    @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+    def _drive(method, U0, t_out, rtol, atol, max_steps, max_stages, A, Bw, E, P, args):
+        Bn, n = U0.shape
+        traj = np.full((Bn, t_out.shape[0], n), np.nan)
+        stats = np.zeros((Bn, 5), dtype=np.int64)
+        for b in nb.prange(Bn):
+            if method == 0:
+                ok, nfev, steps, rej = _dopri5(b, U0[b], t_out, rtol, atol, max_steps,
+                                               A, Bw, E, P, traj[b], args)
+                smax = 0
+            else:
+                ok, nfev, steps, rej, smax = _rkc(b, U0[b], t_out, rtol, atol, max_steps,
+                                                  max_stages, traj[b], args)
+            stats[b, 0] = 1 if ok else 0
+            stats[b, 1] = nfev
+            stats[b, 2] = steps
+            stats[b, 3] = rej
+            stats[b, 4] = smax
+        return traj, stats
+
+
+def integrate_compiled(spec: Spec, u0: np.ndarray, times: np.ndarray, method: str,
+                       rtol: float, atol: float, max_steps: int = 200_000,
+                       max_stages: int = 1000):
+    """Integrate every sample of the bound system described by ``spec`` from ``u0``
+    (B, N) and sample the trajectories at ``times``; returns ``(u (B, T, N), ok (B,),
+    nfev, steps (B,), rejected (B,), largest stage count)``."""
+    traj, st = _drive(METHOD_CODES[method], np.ascontiguousarray(u0, dtype=float),
+                      np.ascontiguousarray(times, dtype=float), float(rtol), float(atol),
+                      int(max_steps), int(max_stages), RK45.A, RK45.B, RK45.E, RK45.P,
+                      spec.args())
+    return traj, st[:, 0].astype(bool), int(st[:, 1].sum()), st[:, 2], st[:, 3], int(
+        st[:, 4].max(initial=0))
+
+
+def force_compiled(spec: Spec, u: np.ndarray) -> np.ndarray:
+    """The compiled force at states ``u`` (B, N): for testing it against the model."""
+    out = np.empty_like(u)
+    g = np.empty(u.shape[1])
+    for b in range(u.shape[0]):
+        _rhs(b, np.ascontiguousarray(u[b]), out[b], g, *spec.args())
+    return out
