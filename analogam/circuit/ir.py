@@ -113,7 +113,7 @@ class Expr:
 
     op: 'num' (args=(value,)), 'v' (args=(net,): node voltage), 'temp' (circuit
     temperature in kelvin), 'add' (any number of terms), 'mul' / 'div' (two), or a
-    function 'exp', 'tanh', 'max', 'min' (operands); 'step' (1 where the operand is
+    function 'exp', 'ln', 'tanh', 'max', 'min' (operands); 'step' (1 where the operand is
     positive, else 0) and 'log' exist only in voltage predictions, never written."""
 
     op: str

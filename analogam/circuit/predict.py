@@ -53,7 +53,7 @@ def evaluate(e: Expr, env: Env, guesses: dict[str, Expr], memo: Env,
             return np.exp(vals[0])
         if op == "tanh":
             return np.tanh(vals[0])
-        if op == "log":
+        if op in ("log", "ln"):
             return np.log(vals[0])
         if op == "max":
             return np.maximum(vals[0], vals[1])

@@ -32,7 +32,7 @@ class Dialect:
 
     comment = "*"
     ops = {"add": "+", "mul": "*", "div": "/"}
-    functions = ("exp", "tanh", "max", "min")
+    functions = ("exp", "ln", "tanh", "max", "min")
 
     def number(self, x: float) -> str:
         return format(float(x), ".12g")

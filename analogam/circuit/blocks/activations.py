@@ -76,33 +76,28 @@ def tanh_behavioural(e: Emit, s: ActivationSpec) -> None:
 
 
 def softmax_behavioural(e: Emit, s: ActivationSpec) -> None:
-    """softmax: ``V_act_i = Vs exp(k V_i - shift) / sum_j exp(k V_j - shift)``,
-    ``k = beta / Vs``; the denominator is one behavioural node."""
+    """softmax in log-sum-exp form: one node at ``lse = ln sum_j exp(k V_j - shift)``
+    (volts as a number), then ``V_act_i = Vs exp(k V_i - shift - lse)``, ``k = beta/Vs``.
+    No division: at the simulator's first Newton iterate (every unknown at 0) each term
+    is finite, where a normalising denominator node would divide by zero."""
     n, vs = e.names, e.scales.vs
     k = s.param / vs
-    terms = [ir.call("exp", ir.add(ir.mul(ir.num(k), v), ir.num(-s.shift)) if s.shift
-                     else ir.mul(ir.num(k), v))
-             for v in (ir.volt(n.state(s.group, i)) for i in range(s.size))]
-    den = n.net("den", s.group)
-    e.add("bvoltage", n.elem(s.group, None, "den"), (den, GROUND), ir.add(*terms),
-          role="activation")
-    # a negligible load gives the node a matrix diagonal, so its initial guess can be
-    # set (KLU cannot create the element a .nodeset needs): the denominator must not
-    # start at 0
-    e.add("resistor", n.elem(s.group, None, "denload"), (den, GROUND), DEN_LOAD_OHM,
-          role="load")
-    e.b.guess(den, ir.add(*terms))
+    exps = [ir.add(ir.mul(ir.num(k), v), ir.num(-s.shift)) if s.shift
+            else ir.mul(ir.num(k), v)
+            for v in (ir.volt(n.state(s.group, i)) for i in range(s.size))]
+    lse = n.net("lse", s.group)
+    x = ir.call("ln", ir.add(*(ir.call("exp", t) for t in exps)))
+    e.add("bvoltage", n.elem(s.group, None, "lse"), (lse, GROUND), x, role="activation")
+    e.b.guess(lse, x)
     for i in s.with_line():
-        x = ir.mul(ir.num(vs), ir.div(terms[i], ir.volt(den)))
-        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND), x,
+        a = ir.mul(ir.num(vs), ir.call("exp", ir.add(exps[i], ir.scale(-1.0, ir.volt(lse)))))
+        e.add("bvoltage", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND), a,
               role="activation")
-        e.b.guess(n.act(s.group, i), x)
+        e.b.guess(n.act(s.group, i), a)
 
 
 RECTIFIER_R = 100e3
 """Resistors of the rectifier's two inverting stages (ohm)."""
-DEN_LOAD_OHM = 1e12
-"""The softmax denominator node's load (ohm)."""
 DIODE_DROP = 0.65
 """Forward drop of a conducting junction (V), for the voltage predictions only."""
 
@@ -194,7 +189,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
             e.b.guess(n.act(s.group, i), ir.scale(vs, ir.div(terms[i], ir.add(*terms))))
     # the emitters sit where the transistors' currents add up to the tail:
     # V_E = V_T ln(sum exp(V_B / V_T)) - V_T ln(I_tail / I_S)
-    e.b.guess(emit, ir.add(ir.scale(vt, ir.call("log", ir.add(*terms))),
+    e.b.guess(emit, ir.add(ir.scale(vt, ir.call("ln", ir.add(*terms))),
                            ir.num(-vt * np.log(kit.i_tail / kit.i_s))))
 
 
@@ -231,7 +226,7 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
                        (mid, ir.scale(-vs / 2, ir.add(ir.num(1.0), ir.scale(-1.0, t)))),
                        (n.net("cp", s.group, i), ir.volt(vcc)),
                        (n.net("cm", s.group, i), ir.volt(vcc)),
-                       (emit, ir.add(ir.scale(vt, ir.call("log", ir.add(*terms))),
+                       (emit, ir.add(ir.scale(vt, ir.call("ln", ir.add(*terms))),
                                      ir.num(-vt * np.log(kit.i_tail / kit.i_s))))):
             e.b.guess(net, x)
 
