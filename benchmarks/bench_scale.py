@@ -132,7 +132,8 @@ def main() -> int:
                       flush=True)
             for other in [x for x, _, _ in runs[1:]]:
                 if row["klu"]["ok"] and row[other]["ok"]:
-                    print(f"      {other} / klu: x{row[other]['wall_s'] / row['klu']['wall_s']:.1f}")
+                    ratio = row[other]["wall_s"] / row["klu"]["wall_s"]
+                    print(f"      {other} / klu: x{ratio:.1f}")
             rows.append(row)
     summary = {}
     for level in args.levels.split(","):

@@ -71,7 +71,8 @@ def main(path: str) -> None:
 
     schemes = {"jax euler 1000 steps": lambda: (euler(u0), 1000)}
     for rtol in (1e-3, 1e-6):
-        schemes[f"jax diffrax tsit5 rtol {rtol:.0e}"] = (lambda s=tsit5(rtol): s(u0))
+        solve = tsit5(rtol)
+        schemes[f"jax diffrax tsit5 rtol {rtol:.0e}"] = (lambda s=solve: s(u0))
     for name, fn in schemes.items():
         out, steps = fn()
         jax.block_until_ready(out)                    # compile outside the timing

@@ -51,6 +51,35 @@ def _results_path(output, weights, inputs, kw):
     return Path(output)
 
 
+class ProgressBar:
+    """Done, rate and time left on stderr, redrawn in place; only for a terminal or
+    more than a handful of items."""
+
+    def __init__(self, what: str) -> None:
+        import time
+
+        self.what, self.t0, self.done, self.total = what, time.monotonic(), 0, 0
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        import time
+
+        self.done, self.total = done, total
+        if total < 8:
+            return
+        dt = max(time.monotonic() - self.t0, 1e-9)
+        rate = done / dt
+        left = (total - done) / rate if rate > 0 else float("inf")
+        eta = "?" if left == float("inf") else f"{int(left // 60)}:{int(left % 60):02d}"
+        click.echo(f"\r{_bar(done, total)} {self.what}, {rate:.1f}/s, {eta} left ",
+                   err=True, nl=False)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("", err=True)
+
+
 def _bar(done: int, total: int) -> str:
     n = int(30 * done / max(total, 1))
     return f"[{'#' * n}{'.' * (30 - n)}] {done}/{total}"
@@ -175,12 +204,17 @@ def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="Write report.json and PNG plots here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
+              help="Keep every finished ngspice run here, so an interrupted run resumes "
+                   "(default: REPORT/.spice when --report is given).")
 def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, scheduler,
-             timeout, backend, batched, report_dir, as_json, strict, t_end, **kw) -> None:
+             timeout, backend, batched, report_dir, as_json, cache_dir, strict, t_end,
+             **kw) -> None:
     """Compile, run ngspice, and compare the circuit with the ODE reference.
 
     Exits 2 when the circuit disagrees with the ODE or a check fails."""
     import json
+    from pathlib import Path
 
     from analogam.model.weights import load_weights
     from analogam.spice import Runner
@@ -197,11 +231,22 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
     model, prov = load_weights(weights)
     task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
     opts = compile_options(**kw)
-    with Runner(scheduler, backend, timeout) as runner:
-        rep = simulate_task(model, bits, opts, batched=batched, runner=runner, strict=strict,
-                            t_end=t_end, task=task,
-                            trainer=trainer_predictions(prov, model, bits))
-        op = check_operating_points(rep, runner=runner) if with_op else None
+    cache = Path(cache_dir) if cache_dir else Path(report_dir) / ".spice" if report_dir \
+        else None
+    bar = ProgressBar("ngspice runs")
+    try:
+        with Runner(scheduler, backend, timeout) as runner:
+            rep = simulate_task(model, bits, opts, batched=batched, runner=runner,
+                                strict=strict, t_end=t_end, task=task, cache=cache,
+                                trainer=trainer_predictions(prov, model, bits),
+                                progress=bar.update)
+            op = check_operating_points(rep, runner=runner) if with_op else None
+    except KeyboardInterrupt:
+        kept = f"; the {bar.done} finished are kept in {cache}, run the same command to " \
+               "resume" if cache else " (give --cache DIR to keep finished runs)"
+        _fail(f"interrupted after {bar.done} of {bar.total} ngspice runs{kept}",
+              EXIT_INTERRUPTED)
+    bar.close()
     if report_dir:
         write_report(rep, report_dir, op)
     if as_json:
@@ -212,7 +257,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
             click.echo(format_op_check(rep, op))
         if report_dir:
             click.echo(f"  report: {report_dir}/report.json and plots")
-    if rep.agreement < 1.0 or rep.preflight:
+    if rep.agreement < 1.0 or rep.preflight or rep.violations:
         sys.exit(EXIT_TOLERANCE)
 
 

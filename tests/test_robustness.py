@@ -458,7 +458,7 @@ def test_mathtext_name_and_infinite_trainer_predictions(tmp_path):
     save_model(m, p, provenance={"trainer_predictions": [[float("inf")]] * 4})
     r = cli("simulate", p, "--report", tmp_path / "rep")
     assert r.returncode == 0, r.stderr
-    assert sorted(f.name for f in (tmp_path / "rep").iterdir()) == [
+    assert sorted(f.name for f in (tmp_path / "rep").iterdir() if f.name[0] != ".") == [
         "energy.png", "prediction.png", "report.json", "trajectories.png"]
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert rep["summary"]["accuracy_trainer"] is None

@@ -6,7 +6,17 @@ from dataclasses import dataclass, field
 
 from ..errors import CircuitError
 from .checks import check_circuit
-from .ir import PRIMITIVES, ROLES, Circuit, Element, Expr, ModelCard, Probe, SubcktDef
+from .ir import (
+    PRIMITIVES,
+    ROLES,
+    Circuit,
+    Element,
+    Expr,
+    Limit,
+    ModelCard,
+    Probe,
+    SubcktDef,
+)
 
 _ROLES = frozenset(ROLES)
 
@@ -23,6 +33,7 @@ class CircuitBuilder:
     notes: list[str] = field(default_factory=list)
     subckts: dict[str, SubcktDef] = field(default_factory=dict)
     guesses: dict[str, Expr] = field(default_factory=dict)
+    limits: list[Limit] = field(default_factory=list)
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
         """Append an element; ``values`` in the order of the primitive's parameters."""
@@ -52,6 +63,7 @@ class CircuitBuilder:
     def freeze(self) -> Circuit:
         c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
                     tuple(self.ic.items()), tuple(self.probes), tuple(self.notes),
-                    tuple(self.subckts.values()), tuple(self.guesses.items()))
+                    tuple(self.subckts.values()), tuple(self.guesses.items()),
+                    tuple(self.limits))
         check_circuit(c)
         return c

@@ -240,6 +240,21 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A device's safe operating condition: ``lo <= expr <= hi`` (volts; either bound may
+    be None) for ``quantity`` of ``device`` on copy ``copy`` of the circuit (e.g. a
+    transistor's V_BC below the forward-active margin, an amplifier's output inside its
+    swing)."""
+
+    device: str
+    quantity: str
+    expr: Expr
+    lo: float | None
+    hi: float | None
+    copy: int = 0
+
+
+@dataclass(frozen=True)
 class Circuit:
     """A checked circuit: elements in emission order, model cards, library blocks,
     initial conditions (net, volts), probes, free-text notes, and each block's
@@ -255,6 +270,7 @@ class Circuit:
     notes: tuple[str, ...] = ()
     subckts: tuple[SubcktDef, ...] = ()
     guesses: tuple[tuple[str, Expr], ...] = ()
+    limits: tuple[Limit, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Element counts per category (resistors, capacitors, transistors, amplifiers,
@@ -298,4 +314,5 @@ def flatten(c: Circuit) -> Circuit:
                          for p, v in zip(inner.primitive.params, inner.values, strict=True))
             out.append(Element(inner.kind, f"{e.name}_{inner.name}",
                                tuple(net_map.get(n, n) for n in inner.nets), vals, inner.role))
-    return Circuit(c.title, tuple(out), c.models, c.ic, c.probes, c.notes, (), c.guesses)
+    return Circuit(c.title, tuple(out), c.models, c.ic, c.probes, c.notes, (), c.guesses,
+                   c.limits)

@@ -47,6 +47,14 @@ class BjtKit:
                               "(an emitter-area factor)", 0, 1)
     ptat: bool = spec(False, "-", "base attenuators track temperature (PTAT), so beta "
                       "and gain do not drift as 1/T")
+    vbc_max: float = spec(0.3, "V", "largest base-collector forward bias still counted as "
+                          "forward-active (saturation starts near 0.5 V)", -10, 10)
+    vce_min: float = spec(0.2, "V", "smallest collector-emitter voltage (saturation)", 0, 10)
+    bv_ebo: float = spec(5.0, "V", "emitter-base reverse breakdown", 0, 100, positive=True)
+    compliance: float = spec(0.3, "V", "voltage a tail current source needs across it",
+                             0, 10)
+    headroom: float = spec(0.5, "V", "the level shift keeps the highest base this far below "
+                           "the collector rail", 0, 10)
 
     def card(self) -> ModelCard:
         return ModelCard(self.name, "npn", (("is", self.i_s), ("bf", self.bf),
@@ -73,6 +81,10 @@ class OpampKit:
     r_out_stage: float = spec(1e3, "ohm", "internal node resistance (sets the stage's gm)",
                               0, 1e9, positive=True)
     offset_sigma: float = spec(0.0, "V", "sigma of the input offset voltage", 0, 1.0)
+    swing_margin: float = spec(0.05, "V", "an output or internal node closer than this to "
+                               "a rail counts as railed", 0, 10)
+    auto_rails: bool = spec(True, "-", "widen the swing (v_pos, v_neg) to the states the "
+                            "design range needs, plus 0.5 V")
 
 
 DIODE = ModelCard("anm_diode", "d", (("is", 1e-14), ("n", 1.0)))

@@ -25,14 +25,15 @@ import numpy as np
 from ..errors import CircuitError
 from ..model import System
 from .blocks import Emit, block
-from .blocks.activations import ActivationSpec, softmax_shift
+from .blocks.activations import DIODE_DROP, ActivationSpec, softmax_shift
 from .blocks.crossbar import CrossbarSpec
 from .blocks.lines import LineSpec
 from .blocks.neuron import BiasSpec, ClampSpec, CopySpec, IntegratorSpec, SelfSpec
 from .builder import CircuitBuilder
 from .config import Conductance, DeviceConfig, Scales
 from .ir import Circuit, Probe
-from .levels import get_level
+from .kits import thermal_voltage
+from .levels import get_level, lineage
 from .naming import Names
 from .variation import Variation
 
@@ -42,12 +43,15 @@ T0_DEFAULT_TAU_S = 1e-6
 
 @dataclass(frozen=True)
 class CompileOptions:
-    """The fidelity ``level``, the device configuration, and which Monte Carlo sample
-    of its nonidealities to realise."""
+    """The fidelity ``level``, the device configuration, which Monte Carlo sample of its
+    nonidealities to realise, and the design range: per group, the lowest and highest
+    state (model units) the circuit must handle (from the ODE on the task's inputs;
+    empty: the devices' bias is left as configured)."""
 
     level: str = "ideal"
     config: DeviceConfig = field(default_factory=DeviceConfig)
     sample: int = 0
+    ranges: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,8 +164,9 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     element (copy k's names start with ``k{k}_`` when there are several)."""
     opt = options or CompileOptions()
     level = get_level(opt.level).name
-    cfg = opt.config
     m = system.model
+    opt, shifts = bias_plan(m, opt)
+    cfg = opt.config
     t0 = cfg.scales.t0 or T0_DEFAULT_TAU_S / m.tau_max
     weights, pruned = prune([np.asarray(w) for w in system.weights],
                             cfg.conductance.prune_below)
@@ -174,12 +179,70 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                                                                           strict=True)))
     e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, scales, level)
     for k in range(system.batch):
-        _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else ""), realised, k, G, signs)
+        _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
+                   signs, shifts)
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
     return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned)
+
+
+TRANSLINEAR = ("softmax", "tanh")
+
+
+def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:
+    """The bias that keeps the devices in their region over the design range:
+
+    - translinear groups (softmax, tanh at the levels with transistors): a common-mode
+      level shift of the base drives when the highest base would come closer than
+      ``bjt.headroom`` to the collector rail, or the emitters would leave the tail
+      sources no ``bjt.compliance``; base drive ``gain * V_u`` with ``gain = param
+      V_T / Vs`` (both blocks are invariant to a common shift);
+    - op-amp swing (``opamp.auto_rails``): widened to the largest state plus 0.5 V.
+
+    Returns the options with the swing the circuit gets, and the shift per group (V)."""
+    if not opt.ranges:
+        return opt, {}
+    cfg, vs = opt.config, opt.config.scales.vs
+    ranges = {g: (lo, hi) for g, lo, hi in opt.ranges}
+    shifts = {}
+    transistors = "bjt" in lineage(opt.level)
+    kit = cfg.bjt
+    for grp in model.groups:
+        if grp.name not in ranges or grp.activation not in TRANSLINEAR or not transistors:
+            continue
+        lo, hi = ranges[grp.name]
+        gain = grp.param * thermal_voltage() / vs
+        top = gain * vs * (hi if grp.activation == "softmax" else max(abs(lo), abs(hi)))
+        upper = kit.v_cc - kit.headroom                       # highest allowed base
+        lower = kit.v_ee + kit.compliance + DIODE_DROP        # lowest allowed top base
+        if top > upper:
+            shifts[grp.name] = upper - top
+        elif top < lower:
+            shifts[grp.name] = lower - top
+    amp = cfg.opamp
+    if amp.auto_rails and "opamp" in lineage(opt.level):
+        lo = min(r[0] for r in ranges.values()) * vs
+        hi = max(r[1] for r in ranges.values()) * vs
+        need_hi, need_lo = np.ceil(2 * (hi + 0.5)) / 2, np.floor(2 * (lo - 0.5)) / 2
+        if need_hi > amp.v_pos or need_lo < amp.v_neg:
+            cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
+                                   "opamp.v_neg": min(amp.v_neg, float(need_lo))})
+    return replace(opt, config=cfg), shifts
+
+
+def design_ranges(model, u: np.ndarray, margin: float = 0.1
+                  ) -> tuple[tuple[str, float, float], ...]:
+    """Per group, the range of states ``u`` (B, T, N) (e.g. the ODE on the task's
+    inputs), widened by ``margin`` of its span on either side."""
+    out = []
+    for grp in model.groups:
+        x = u[:, :, model.slices[grp.name]]
+        lo, hi = float(np.min(x)), float(np.max(x))
+        pad = margin * max(hi - lo, 1e-9)
+        out.append((grp.name, lo - pad, hi + pad))
+    return tuple(out)
 
 
 def _check_scales(s: Scales) -> None:
@@ -189,7 +252,7 @@ def _check_scales(s: Scales) -> None:
 
 
 def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
-               signs: list[np.ndarray]) -> None:
+               signs: list[np.ndarray], shifts: dict[str, float]) -> None:
     """One copy: per group, its units (clamp, or currents into an integrator), the
     group's activation block and its line drivers; then the crossbars and the inverted
     lines."""
@@ -223,7 +286,7 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                  else 0.0)
         block(f"activation:{grp.activation}", lv)(
             e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in lines),
-                              shift))
+                              shift, shifts.get(grp.name, 0.0)))
         for i in np.flatnonzero(lines):
             block("driver", lv)(e, LineSpec(grp.name, int(i)))
     r_wire = e.config.wire.r_per_cell

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ..circuit import Circuit, Element
 from ..circuit.ir import Expr, ModelCard
+from ..circuit.limits import limit_nets
 from ..circuit.predict import initial_guess
 from ..errors import NetlistError, lookup
 from .analysis import Analysis, OperatingPoint, Transient
@@ -107,7 +108,7 @@ class Dialect:
         else:
             raise NetlistError(f"unknown analysis {type(a).__name__}; valid: Transient, "
                                "OperatingPoint")
-        nets = list(dict.fromkeys(p.net for p in c.probes))
+        nets = list(dict.fromkeys([p.net for p in c.probes] + limit_nets(c)))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({ident(n)})" for n in nets[i : i + 8])
         if isinstance(a, Transient) and nets:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..atomic import atomic_open, check_output
 from ..circuit import CompileOptions, DeviceConfig
+from ..circuit.realise import design_ranges
 from ..errors import AnalogamError, SimulationError, one_line
 from ..figures import save_figure, subplots
 from ..model import Model
@@ -224,10 +225,11 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         task = task or task_for(model)
         system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
+        ranges = design_ranges(model, ode.u) if ode.success else ()
         pending, index = [], []
         for job in todo:
-            compiled = compile_system(system, CompileOptions(level, job.config, job.sample),
-                                      batched)
+            compiled = compile_system(
+                system, CompileOptions(level, job.config, job.sample, ranges), batched)
             s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))

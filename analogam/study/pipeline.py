@@ -5,19 +5,24 @@ call this; each stage lives in its own package.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
-from ..atomic import check_output
+from ..atomic import atomic_open, check_output
 from ..circuit import Compiled, CompileOptions, build_circuit
-from ..circuit.realise import prune
+from ..circuit.limits import Violation, check_limits, limit_nets, state_env
+from ..circuit.realise import design_ranges, prune
 from ..compare import Comparison, compare, inference_energy, op_states, stack
-from ..errors import CircuitError, printable
+from ..errors import AnalogamError, CircuitError, SimulationError, printable
 from ..model import Model, System, concat_systems, residual
+from ..model.npz import read_npz
 from ..netlist import format_netlist, operating_point_for, transient_for
 from ..reference import OdeResult, simulate_ode
-from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
+from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult, ngspice_info
 from ..tasks import TASKS, Task, bind_task, get_task, task_for
 
 
@@ -113,6 +118,8 @@ class SimulationReport:
     pred_trainer: np.ndarray | None = None
     energy_j: np.ndarray | None = None
     pruning: PruningEffect | None = None
+    simulator: str = ""
+    violations: tuple[Violation, ...] = ()
 
     @property
     def agreement(self) -> float:
@@ -162,6 +169,8 @@ def simulate_task(
     trainer: np.ndarray | None = None,
     reference: str = "realised",
     task: Task | None = None,
+    cache: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationReport:
     """Compile the model on ``inputs``, run ngspice, compare with the ODE reference.
 
@@ -173,6 +182,9 @@ def simulate_task(
     weights, so it measures everything the hardware changes (Monte Carlo).
     ``runner``: where the ngspice jobs run (default: a local pool, ``timeout_s`` each).
     ``task``: how inputs enter and states are read (default: the model's task).
+    ``cache``: a directory keeping every finished ngspice result (see
+    :class:`ResultCache`): an interrupted run started again resumes. ``progress(done,
+    total)`` is called as netlists finish.
 
     By default each input is its own netlist: ngspice 39's sparse solver costs grow
     faster than linearly with independent copies in one netlist (``batched=True``).
@@ -182,21 +194,27 @@ def simulate_task(
     options = options or CompileOptions()
     task = task or task_for(model)
     system = bind_task(model, inputs, task)
+    ode_nominal = simulate_ode(system, t_end=t_end)
+    options = with_design_range(options, model, ode_nominal)
     compiled = compile_system(system, options, batched)
     nominal = reference == "nominal"
-    ode = simulate_ode(system if nominal else concat_systems([c.system for c in compiled]),
-                       t_end=t_end)
-    checks = preflight(system, ode)
+    ode = ode_nominal if nominal or _holds_nominal(compiled, system) else simulate_ode(
+        concat_systems([c.system for c in compiled]), t_end=t_end)
+    checks = preflight(system, ode_nominal)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
+    predicted = predicted_violations(compiled, ode)
+    if strict and predicted:
+        raise CircuitError("operating-point check failed (--strict): "
+                           + predicted[0].describe(_labels(inputs)))
     netlists = [transient_netlist(c, t_end) for c in compiled]
-    if runner is None:
-        with Runner("local", timeout_s=timeout_s) as r:
-            results = r.run(netlists)
-    else:
-        results = runner.run(netlists)
+    results = run_netlists(netlists, runner, timeout_s, cache, progress)
     for r in results:
         r.raise_for_status()
+    simulated = simulated_violations(compiled, results)
+    if strict and simulated:
+        raise CircuitError("operating-point check failed in the simulation (--strict): "
+                           + simulated[0].describe(_labels(inputs)))
     cmp = compare_all(compiled, results, ode, system if nominal else None)
     energy_j = _energies(compiled, cmp) if options.level == "opamp" else None
     return SimulationReport(
@@ -207,7 +225,129 @@ def simulate_task(
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
         energy_j=energy_j,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
+        simulator=_simulator(netlists),
+        violations=tuple(predicted + simulated),
     )
+
+
+def with_design_range(options: CompileOptions, model: Model, ode: OdeResult
+                      ) -> CompileOptions:
+    """The options with the design range taken from the ODE on the task's inputs (the
+    bias of the devices is planned for it), unless one is given already."""
+    if options.ranges or not ode.success:
+        return options
+    return replace(options, ranges=design_ranges(model, ode.u))
+
+
+def _holds_nominal(compiled: list[Compiled], system: System) -> bool:
+    """True when the circuits hold exactly the model's weights (nothing perturbed)."""
+    return all(np.array_equal(np.broadcast_to(a, b.shape) if a.shape != b.shape else a, b)
+               for c, sl in zip(compiled, _slices(compiled), strict=True)
+               for a, b in zip(c.system.weights, system.select(sl).weights, strict=True))
+
+
+def _labels(inputs: np.ndarray) -> list[str]:
+    return ["".join(map(str, np.asarray(r).ravel()[:64])) for r in inputs]
+
+
+def _copy_maps(compiled: list[Compiled]) -> list[dict[int, int]]:
+    """Per circuit: its copies' input indices in the batch."""
+    return [{k: sl.start + k for k in range(c.system.batch)}
+            for c, sl in zip(compiled, _slices(compiled), strict=True)]
+
+
+def predicted_violations(compiled: list[Compiled], ode: OdeResult) -> list[Violation]:
+    """The devices' limits against node voltages predicted from the ODE trajectory,
+    before anything is simulated (see :mod:`analogam.circuit.limits`)."""
+    out = []
+    for c, sl, cmap in zip(compiled, _slices(compiled), _copy_maps(compiled), strict=True):
+        env = state_env(c.circuit, ode.u[sl], c.scales.vs)
+        out += check_limits(c.circuit, env, ode.t, "predicted", cmap)
+    return out
+
+
+def simulated_violations(compiled: list[Compiled], results: list[SpiceResult]
+                         ) -> list[Violation]:
+    """The devices' limits against the node voltages ngspice computed."""
+    out = []
+    for c, r, cmap in zip(compiled, results, _copy_maps(compiled), strict=True):
+        nets = limit_nets(c.circuit)
+        if not nets:
+            continue
+        env = {}
+        for net in nets:
+            try:
+                env[net] = r.voltage(net)
+            except SimulationError:
+                pass   # not saved: the prediction stands in
+        out += check_limits(c.circuit, env, r.time / c.scales.t0, "simulated", cmap)
+    return out
+
+
+def _simulator(netlists: list[str]) -> str:
+    """Which ngspice ran, and with which solvers (from the netlists' options)."""
+    info = ngspice_info()
+    solvers = sorted({"KLU" if ".options klu " in n else "Sparse" for n in netlists})
+    return (info.describe() if info else "ngspice") + "; netlists for " + " and ".join(solvers)
+
+
+class ResultCache:
+    """Finished ngspice results on disk, one ``.npz`` per netlist, named by the SHA-256
+    of the netlist text (any change of model, input, options or analysis is a different
+    netlist): what a long run has finished survives an interruption."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = Path(directory)
+
+    def _path(self, netlist: str) -> Path:
+        return self.dir / (hashlib.sha256(netlist.encode()).hexdigest()[:32] + ".npz")
+
+    def get(self, netlist: str) -> SpiceResult | None:
+        p = self._path(netlist)
+        if not p.is_file():
+            return None
+        try:
+            vectors = read_npz(p, "cached result")
+        except AnalogamError:
+            return None   # damaged: run it again
+        return SpiceResult(True, "ok (cached)", "cache", vectors.get("time", np.zeros(0)),
+                           vectors)
+
+    def put(self, netlist: str, result: SpiceResult) -> None:
+        if result.success:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with atomic_open(self._path(netlist), "wb") as f:
+                np.savez(f, **result.vectors)
+
+
+def run_netlists(netlists: list[str], runner: Runner | None = None,
+                 timeout_s: float = DEFAULT_TIMEOUT_S, cache: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[SpiceResult]:
+    """Every netlist's result: from ``cache`` when it holds it, else run (on ``runner``,
+    default a local pool) and kept there as it finishes."""
+    store = ResultCache(cache) if cache is not None else None
+    results: list[SpiceResult | None] = [store.get(n) if store else None for n in netlists]
+    todo = [i for i, r in enumerate(results) if r is None]
+    done = len(netlists) - len(todo)
+    if progress is not None:
+        progress(done, len(netlists))
+
+    def finished(j: int, r: SpiceResult) -> None:
+        nonlocal done
+        results[todo[j]] = r
+        if store is not None:
+            store.put(netlists[todo[j]], r)
+        done += 1
+        if progress is not None:
+            progress(done, len(netlists))
+
+    if todo:
+        if runner is None:
+            with Runner("local", timeout_s=timeout_s) as r:
+                r.run([netlists[i] for i in todo], finished)
+        else:
+            runner.run([netlists[i] for i in todo], finished)
+    return results  # type: ignore[return-value]
 
 
 def _energies(compiled: list[Compiled], cmp: Comparison) -> np.ndarray:
@@ -261,11 +401,7 @@ def check_operating_points(rep: SimulationReport, *, runner: Runner | None = Non
     """Solve the DC operating point of every compiled circuit (``.op``, Newton from the
     initial state) and compare with the transient's settled state."""
     netlists = [format_netlist(c.circuit, operating_point_for(c)) for c in rep.compiled]
-    if runner is None:
-        with Runner("local", timeout_s=timeout_s) as r:
-            results = r.run(netlists)
-    else:
-        results = runner.run(netlists)
+    results = run_netlists(netlists, runner, timeout_s)
     u_op = np.concatenate([op_states(c, r) for c, r in zip(rep.compiled, results,
                                                              strict=True)])
     diff = np.abs(u_op - rep.comparison.u_spice[:, -1, :]).max(axis=1)
@@ -310,10 +446,20 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
     from ..netlist import save_netlist
 
     system = bind_task(model, inputs, task_for(model) if task is None else task)
-    checks = preflight(system, t_end=t_end)
+    ode = simulate_ode(system, t_end=t_end)
+    checks = preflight(system, ode)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
-    compiled = compile_system(system, options, batched=not per_input)
+    compiled = compile_system(system, with_design_range(options, model, ode),
+                              batched=not per_input)
+    predicted = predicted_violations(compiled, ode)
+    if strict and predicted:
+        raise CircuitError("operating-point check failed (--strict): "
+                           + predicted[0].describe(_labels(inputs)))
+    checks += [f"operating point: {v.describe(_labels(inputs))}" for v in predicted[:8]]
+    if len(predicted) > 8:
+        checks.append(f"operating point: ... and {len(predicted) - 8} more predicted "
+                      "violations")
     name = f"{stem}_{options.level}"
     if per_input and len(compiled) > 1:
         outdir = Path(output or name)

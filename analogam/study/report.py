@@ -55,6 +55,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         "element_counts": c0.circuit.counts(),
         "summary": {
             "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
+            "simulator": rep.simulator,
             "agreement_circuit_vs_ode": rep.agreement,
             "accuracy_circuit": rep.accuracy_spice, "accuracy_ode": rep.accuracy_ode,
             "accuracy_trainer": None if rep.pred_trainer is None else float(
@@ -65,8 +66,12 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             "spice_wall_s": rep.spice_wall_s,
             "preflight_warnings": list(rep.preflight),
             "pruning": None if rep.pruning is None else asdict(rep.pruning),
+            "operating_point_violations": {
+                stage: sum(v.stage == stage for v in rep.violations)
+                for stage in ("predicted", "simulated")},
         },
         "per_input": per_input,
+        "violations": [asdict(v) for v in rep.violations],
     }
 
 
@@ -148,8 +153,8 @@ def format_report(rep: SimulationReport) -> str:
     ok_ode = int(np.sum(np.all(rep.pred_ode == rep.targets, axis=1)))
     lines = [
         f"{printable(rep.model)} ({printable(rep.task.name)}), level {rep.level}, {n} inputs, "
-        f"{len(rep.compiled)} netlist(s), ngspice {rep.backend} backend "
-        f"{rep.spice_wall_s:.2f} s",
+        f"{len(rep.compiled)} netlist(s), {rep.backend} backend {rep.spice_wall_s:.2f} s "
+        f"({rep.simulator})",
         f"  correct: circuit {ok_sp}/{n}, ODE {ok_ode}/{n}; circuit agrees with ODE on "
         f"{100 * rep.agreement:.1f}%",
         f"  state error vs ODE (model units): max over trajectory {s['max_state_error']:.3e}, "
@@ -172,7 +177,25 @@ def format_report(rep: SimulationReport) -> str:
     if rep.pruning is not None:
         lines.append(f"  {rep.pruning.describe()}")
     lines += [f"  WARNING: {w}" for w in rep.preflight]
+    lines += format_violations(rep.violations, rep.inputs)
     return "\n".join(lines)
+
+
+def format_violations(violations, inputs, most: int = 8) -> list[str]:
+    """Text lines for operating-point violations: counts per stage, the worst few."""
+    if not violations:
+        return []
+    labels = [_bits(x) for x in inputs]
+    counts = {s: sum(v.stage == s for v in violations) for s in ("predicted", "simulated")}
+    devices = len({(v.device, v.copy) for v in violations})
+    lines = [f"  WARNING: operating-point limits violated: {counts['predicted']} predicted "
+             f"from the ODE, {counts['simulated']} in the simulation, on {devices} "
+             "device(s); these results are outside the devices' safe region"]
+    ranked = sorted(violations, key=lambda v: -abs(v.value - v.bound))
+    lines += [f"    {printable(v.describe(labels))}" for v in ranked[:most]]
+    if len(violations) > most:
+        lines.append(f"    ... and {len(violations) - most} more (see report.json)")
+    return lines
 
 
 def format_op_check(rep: SimulationReport, op: OpCheck) -> str:

@@ -32,13 +32,17 @@ class ActivationSpec:
     """Group ``group`` of ``size`` units with activation parameter ``param`` (gain or
     beta); ``lines[i]`` says whether unit i has a line (only those need an activation
     node); ``shift`` (model units x param) is subtracted inside a behavioural softmax's
-    exponentials so they stay in range (the softmax is invariant to it)."""
+    exponentials so they stay in range (the softmax is invariant to it); ``base_shift``
+    (V) is added to every base drive of a translinear block (a common-mode level shift:
+    softmax and the differential pair are invariant to it) so its transistors stay
+    forward-active over the states the design expects."""
 
     group: str
     size: int
     param: float
     lines: tuple[bool, ...]
     shift: float = 0.0
+    base_shift: float = 0.0
 
     def with_line(self) -> list[int]:
         return [i for i, has in enumerate(self.lines) if has]
@@ -142,16 +146,45 @@ def rectifier(e: Emit, s: ActivationSpec) -> None:
             e.b.guess(net, x)
 
 
-def _attenuator(e: Emit, name: str, base: str, u: str, gain: float) -> None:
-    """Base drive ``gain * V(u)``; with PTAT tracking the gain scales with T/T_nom so
-    the exponent ``gain V(u) / V_T`` does not drift with temperature."""
-    e.b.guess(base, ir.scale(gain, ir.volt(u)))
+def _attenuator(e: Emit, name: str, base: str, u: str, gain: float, shift: float,
+                ref: str) -> None:
+    """Base drive ``shift + gain * V(u)`` (the shift from the level-shift node ``ref``);
+    with PTAT tracking the gain scales with T/T_nom so the exponent ``gain V(u) / V_T``
+    does not drift with temperature."""
+    e.b.guess(base, ir.add(ir.num(shift), ir.scale(gain, ir.volt(u))))
     if e.config.bjt.ptat:
-        e.add("bvoltage", name, (base, GROUND), ir.mul(
-            ir.mul(ir.num(gain / T_NOMINAL_K), ir.temperature()), ir.volt(u)),
-            role="attenuator")
+        x = ir.mul(ir.mul(ir.num(gain / T_NOMINAL_K), ir.temperature()), ir.volt(u))
+        e.add("bvoltage", name, (base, GROUND), ir.add(ir.num(shift), x) if shift else x,
+              role="attenuator")
     else:
-        e.add("vcvs", name, (base, GROUND, u, GROUND), gain, role="attenuator")
+        e.add("vcvs", name, (base, ref, u, GROUND), gain, role="attenuator")
+
+
+def _level_shift(e: Emit, group: str, shift: float) -> str:
+    """The common-mode reference of a group's base drives: ground, or a source at
+    ``shift`` volts shared by the group's attenuators."""
+    if not shift or e.config.bjt.ptat:
+        return GROUND
+    ref = e.names.net("ls", group)
+    e.add("vsource", e.names.elem(group, None, "ls"), (ref, GROUND), shift, role="bias")
+    e.b.guess(ref, ir.num(shift))
+    return ref
+
+
+def _bjt_limits(e: Emit, q: str, col: str, base: str, emit: str) -> None:
+    """A translinear transistor must stay forward-active: V_BC below the kit's margin,
+    V_CE above saturation, and its emitter-base junction short of reverse breakdown."""
+    k = e.config.bjt
+    d = lambda a, b: ir.add(ir.volt(a), ir.scale(-1.0, ir.volt(b)))  # noqa: E731
+    e.limit(q, "V_BC (forward-active)", d(base, col), hi=k.vbc_max)
+    e.limit(q, "V_CE (not saturated)", d(col, emit), lo=k.vce_min)
+    e.limit(q, "V_EB (below reverse breakdown)", d(emit, base), hi=k.bv_ebo)
+
+
+def _tail_limit(e: Emit, name: str, emit: str, vee: str) -> None:
+    """A tail current source needs ``compliance`` volts across it."""
+    e.limit(name, "tail source compliance",
+            ir.add(ir.volt(emit), ir.scale(-1.0, ir.volt(vee))), lo=e.config.bjt.compliance)
 
 
 def _alpha(e: Emit) -> float:
@@ -171,16 +204,20 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
     e.add("isource", n.elem(s.group, None, "tail"), (emit, vee), kit.i_tail, role="tail")
+    _tail_limit(e, n.elem(s.group, None, "tail"), emit, vee)
     alpha = _alpha(e)
     vt = thermal_voltage()
     bases = [n.net("b", s.group, i) for i in range(s.size)]
     terms = [ir.call("exp", ir.scale(1 / vt, ir.volt(b))) for b in bases]
+    ref = _level_shift(e, s.group, s.base_shift)
     for i in range(s.size):
         base, col = bases[i], n.net("c", s.group, i)
-        _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain)
+        _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain,
+                    s.base_shift, ref)
         q = n.elem(s.group, i)
         e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
               role="transistor")
+        _bjt_limits(e, q, col, base, emit)
         e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
         e.b.guess(col, ir.volt(vcc))
         if s.lines[i]:
@@ -199,18 +236,22 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
     read out by two transimpedances in series."""
     kit, n, vs = e.config.bjt, e.names, e.scales.vs
     gain = s.param * thermal_voltage() / vs
+    ref = _level_shift(e, s.group, s.base_shift) if s.with_line() else GROUND
     for i in s.with_line():
         vcc, vee = e.rails()
         e.b.model(kit.card())
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
         alpha = _alpha(e)
         e.add("isource", n.elem(s.group, i, "tail"), (emit, vee), kit.i_tail, role="tail")
+        _tail_limit(e, n.elem(s.group, i, "tail"), emit, vee)
         for side, sgn in (("p", 1.0), ("m", -1.0)):
             base, col = n.net(f"b{side}", s.group, i), n.net(f"c{side}", s.group, i)
-            _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain)
+            _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain,
+                        s.base_shift, ref)
             q = n.elem(s.group, i) + side
             e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
                   role="transistor")
+            _bjt_limits(e, q, col, base, emit)
             e.add("vsource", n.elem(s.group, i, f"ic{side}"), (vcc, col), 0.0, role="sense")
         mid = n.net("tzm", s.group, i)
         r = vs / (alpha * kit.i_tail)

@@ -41,4 +41,8 @@ def opamp(e: Emit, name: str, inp: str, inn: str, out: str) -> str:
     e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
     e.add("instance", name, (inp, inn, out, x), e.b.subckt(opamp_subckt(e.config.opamp)),
           role="amplifier")
+    k = e.config.opamp
+    lo, hi = k.v_neg + k.swing_margin, k.v_pos - k.swing_margin
+    e.limit(name, "output inside the swing", ir.volt(out), lo, hi)
+    e.limit(name, "internal node inside the swing (no wind-up)", ir.volt(x), lo, hi)
     return x

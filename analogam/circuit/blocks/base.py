@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from ..builder import CircuitBuilder
 from ..config import DeviceConfig, Scales
-from ..ir import GROUND
+from ..ir import GROUND, Limit, num
 from ..naming import Names
 from ..variation import Variation
 
@@ -40,10 +40,16 @@ class Emit:
     scales: Scales
     level: str
     once: set = field(default_factory=set)
+    copy: int = 0
 
-    def for_copy(self, prefix: str) -> Emit:
-        """The context of another copy (same builder, rails and variation)."""
-        return replace(self, names=Names(prefix))
+    def for_copy(self, prefix: str, copy: int = 0) -> Emit:
+        """The context of copy ``copy`` (same builder, rails and variation)."""
+        return replace(self, names=Names(prefix), copy=copy)
+
+    def limit(self, device: str, quantity: str, expr, lo: float | None = None,
+              hi: float | None = None) -> None:
+        """Record a safe operating condition ``lo <= expr <= hi`` of ``device``."""
+        self.b.limits.append(Limit(device, quantity, expr, lo, hi, self.copy))
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
         return self.b.add(kind, name, nets, *values, role=role)
@@ -59,5 +65,7 @@ class Emit:
             kit = self.config.bjt
             self.b.add("vsource", "cc", ("vcc", GROUND), kit.v_cc, role="supply")
             self.b.add("vsource", "ee", ("vee", GROUND), kit.v_ee, role="supply")
+            self.b.guess("vcc", num(kit.v_cc))
+            self.b.guess("vee", num(kit.v_ee))
             self.once.add("rails")
         return "vcc", "vee"
