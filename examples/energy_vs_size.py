@@ -1,8 +1,8 @@
 """Energy per inference at the `opamp` level against model size: DenseAMs storing K
 random 32-bit patterns (K = 16, 64, 128), each started from a stored pattern with one
 bit flipped. From each transient: the energy drawn from the supplies until the state
-has settled (amplifier quiescent current and output currents, bias and BJT tail
-currents; see analogam/power.py), its breakdown, and the component counts.
+has settled, measured at each block role's supply meter (analogam/compare/power.py),
+and the component counts.
 
     python examples/energy_vs_size.py [K ...]
 
@@ -44,10 +44,13 @@ def measure(K: int, n_inputs: int = 2) -> dict:
         r = simulate_spice(format_netlist(c.circuit, transient_for(c)), backend="batch",
                            timeout_s=3600)
         cmp = compare(c, r, simulate_ode(one))
-        e = inference_energy(c, cmp.t, cmp.u_spice[0],
-                             cmp.settle_spice_tau[0] * model.tau_max)
+        e = inference_energy(c, r, cmp.settle_spice_tau[0] * model.tau_max * c.scales.t0)
         rows.append({**asdict(e), "max_state_error": float(cmp.max_err[0])})
-    med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+    roles = sorted({k for r in rows for k in r["by_role_j"]})
+    med = {k: float(np.median([r[k] for r in rows])) for k in
+           ("total_j", "hold_w", "t_settle_s", "max_state_error")}
+    med["by_role_j"] = {k: float(np.median([r["by_role_j"].get(k, 0.0) for r in rows]))
+                        for k in roles}
     return {"hidden": K, "visible": 32, "counts": c.circuit.counts(), "median": med,
             "inputs": rows}
 
@@ -55,11 +58,10 @@ def measure(K: int, n_inputs: int = 2) -> dict:
 def plot(results: list[dict], path: Path) -> None:
     K = [r["hidden"] for r in results]
     fig, ax = subplots(figsize=(6, 3.8))
-    for key, label in (("total_j", "total drawn"), ("amplifier_quiescent_j", "amp quiescent"),
-                       ("amplifier_output_j", "amp output"),
-                       ("bias_and_tails_j", "bias + BJT tails"),
-                       ("crossbar_dissipation_j", "crossbar (dissipated)")):
-        ax.plot(K, [1e9 * r["median"][key] for r in results], "o-", label=label)
+    ax.plot(K, [1e9 * r["median"]["total_j"] for r in results], "o-", label="total")
+    for role in sorted({k for r in results for k in r["median"]["by_role_j"]}):
+        ax.plot(K, [1e9 * r["median"]["by_role_j"].get(role, 0.0) for r in results], ".--",
+                label=role)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("hidden units K (32 visible)")
@@ -74,12 +76,10 @@ def main(sizes: list[int]) -> int:
     for K in sizes:
         results.append(measure(K))
         m, n = results[-1]["median"], results[-1]["counts"]
+        split = ", ".join(f"{k} {1e9 * v:.3g}" for k, v in m["by_role_j"].items())
         print(f"K={K:4d}: {1e9 * m['total_j']:.3g} nJ per inference over "
-              f"{1e6 * m['t_settle_s']:.2f} us (quiescent {1e9 * m['amplifier_quiescent_j']:.3g}"
-              f", outputs {1e9 * m['amplifier_output_j']:.3g}, bias+tails "
-              f"{1e9 * m['bias_and_tails_j']:.3g}; crossbar dissipates "
-              f"{1e9 * m['crossbar_dissipation_j']:.3g} nJ); {m['amplifiers']:.0f} amplifiers, "
-              f"{n.get('resistors', 0)} resistors, {n.get('transistors', 0)} transistors; "
+              f"{1e6 * m['t_settle_s']:.2f} us ({split}); {n.get('amplifiers', 0)} amplifiers,"
+              f" {n.get('resistors', 0)} resistors, {n.get('transistors', 0)} transistors; "
               f"state error {m['max_state_error']:.1e}", flush=True)
     out = ROOT / "reports"
     with atomic_open(out / "energy_vs_size.json", "w") as f:

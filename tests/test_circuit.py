@@ -71,7 +71,10 @@ def test_subcircuit_instances_are_checked_flattened():
 
     b = base()
     b.subckt(opamp_subckt(OpampKit()))
-    b.add("instance", "buf", ("b", "o", "o", "o_int"), "anm_opamp", role="amplifier")
+    b.add("vsource", "dd", ("vdd", "0"), 5.1, role="supply")
+    b.add("vsource", "ss", ("vss", "0"), -5.1, role="supply")
+    b.add("instance", "buf", ("b", "o", "o", "o_int", "o_p2", "vdd", "vss"), "anm_opamp",
+          role="amplifier")
     b.add("resistor", "load", ("o", "0"), 1e4, role="load")
     c = b.freeze()
     assert c.counts()["amplifiers"] == 1

@@ -140,3 +140,38 @@ def test_bad_configs_are_one_line_errors(tmp_path):
     r = run_cli("montecarlo", XOR, "--samples", "1", "--scheduler",
                 "tcp://127.0.0.1:9")
     assert_one_line_error(r, "cannot reach the Dask scheduler")
+
+
+def test_sensing_mismatch_perturbs_the_sensing_resistors_only(xor_model):
+    """``sense.mismatch`` moves every resistor of the current-sensing paths (sense,
+    difference amplifiers, injection) and nothing else; ``sense.copy_gain_sigma`` moves
+    the ideal copies' gains."""
+    x = get_task("xor").inputs()[:1]
+    system = bind_task(xor_model, x)
+
+    def values(level, **kw):
+        c = build_circuit(system, CompileOptions(level=level, config=cfg(5, **kw)))
+        return {e.name: (e.role, e.values[-1]) for e in c.circuit.elements
+                if e.kind in ("resistor", "cccs")}
+
+    nominal, mism = values("opamp"), values("opamp", sense__mismatch=0.01)
+    changed = {n for n in nominal if nominal[n] != mism[n]}
+    sensing = {n for n, (role, _) in nominal.items() if role in ("sense", "copy")}
+    assert changed == sensing and len(sensing) > 10
+    ideal, gain = values("ideal"), values("ideal", sense__copy_gain_sigma=0.01)
+    assert {n for n in ideal if ideal[n] != gain[n]} == {
+        n for n, (role, _) in ideal.items() if role == "copy"}
+
+
+@pytest.mark.ngspice
+def test_copy_gain_error_grows_the_state_error_in_proportion(hamming_model):
+    """The self-compensated neuron's sensitivity: its input is a small difference of
+    two large currents, so a copy's gain error reaches the state amplified; ten times
+    the mismatch, about ten times the error."""
+    words = get_task("hamming74").inputs()[::16]
+    err = {}
+    for sigma in (1e-3, 1e-2):
+        res = monte_carlo(hamming_model, words, cfg(sense__copy_gain_sigma=sigma), 2,
+                          scheduler="serial")
+        err[sigma] = res["points"][0]["summary"]["readout_error"]["mean"]
+    assert 5 < err[1e-2] / err[1e-3] < 15

@@ -1,42 +1,71 @@
-"""Energy per inference: the crossbar term against a sum over the circuit's own
-resistor elements, and the quiescent term against its closed form."""
+"""Energy per inference measured at the supplies: every role's meter, their sum
+against the supplies themselves, and the terms with a closed form (bias resistors,
+quiescent current) against the element list."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from analogam.circuit import CompileOptions, build_circuit
-from analogam.compare import inference_energy
-from analogam.model import outputs
-from analogam.reference import simulate_ode
+import numpy as np
+import pytest
+from test_weights import ROOT
+
+from analogam.circuit import CompileOptions
+from analogam.circuit.ir import Element
+from analogam.compare import inference_energy, supply_balance
+from analogam.model.weights import load_model
+from analogam.netlist import format_netlist, transient_for
+from analogam.spice import simulate_spice
+from analogam.study import simulate_task
+from analogam.study.pipeline import compile_system
 from analogam.tasks import bind_task, get_task
 
+pytestmark = pytest.mark.ngspice
 
-def test_energy_terms_match_the_element_list(hamming_model):
-    words = get_task("hamming74").inputs()[20:21]
-    system = bind_task(hamming_model, words)
-    opt = CompileOptions(level="opamp")
-    c = build_circuit(system, opt)
-    ode = simulate_ode(system, n_points=401)
-    t, u = ode.t, ode.u[0]
-    e = inference_energy(c, t, u, t[-1])
-    # Independent: every crossbar resistor of the netlist, V = Vs y on its two lines.
-    sc = c.scales
-    g = outputs(system, u)
-    volt = {f"l_{grp.name}_{i}": sc.vs * g[grp.name][:, i]
-            for grp in hamming_model.groups for i in range(grp.size)}
-    p = np.zeros(t.size)
-    for el in c.circuit.by_role("crossbar"):
-        a, b = el.nets
-        p += (volt[a] - volt[b]) ** 2 / el.param("r")
-    ts = t * sc.t0
-    expect = float(np.sum(0.5 * (p[1:] + p[:-1]) * np.diff(ts)))
-    np.testing.assert_allclose(e.crossbar_dissipation_j, expect, rtol=1e-9)
-    n_amp = c.circuit.counts()["amplifiers"]
-    xi = hamming_model.couplings[0].weights
-    lines = int((xi > 0).any(1).sum() + (xi > 0).any(0).sum())  # codeword 0 has no line
-    assert e.amplifiers == n_amp == 23 + lines      # an integrator per unit, a driver per line
-    np.testing.assert_allclose(e.amplifier_quiescent_j,
-                               n_amp * opt.config.opamp.iq * 10.0 * ts[-1], rtol=1e-12)
-    assert e.total_j == e.amplifier_quiescent_j + e.amplifier_output_j + e.bias_and_tails_j
-    assert e.amplifier_output_j > e.crossbar_dissipation_j > 0
+
+@pytest.mark.parametrize("name, inputs", [("xor", slice(0, 4)), ("hamming74", slice(20, 21))])
+def test_roles_add_up_to_the_supplies_with_closed_form_terms(name, inputs):
+    model = load_model(ROOT / "models" / f"{name}.npz")
+    x = get_task(model.task).inputs()[inputs]
+    rep = simulate_task(model, x, CompileOptions(level="opamp"))
+    assert abs(rep.supply_balance) < 1e-9
+    kit = rep.compiled[0].options.config.opamp
+    vdd, vss = kit.supplies
+    for c, en in zip(rep.compiled, rep.energy, strict=True):
+        assert en.total_j == pytest.approx(sum(en.by_role_j.values()), rel=1e-12)
+        assert {"integrator", "driver", "copy"} <= set(en.by_role_j)
+        t = en.t_settle_s
+        # a bias resistor from a rail into a virtual ground draws V_rail^2 / R
+        bias = sum(kit.supplies[0 if e.nets[0].startswith("vdd") else 1] ** 2
+                   / e.param("r") for e in c.circuit.by_role("bias")
+                   if e.kind == "resistor")
+        assert en.by_role_j.get("bias", 0.0) == pytest.approx(bias * t, rel=2e-3)
+        # every amplifier draws at least its quiescent current across the supplies
+        n_int = len(c.circuit.by_role("integrator"))
+        assert en.by_role_j["integrator"] >= n_int * kit.iq * (vdd - vss) * t * (1 - 1e-6)
+        n_amp = c.circuit.counts()["amplifiers"]
+        assert en.hold_w >= n_amp * kit.iq * (vdd - vss) * (1 - 1e-6)
+
+
+def test_a_block_wired_past_its_meter_breaks_the_balance(xor_model):
+    """A load on the supply itself, not on a role's rail: the roles no longer add up
+    to what the supplies deliver, and the balance says by how much."""
+    x = get_task("xor").inputs()[:1]
+    (c,) = compile_system(bind_task(xor_model, x), CompileOptions(level="opamp"))
+    r = simulate_spice(format_netlist(c.circuit, transient_for(c)))
+    assert abs(supply_balance(c, r)) < 1e-9
+    leak = Element("resistor", "stray", ("vdd", "0"), (1e5,), "load")
+    bad = replace(c, circuit=replace(c.circuit, elements=c.circuit.elements + (leak,)))
+    r2 = simulate_spice(format_netlist(bad.circuit, transient_for(bad)))
+    vdd = c.options.config.opamp.supplies[0]
+    e_stray = vdd**2 / 1e5 * r2.time[-1]
+    e_total = sum(inference_energy(bad, r2, r2.time[-1]).by_role_j.values()) + e_stray
+    assert supply_balance(bad, r2) == pytest.approx(e_stray / e_total, rel=1e-3)
+
+
+def test_levels_without_supplies_report_no_energy(xor_model):
+    rep = simulate_task(xor_model, get_task("xor").inputs()[:1], CompileOptions(level="bjt"))
+    assert rep.energy is None and rep.supply_balance is None
+    with pytest.raises(ValueError, match="no supply meters"):
+        inference_energy(rep.compiled[0], None, 1e-6)
+    assert np.isfinite(rep.comparison.max_err).all()

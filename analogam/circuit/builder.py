@@ -13,6 +13,7 @@ from .ir import (
     Element,
     Expr,
     Limit,
+    Meter,
     ModelCard,
     Probe,
     SubcktDef,
@@ -34,6 +35,7 @@ class CircuitBuilder:
     subckts: dict[str, SubcktDef] = field(default_factory=dict)
     guesses: dict[str, Expr] = field(default_factory=dict)
     limits: list[Limit] = field(default_factory=list)
+    meters: list[Meter] = field(default_factory=list)
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
         """Append an element; ``values`` in the order of the primitive's parameters."""
@@ -64,6 +66,6 @@ class CircuitBuilder:
         c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
                     tuple(self.ic.items()), tuple(self.probes), tuple(self.notes),
                     tuple(self.subckts.values()), tuple(self.guesses.items()),
-                    tuple(self.limits))
+                    tuple(self.limits), tuple(self.meters))
         check_circuit(c)
         return c

@@ -42,12 +42,20 @@ def _check_values(c: Circuit) -> None:
             elif isinstance(val, Expr):
                 for x in val.numbers():
                     _finite(f"{e.kind} {e.name!r}: a constant in its expression", x)
+                missing = sorted(val.sources() - refs["ref:source"])
+                if missing:
+                    raise CircuitError(f"{e.kind} {e.name!r}: its expression reads the current "
+                                       f"of {missing[0]!r}, which is not a voltage source")
             elif p.unit != "ref:subckt":
                 _finite(f"{e.kind} {e.name!r}: {p.name} ({p.unit})", val)
         if e.kind in ("resistor", "capacitor") and not e.values[0] > 0:
             raise CircuitError(f"{e.kind} {e.name!r}: value {e.values[0]} must be positive")
     for net, v in c.ic:
         _finite(f"initial condition of net {net!r}", v)
+    for m in c.meters:
+        if m.source not in refs["ref:source"]:
+            raise CircuitError(f"meter of {m.role!r} reads source {m.source!r}, which is not a "
+                               "voltage source")
 
 
 def dc_edges(c: Circuit):

@@ -12,7 +12,9 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [conductance]              # g_min, g_max, levels, prog_noise_scale, rescale
     [passives]                 # resistor_tolerance, capacitor_tolerance
     [bjt]                      # i_s, bf, vaf, br, i_tail, v_cc, v_ee, is_mismatch, ptat
-    [opamp]                    # a0, gbw, v_pos, v_neg, iq, r_out_stage, offset_sigma
+    [opamp]                    # a0, gbw, slew_rate, pole2_ratio, r_out, v_pos, v_neg,
+                               # supply_headroom, iq_per_gbw, i_bias, offset_sigma, ...
+    [sense]                    # v_full_scale, gain, r_amp, mismatch, copy_gain_sigma
     [wire]                     # r_per_cell
     [environment]              # temperature_c
 """
@@ -70,6 +72,28 @@ class Passives:
 
 
 @dataclass(frozen=True)
+class Sense:
+    """Current sensing: how the crossbar current of a line reaches its unit's integrator.
+    At the ideal and bjt levels a current copy (gain error ``copy_gain_sigma``); from
+    the opamp level a sense resistor in each line, a difference amplifier and an
+    injection resistor, and a replica conductance for the self term (resistors
+    mismatched by ``mismatch``)."""
+
+    v_full_scale: float = spec(0.5, "V", "drop across a line's sense resistor at full-scale "
+                               "current (g_sum Vs: the line at Vs, every other at 0)", 0, 100,
+                               positive=True)
+    gain: float = spec(4.0, "V/V", "gain of the copies' difference amplifiers (the "
+                       "injection resistor is gain times the sense resistor: a higher gain "
+                       "loads the integrator's summing node less)", 0, 1e3, positive=True)
+    r_amp: float = spec(20e3, "ohm", "resistors of the difference amplifiers and inverters",
+                        0, 1e9, positive=True)
+    mismatch: float = spec(0.0, "1", "relative sigma of every sensing resistor (sense, "
+                           "difference amplifier, injection, inverter, replica)", 0, 1)
+    copy_gain_sigma: float = spec(0.0, "1", "relative sigma of each ideal current copy's gain "
+                                  "(ideal and bjt levels)", 0, 1)
+
+
+@dataclass(frozen=True)
 class Wire:
     """The crossbar's wires."""
 
@@ -87,7 +111,7 @@ class Environment:
 
 SECTIONS: dict[str, type] = {
     "scales": Scales, "conductance": Conductance, "passives": Passives, "bjt": BjtKit,
-    "opamp": OpampKit, "wire": Wire, "environment": Environment,
+    "opamp": OpampKit, "sense": Sense, "wire": Wire, "environment": Environment,
 }
 
 
@@ -101,6 +125,7 @@ class DeviceConfig:
     passives: Passives = field(default_factory=Passives)
     bjt: BjtKit = field(default_factory=BjtKit)
     opamp: OpampKit = field(default_factory=OpampKit)
+    sense: Sense = field(default_factory=Sense)
     wire: Wire = field(default_factory=Wire)
     environment: Environment = field(default_factory=Environment)
 
@@ -150,7 +175,8 @@ class DeviceConfig:
         c, p = self.conductance, self.passives
         return not (c.prog_noise_scale or c.levels or c.prune_below or p.resistor_tolerance
                     or p.capacitor_tolerance or self.bjt.is_mismatch
-                    or self.opamp.offset_sigma or self.wire.r_per_cell)
+                    or self.opamp.offset_sigma or self.wire.r_per_cell
+                    or self.sense.mismatch or self.sense.copy_gain_sigma)
 
 
 def _keys(cls) -> list[str]:

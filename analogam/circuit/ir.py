@@ -17,7 +17,7 @@ and checked (:mod:`analogam.circuit.checks`) when frozen.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import CircuitError
 
@@ -94,6 +94,8 @@ PRIMITIVES: dict[str, Primitive] = {
                       (("p", "n"),), True, "controlled sources"),
     "bvoltage": Primitive("B", ("p", "n"), (Param("expr", "expr", "V="),), (("p", "n"),), True,
                           "behavioural sources"),
+    "bcurrent": Primitive("B", ("p", "n"), (Param("expr", "expr", "I="),),
+                          category="behavioural sources"),
     "npn": Primitive("Q", ("c", "b", "e"), (Param("model", "ref:model"),
                                             Param("area", "1", default=1.0)),
                      (("c", "e"), ("b", "e")), category="transistors"),
@@ -111,7 +113,8 @@ PRIMITIVES: dict[str, Primitive] = {
 class Expr:
     """Dialect-neutral behavioural expression.
 
-    op: 'num' (args=(value,)), 'v' (args=(net,): node voltage), 'temp' (circuit
+    op: 'num' (args=(value,)), 'v' (args=(net,): node voltage), 'i' (args=(source,):
+    branch current of a voltage source), 'temp' (circuit
     temperature in kelvin), 'add' (any number of terms), 'mul' / 'div' (two), or a
     function 'exp', 'ln', 'tanh', 'max', 'min' (operands); 'step' (1 where the operand is
     positive, else 0) and 'log' exist only in voltage predictions, never written."""
@@ -124,17 +127,26 @@ class Expr:
             return {self.args[0]}
         return set().union(*(a.nets() for a in self.args if isinstance(a, Expr)))
 
+    def sources(self) -> set[str]:
+        """The voltage sources whose branch currents the expression reads (``i``)."""
+        if self.op == "i":
+            return {self.args[0]}
+        return set().union(*(a.sources() for a in self.args if isinstance(a, Expr)))
+
     def numbers(self) -> list[float]:
         """Every numeric constant in the expression."""
         if self.op == "num":
             return [self.args[0]]
         return [x for a in self.args if isinstance(a, Expr) for x in a.numbers()]
 
-    def rename(self, mapping: dict[str, str]) -> Expr:
-        """The same expression with nets renamed (nets not in ``mapping`` unchanged)."""
+    def rename(self, mapping: dict[str, str], sources: dict[str, str] | None = None
+               ) -> Expr:
+        """The same expression with nets (and branch-current sources) renamed."""
         if self.op == "v":
             return Expr("v", (mapping.get(self.args[0], self.args[0]),))
-        return Expr(self.op, tuple(a.rename(mapping) if isinstance(a, Expr) else a
+        if self.op == "i":
+            return Expr("i", ((sources or {}).get(self.args[0], self.args[0]),))
+        return Expr(self.op, tuple(a.rename(mapping, sources) if isinstance(a, Expr) else a
                                    for a in self.args))
 
 
@@ -144,6 +156,11 @@ def num(x: float) -> Expr:
 
 def volt(net: str) -> Expr:
     return Expr("v", (net,))
+
+
+def current(source: str) -> Expr:
+    """The branch current of voltage source ``source`` (A, from its + node through it)."""
+    return Expr("i", (source,))
 
 
 def call(fn: str, *args: Expr) -> Expr:
@@ -255,12 +272,27 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class Meter:
+    """A voltage source whose branch current measures power: ``P = volts * sign *
+    i(source)`` (W) delivered to ``role`` of copy ``copy`` (``copy`` -1: the supply
+    itself, shared by every copy). A supply's sense source sits between the rail and
+    the rail net of one block role (``sign`` +1); an input's clamp delivers ``-i``."""
+
+    source: str
+    role: str
+    copy: int
+    volts: float
+    sign: float = 1.0
+
+
+@dataclass(frozen=True)
 class Circuit:
     """A checked circuit: elements in emission order, model cards, library blocks,
     initial conditions (net, volts), probes, free-text notes, and each block's
     prediction of its nets' voltages (``guesses``: net -> Expr over other nets, exact
     where the block works as designed), from which the initial operating point is
-    guessed and the operating-point checks predict node voltages."""
+    guessed and the operating-point checks predict node voltages; and the sources whose
+    currents measure the energy drawn (``meters``)."""
 
     title: str
     elements: tuple[Element, ...]
@@ -271,6 +303,7 @@ class Circuit:
     subckts: tuple[SubcktDef, ...] = ()
     guesses: tuple[tuple[str, Expr], ...] = ()
     limits: tuple[Limit, ...] = ()
+    meters: tuple[Meter, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Element counts per category (resistors, capacitors, transistors, amplifiers,
@@ -308,11 +341,11 @@ def flatten(c: Circuit) -> Circuit:
             for n in inner.nets:
                 if n not in net_map and n != GROUND:
                     net_map[n] = f"{e.name}_{n}"
+        src_map = {inner.name: f"{e.name}_{inner.name}" for inner in d.elements}
         for inner in d.elements:
-            vals = tuple(v.rename(net_map) if isinstance(v, Expr) else
+            vals = tuple(v.rename(net_map, src_map) if isinstance(v, Expr) else
                          f"{e.name}_{v}" if p.unit == "ref:source" else v
                          for p, v in zip(inner.primitive.params, inner.values, strict=True))
             out.append(Element(inner.kind, f"{e.name}_{inner.name}",
                                tuple(net_map.get(n, n) for n in inner.nets), vals, inner.role))
-    return Circuit(c.title, tuple(out), c.models, c.ic, c.probes, c.notes, (), c.guesses,
-                   c.limits)
+    return replace(c, elements=tuple(out), subckts=())

@@ -12,12 +12,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import CircuitError
+
+NET_KINDS = {
+    "u": "state (integrator output or clamp)", "a": "activation output",
+    "l": "crossbar line", "ln": "inverted crossbar line", "clamp": "input clamp source",
+    "sum": "integrator summing node", "d": "line driver output",
+    "dn": "inverted line driver output", "ni": "negated activation",
+    "xo": "line copy amplifier output", "xon": "inverted line copy amplifier output",
+    "lse": "log-sum-exp node", "ls": "level-shift reference",
+    "b": "softmax base", "c": "softmax collector", "e": "common emitter",
+    "bp": "pair base +", "bm": "pair base -", "cp": "pair collector +",
+    "cm": "pair collector -", "tzm": "pair transimpedance midpoint",
+    "rn": "rectifier inverted input", "rs1": "rectifier summing node 1",
+    "rs2": "rectifier summing node 2", "rd": "rectifier diode node",
+    "vcc": "role collector rail", "vee": "role emitter rail",
+    "vdd": "role amplifier positive rail", "vss": "role amplifier negative rail",
+}
+"""Every kind of net a block may name, and what it is: two blocks can never name
+different nets alike (a collision would silently join them)."""
+
 
 @dataclass(frozen=True)
 class Names:
     prefix: str = ""
 
     def net(self, kind: str, owner: str, index: int | str | None = None) -> str:
+        if kind not in NET_KINDS:
+            raise CircuitError(f"net kind {kind!r} is not registered in NET_KINDS")
         return f"{self.prefix}{kind}_{owner}" + ("" if index is None else f"_{index}")
 
     def elem(self, owner: str, index: int | str | None = None, suffix: str | None = None

@@ -28,9 +28,10 @@ from .blocks import Emit, block
 from .blocks.activations import DIODE_DROP, ActivationSpec, softmax_shift
 from .blocks.crossbar import CrossbarSpec
 from .blocks.lines import LineSpec
-from .blocks.neuron import BiasSpec, ClampSpec, CopySpec, IntegratorSpec, SelfSpec
+from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
 from .config import Conductance, DeviceConfig, Scales
+from .design import bandwidth_limit, integrator_bandwidth_error
 from .ir import Circuit, Probe
 from .kits import thermal_voltage
 from .levels import get_level, lineage
@@ -38,7 +39,8 @@ from .naming import Names
 from .variation import Variation
 
 T0_DEFAULT_TAU_S = 1e-6
-"""With ``scales.t0`` unset (0), T0 is chosen so the slowest group's tau is 1 us."""
+"""With ``scales.t0`` unset (0), T0 is chosen so the slowest group's tau is 1 us, or
+slower where the op-amp integrators need it (:func:`~.design.bandwidth_limit`)."""
 
 
 @dataclass(frozen=True)
@@ -173,14 +175,28 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
     var = Variation(cfg, opt.sample)
     G = [_programmed(var, system, k, g) for k, g in enumerate(G)]
-    scales = Scales(cfg.scales.vs, g0, t0)
     signs = [np.sign(np.asarray(w)) for w in system.weights]
     realised = replace(system, weights=tuple(s * g / g0 for s, g in zip(signs, G,
                                                                           strict=True)))
-    e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, scales, level)
-    for k in range(system.batch):
-        _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
-                   signs, shifts)
+
+    def emit(t0: float) -> Emit:
+        e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
+                 level)
+        for k in range(system.batch):
+            _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
+                       signs, shifts)
+        return e
+
+    e = emit(t0)
+    limit = bandwidth_limit(level, opt.ranges)
+    bw = integrator_bandwidth_error(e.b.elements, cfg.opamp.gbw)
+    if not cfg.scales.t0 and bw is not None and bw.error > limit:
+        # C = tau T0 G0: a slower time scale is a larger capacitor on the same node
+        t0 *= bw.error / limit * 1.02
+        e = emit(t0)
+        e.b.notes.append(f"T0 slowed to {t0:.4g} s: the op-amp integrators' bandwidth "
+                         f"error stays within {limit:g}")
+    scales = e.scales
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
@@ -269,14 +285,9 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                 block("clamp", lv)(e, ClampSpec(grp.name, i, sc.vs * u0[flat]))
                 continue
             port = integrator.port(e, grp.name, i)
-            if conn.line[flat]:
-                block("copy", lv)(e, CopySpec(grp.name, i, port, inverted=False))
-                block("self", lv)(e, SelfSpec(grp.name, i, port, conn.gsum[flat]))
-            if conn.inverted[flat]:
-                block("copy", lv)(e, CopySpec(grp.name, i, port, inverted=True))
-            bias = float(grp.bias[i])
-            if bias != 0.0:
-                block("bias", lv)(e, BiasSpec(grp.name, i, port, sc.g0 * sc.vs * bias))
+            block("inputs", lv)(e, InputsSpec(
+                grp.name, i, port, bool(conn.line[flat]), bool(conn.inverted[flat]),
+                float(conn.gsum[flat]), sc.g0 * sc.vs * float(grp.bias[i])))
             integrator.emit(e, IntegratorSpec(grp.name, i, grp.tau * sc.t0 * sc.g0,
                                               1.0 / sc.g0, sc.vs * float(u0[flat])))
         lines = conn.line[sl]
@@ -288,12 +299,13 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
             e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in lines),
                               shift, shifts.get(grp.name, 0.0)))
         for i in np.flatnonzero(lines):
-            block("driver", lv)(e, LineSpec(grp.name, int(i)))
+            block("driver", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
     r_wire = e.config.wire.r_per_cell
     for c, g, sg in zip(m.couplings, G, signs, strict=True):
         block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible,
                                                g[k if g.shape[0] > 1 else 0],
                                                sg[k if sg.shape[0] > 1 else 0], r_wire))
     for grp in m.groups:
-        for i in np.flatnonzero(conn.inverted[m.slices[grp.name]]):
-            block("inverter", lv)(e, LineSpec(grp.name, int(i)))
+        sl = m.slices[grp.name]
+        for i in np.flatnonzero(conn.inverted[sl]):
+            block("inverter", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))

@@ -62,6 +62,14 @@ class Variation:
         """Emitter area factor (IS scales with it) of one transistor."""
         return self.relative("bjt", self.config.bjt.is_mismatch, key, 1.0)
 
+    def sense_resistor(self, key: str, r: float) -> float:
+        """A resistor of a current-sensing path (ohm), mismatched by ``sense.mismatch``."""
+        return self.relative("sense", self.config.sense.mismatch, key, r)
+
+    def copy_gain(self, key: str, gain: float) -> float:
+        """The gain of one ideal current copy (A/A), off by ``sense.copy_gain_sigma``."""
+        return self.relative("copy", self.config.sense.copy_gain_sigma, key, gain)
+
     def offset(self, key: str) -> float:
         """Input offset voltage of one amplifier (V)."""
         s = self.config.opamp.offset_sigma

@@ -1,24 +1,20 @@
-"""Energy per inference: what the circuit draws from its supplies while it settles.
+"""Energy per inference, measured at the supplies of the SPICE run.
 
-Computed from the circuit's own transient (the states ngspice produced, mapped back to
-model units) and the circuit's element list, for one input, over ``[0, t_settle]``
-(the 1% settling time of that input, seconds). Every line voltage is ``Vs y`` (the
-drivers hold it), so currents follow from the states:
+From the opamp level every block draws from rail nets of its own role (integrators,
+line drivers, current copies, inverters, activations, bias), joined to the supplies
+by zero-volt sense sources (:meth:`~analogam.circuit.blocks.base.Emit.rail`); the
+circuit lists them as meters. A meter's power is ``P = V_rail i(sense)`` (W), so
+the energy a role draws until the input settled is
 
-- crossbar: ``P = sum G (V_h - s V_v)^2`` with ``G = G0 |w|``, ``s = sign(w)``
-  (negative weights sit on the inverted line);
-- line driver j delivers ``I_j = G0 Vs (sum_k |w_jk| y_j - sum_k w_jk y_k)`` into the
-  crossbar; an integrator delivers ``G0 Vs (u + tau du/dt) = G0 Vs drive`` into its
-  leak and capacitor; a ReLU rectifier ``V_out / R_load``;
-- amplifier supply: each amplifier draws ``I_q`` between its rails plus its output
-  current from the rail on the side it drives (``|I| V_rail``): the macromodel's
-  quiescent current and swing (``OpampKit.iq``, ``v_pos``, ``v_neg``) are the
-  parameters;
-- bias current sources and BJT tail currents are drawn from a rail (``|I| V_rail``
-  and ``I_tail (V_cc - V_ee)``).
+    E_role = integral_0^t_settle sum_{meters of the role} V_rail i(t) dt      (J)
 
-The dissipation in the crossbar and the leaks is reported as a breakdown (it is part
-of what the amplifiers deliver). Joules and watts throughout.
+by the trapezoidal rule on ngspice's own time points (the last interval cut at
+``t_settle``). By Kirchhoff's current law the roles of every copy add up to what the
+supplies deliver: :func:`supply_balance` checks it, so a block wired past its meter
+shows. Listed apart: what the input sources deliver, the supply power once settled
+(the cost of holding the answer while it is read out, W), and the reset, ``sum C
+V0^2`` over the integrators (charging a capacitor to V0 from a source through a
+switch draws ``C V0^2``: half stored, half lost).
 """
 
 from __future__ import annotations
@@ -28,73 +24,73 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..circuit import Compiled
-from ..model import outputs
+from ..spice import SpiceResult
 
 Array = np.ndarray
 
 
 @dataclass(frozen=True)
 class InferenceEnergy:
-    """Energy drawn during one settling (J) and its parts; ``t_settle_s`` in seconds."""
+    """One inference: energy drawn from the supplies until settled, per block role and
+    in total (J); delivered by the inputs (J); supply power at the settled state (W);
+    reset energy (J); the settling time (s)."""
 
+    by_role_j: dict[str, float]
     total_j: float
-    amplifier_quiescent_j: float
-    amplifier_output_j: float
-    bias_and_tails_j: float
-    crossbar_dissipation_j: float
-    leak_dissipation_j: float
+    inputs_j: float
+    hold_w: float
+    reset_j: float
     t_settle_s: float
-    amplifiers: int
 
 
-def _trapz(y: Array, t: Array) -> float:
-    return float(np.sum(0.5 * (y[1:] + y[:-1]) * np.diff(t)))
+def _power(result: SpiceResult, meters) -> Array:
+    p = np.zeros(result.time.size)
+    for m in meters:
+        p = p + m.volts * m.sign * result.current(m.source)
+    return p
 
 
-def inference_energy(compiled: Compiled, t: Array, u: Array, t_settle: float,
+def _energy(t: Array, p: Array, t_end: float) -> float:
+    """Trapezoidal integral of ``p`` over ``[t[0], t_end]`` (``p`` linear between
+    samples)."""
+    t_end = min(max(t_end, t[0]), t[-1])
+    k = int(np.searchsorted(t, t_end, side="right"))
+    tt = np.append(t[:k], t_end)
+    pp = np.append(p[:k], np.interp(t_end, t, p))
+    return float(np.sum(0.5 * (pp[1:] + pp[:-1]) * np.diff(tt)))
+
+
+def inference_energy(compiled: Compiled, result: SpiceResult, t_settle_s: float,
                      copy: int = 0) -> InferenceEnergy:
-    """Energy of copy ``copy`` of ``compiled`` along its circuit trajectory ``u`` (T, N)
-    sampled at model times ``t``, integrated up to ``t_settle`` (model time)."""
-    sys = compiled.system.select(slice(copy, copy + 1))
-    cfg = compiled.options.config
-    opamp_level = compiled.level == "opamp"
-    m, sc, kit = sys.model, compiled.scales, cfg.opamp
-    # up to and including the first sample after t_settle (at least two samples)
-    n = min(t.size, max(2, int(np.searchsorted(t, t_settle + 1e-12, side="right")) + 1))
-    t, u = t[:n], u[:n]
-    ts = t * sc.t0
-    g = outputs(sys, u)  # time as the batch axis: outputs are per state
-    rail = max(kit.v_pos, -kit.v_neg)
-    p_x = np.zeros(t.size)
-    i_out = np.zeros(t.size)
-    for c, W in zip(m.couplings, sys.weights, strict=True):
-        w = W[0]
-        yh, yv = g[c.hidden], g[c.visible]                       # (T, H), (T, V)
-        aw = np.abs(w)
-        diff = yh[:, :, None] - np.sign(w)[None] * yv[:, None, :]
-        p_x += sc.g0 * sc.vs**2 * np.sum(aw[None] * diff**2, axis=(1, 2))
-        ih = sc.g0 * sc.vs * (aw.sum(1)[None] * yh - yv @ w.T)
-        iv = sc.g0 * sc.vs * (aw.sum(0)[None] * yv - yh @ w)
-        i_out += np.abs(ih).sum(1) + np.abs(iv).sum(1)
+    """The energy of copy ``copy`` of ``compiled`` in ``result`` until ``t_settle_s``
+    (seconds), from the circuit's meters (see the module docstring)."""
+    meters = [m for m in compiled.circuit.meters if m.copy == copy]
+    if not meters:
+        raise ValueError(f"circuit {compiled.circuit.title!r} has no supply meters (the "
+                         "supplies are measured from the opamp level up)")
+    t = result.time
+    roles = sorted({m.role for m in meters if m.role != "input"})
+    by_role = {r: _energy(t, _power(result, [m for m in meters if m.role == r]), t_settle_s)
+               for r in roles}
+    supplies = [m for m in meters if m.role != "input"]
+    sys, sc = compiled.system, compiled.scales
+    c = sys.model.tau * sc.t0 * sc.g0
+    v0 = sc.vs * sys.u0[copy]
     free = sys.free
-    dudt = np.gradient(u, t, axis=0)
-    i_int = sc.g0 * sc.vs * (u + m.tau[None] * dudt)[:, free]
-    i_out += np.abs(i_int).sum(1)
-    p_leak = sc.g0 * sc.vs**2 * np.sum(u[:, free] ** 2, axis=1)
-    for grp in m.groups:
-        if grp.activation == "relu" and opamp_level:
-            i_out += np.sum(g[grp.name], axis=1) * sc.vs / 1e5
-    circ = compiled.circuit
-    bias_i = sum(abs(e.value) for e in circ.by_role("bias"))
-    tails = sum(e.value for e in circ.by_role("tail"))
-    copies = compiled.system.batch
-    n_amp = compiled.circuit.counts().get("amplifiers", 0) // copies
-    span = ts[-1] - ts[0]
-    e_q = n_amp * kit.iq * (kit.v_pos - kit.v_neg) * span if opamp_level else 0.0
-    e_out = _trapz(i_out * rail, ts)
-    bjt = cfg.bjt
-    e_bias = (bias_i / copies * rail + tails / copies * (bjt.v_cc - bjt.v_ee)) * span
-    e_x, e_l = _trapz(p_x, ts), _trapz(p_leak, ts)
-    parts = [float(x) for x in (e_q + e_out + e_bias, e_q, e_out, e_bias, e_x, e_l, span)]
-    return InferenceEnergy(*parts, amplifiers=int(n_amp))
+    return InferenceEnergy(
+        by_role_j=by_role, total_j=float(sum(by_role.values())),
+        inputs_j=_energy(t, _power(result, [m for m in meters if m.role == "input"]),
+                         t_settle_s),
+        hold_w=float(_power(result, supplies)[-1]),
+        reset_j=float(np.sum((c * v0**2)[free])), t_settle_s=float(t_settle_s))
 
+
+def supply_balance(compiled: Compiled, result: SpiceResult) -> float:
+    """``(E_supplies - sum_copies sum_roles E) / E_supplies`` over the whole run: zero
+    when every block's current passes its meter."""
+    meters = compiled.circuit.meters
+    t = result.time
+    at_supplies = _energy(t, _power(result, [m for m in meters if m.copy < 0]), t[-1])
+    by_roles = _energy(t, _power(result, [m for m in meters
+                                          if m.copy >= 0 and m.role != "input"]), t[-1])
+    return (at_supplies - by_roles) / at_supplies if at_supplies else 0.0

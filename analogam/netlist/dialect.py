@@ -49,6 +49,8 @@ class Dialect:
             return f"({s})" if s.startswith("-") else s
         if op == "v":
             return f"v({ident(a[0])})"
+        if op == "i":
+            return f"i(V{ident(a[0])})"
         if op == "temp":
             return self.temperature()
         if op in self.ops:
@@ -111,6 +113,9 @@ class Dialect:
         nets = list(dict.fromkeys([p.net for p in c.probes] + limit_nets(c)))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({ident(n)})" for n in nets[i : i + 8])
+        meters = [m.source for m in c.meters]
+        for i in range(0, len(meters), 8):
+            yield ".save " + " ".join(f"i(V{ident(s)})" for s in meters[i : i + 8])
         if isinstance(a, Transient) and nets:
             # plain `ngspice -b FILE` runs a transient only with something to print: the
             # first copy's units (the raw file of `ngspice -b -r` holds every probe)

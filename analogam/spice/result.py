@@ -42,6 +42,13 @@ class SpiceResult:
                 return self.vectors[key]
         raise SimulationError(f"ngspice result has no vector for net {net!r}")
 
+    def current(self, source: str) -> np.ndarray:
+        """The branch current of voltage source ``V<source>`` (A, into its + node)."""
+        for key in (f"v{source}#branch".lower(), f"i(v{source})".lower()):
+            if key in self.vectors:
+                return self.vectors[key]
+        raise SimulationError(f"ngspice result has no current for source V{source!r}")
+
     def raise_for_status(self) -> SpiceResult:
         if not self.success:
             where = f" (netlist kept at {self.netlist_path})" if self.netlist_path else ""

@@ -14,9 +14,18 @@ import numpy as np
 
 from ..atomic import atomic_open, check_output
 from ..circuit import Compiled, CompileOptions, build_circuit
+from ..circuit.design import DesignReview, design_review
 from ..circuit.limits import Violation, check_limits, limit_nets, state_env
 from ..circuit.realise import design_ranges, prune
-from ..compare import Comparison, compare, inference_energy, op_states, stack
+from ..compare import (
+    Comparison,
+    InferenceEnergy,
+    compare,
+    inference_energy,
+    op_states,
+    stack,
+    supply_balance,
+)
 from ..errors import AnalogamError, CircuitError, SimulationError, printable
 from ..model import Model, System, concat_systems, residual
 from ..model.npz import read_npz
@@ -116,10 +125,12 @@ class SimulationReport:
     backend: str
     preflight: tuple[str, ...] = field(default_factory=tuple)
     pred_trainer: np.ndarray | None = None
-    energy_j: np.ndarray | None = None
+    energy: tuple[InferenceEnergy, ...] | None = None
+    supply_balance: float | None = None
     pruning: PruningEffect | None = None
     simulator: str = ""
     violations: tuple[Violation, ...] = ()
+    design: DesignReview | None = None
 
     @property
     def agreement(self) -> float:
@@ -200,7 +211,8 @@ def simulate_task(
     nominal = reference == "nominal"
     ode = ode_nominal if nominal or _holds_nominal(compiled, system) else simulate_ode(
         concat_systems([c.system for c in compiled]), t_end=t_end)
-    checks = preflight(system, ode_nominal)
+    design = design_review(compiled, ode.u_final)
+    checks = preflight(system, ode_nominal) + list(design.warnings)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
     predicted = predicted_violations(compiled, ode)
@@ -210,23 +222,30 @@ def simulate_task(
     netlists = [transient_netlist(c, t_end) for c in compiled]
     results = run_netlists(netlists, runner, timeout_s, cache, progress)
     for r in results:
-        r.raise_for_status()
+        try:
+            r.raise_for_status()
+        except SimulationError as err:
+            if not design.warnings:
+                raise
+            raise SimulationError(f"{err}; the design check predicted it: "
+                                  f"{design.warnings[0]}", netlist_path=err.netlist_path,
+                                  log_tail=err.log_tail) from None
     simulated = simulated_violations(compiled, results)
     if strict and simulated:
         raise CircuitError("operating-point check failed in the simulation (--strict): "
                            + simulated[0].describe(_labels(inputs)))
     cmp = compare_all(compiled, results, ode, system if nominal else None)
-    energy_j = _energies(compiled, cmp) if options.level == "opamp" else None
+    energy, balance = _energies(compiled, results, cmp)
     return SimulationReport(
         model=model.name, task=task, level=options.level, inputs=inputs,
         targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
         pred_spice=task.predict(model, cmp.u_spice[:, -1, :]), ode=ode, comparison=cmp,
         compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
-        energy_j=energy_j,
+        energy=energy, supply_balance=balance,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
         simulator=_simulator(netlists),
-        violations=tuple(predicted + simulated),
+        violations=tuple(predicted + simulated), design=design,
     )
 
 
@@ -350,13 +369,22 @@ def run_netlists(netlists: list[str], runner: Runner | None = None,
     return results  # type: ignore[return-value]
 
 
-def _energies(compiled: list[Compiled], cmp: Comparison) -> np.ndarray:
-    """Energy drawn per inference (J) by each input's circuit until it settled."""
-    where = [(c, k) for c in compiled for k in range(c.system.batch)]
+def _energies(compiled: list[Compiled], results: list[SpiceResult], cmp: Comparison
+              ) -> tuple[tuple[InferenceEnergy, ...] | None, float | None]:
+    """Each input's energy until it settled, measured at the supplies, and the largest
+    supply imbalance over the circuits (None, None: the level has no supplies)."""
+    if not compiled[0].circuit.meters:
+        return None, None
     tau = compiled[0].system.model.tau_max
-    return np.array([inference_energy(c, cmp.t, cmp.u_spice[b],
-                                      cmp.settle_spice_tau[b] * tau, copy=k).total_j
-                     for b, (c, k) in enumerate(where)])
+    out, b = [], 0
+    for c, r in zip(compiled, results, strict=True):
+        for k in range(c.system.batch):
+            out.append(inference_energy(c, r, cmp.settle_spice_tau[b] * tau * c.scales.t0,
+                                        copy=k))
+            b += 1
+    balance = max((supply_balance(c, r) for c, r in zip(compiled, results, strict=True)),
+                  key=abs)
+    return tuple(out), float(balance)
 
 
 def trainer_predictions(provenance: dict, model: Model, inputs: np.ndarray

@@ -39,8 +39,13 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         }
         if rep.pred_trainer is not None:
             rec["trainer"] = rep.pred_trainer[i].tolist()
-        if rep.energy_j is not None:
-            rec["energy_per_inference_J"] = float(rep.energy_j[i])
+        if rep.energy is not None:
+            en = rep.energy[i]
+            rec["energy_per_inference_J"] = en.total_j
+            rec["energy_by_role_J"] = en.by_role_j
+            rec["energy_inputs_J"] = en.inputs_j
+            rec["hold_power_W"] = en.hold_w
+            rec["reset_energy_J"] = en.reset_j
         if op is not None:
             rec["op_vs_transient"] = float(op.diff[i])
             rec["op_residual"] = float(op.residual[i])
@@ -66,6 +71,8 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             "spice_wall_s": rep.spice_wall_s,
             "preflight_warnings": list(rep.preflight),
             "pruning": None if rep.pruning is None else asdict(rep.pruning),
+            "supply_balance": rep.supply_balance,
+            "design": None if rep.design is None else rep.design.as_dict(),
             "operating_point_violations": {
                 stage: sum(v.stage == stage for v in rep.violations)
                 for stage in ("predicted", "simulated")},
@@ -165,10 +172,10 @@ def format_report(rep: SimulationReport) -> str:
         f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
         f"trajectories (max rise {s['circuit_energy_rise_max']:.2e})",
     ]
-    if rep.energy_j is not None:
-        lines.append(f"  energy per inference until settled (amplifiers, bias, tails): median "
-                     f"{1e9 * np.median(rep.energy_j):.3g} nJ, max {1e9 * rep.energy_j.max():.3g}"
-                     f" nJ")
+    if rep.energy is not None:
+        lines += format_energy(rep.energy, rep.supply_balance)
+    if rep.design is not None:
+        lines += format_design(rep.design)
     if rep.pred_trainer is not None:
         agree = np.all(rep.pred_trainer == rep.pred_spice, axis=1)
         lines.append(f"  trainer (digital, settled fixed point): correct "
@@ -179,6 +186,39 @@ def format_report(rep: SimulationReport) -> str:
     lines += [f"  WARNING: {w}" for w in rep.preflight]
     lines += format_violations(rep.violations, rep.inputs)
     return "\n".join(lines)
+
+
+def format_design(d) -> list[str]:
+    """Text lines: the design checks' numbers (their failures are warnings)."""
+    out = []
+    if d.bandwidth is not None:
+        out.append(f"  integrator bandwidth: up to {d.bandwidth.error:.2g} of an input lost "
+                   f"while it moves (limit {d.bandwidth_limit:.2g})")
+    if d.wire is not None:
+        thr = ("none below 1e6" if np.isinf(d.wire.threshold)
+               else f"{d.wire.threshold:.3g} ohm/cell")
+        out.append(f"  wire resistance {d.wire.r:g} ohm/cell: growth rate {d.wire.rate:.3g} "
+                   f"per model time unit; instability threshold {thr}")
+    return out
+
+
+def format_energy(energy, balance: float | None) -> list[str]:
+    """Text lines: energy per inference measured at the supplies, by role (median over
+    the inputs), and what is listed apart."""
+    total = np.array([e.total_j for e in energy])
+    roles = sorted({r for e in energy for r in e.by_role_j})
+    split = ", ".join(f"{r} {1e9 * np.median([e.by_role_j.get(r, 0.0) for e in energy]):.3g}"
+                      for r in roles)
+    lines = [f"  energy per inference until settled, measured at the supplies: median "
+             f"{1e9 * np.median(total):.3g} nJ, max {1e9 * total.max():.3g} nJ",
+             f"    by role (nJ, median): {split}",
+             f"    listed apart: inputs {1e9 * np.median([e.inputs_j for e in energy]):.3g} nJ, "
+             f"reset {1e9 * np.median([e.reset_j for e in energy]):.3g} nJ, holding the "
+             f"settled state for read-out {1e3 * np.median([e.hold_w for e in energy]):.3g} "
+             "mW"]
+    if balance is not None:
+        lines.append(f"    supplies vs sum of roles: {balance:+.1e} (relative)")
+    return lines
 
 
 def format_violations(violations, inputs, most: int = 8) -> list[str]:

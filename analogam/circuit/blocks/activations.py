@@ -130,9 +130,9 @@ def rectifier(e: Emit, s: ActivationSpec) -> None:
 
         res("rin1", u, s1)
         res("rfb1", s1, neg)
-        opamp(e, n.elem(s.group, i, "rinv"), GROUND, s1, neg)
+        opamp(e, n.elem(s.group, i, "rinv"), GROUND, s1, neg, "activation")
         res("rin2", neg, s2)
-        opamp(e, n.elem(s.group, i, "rect"), GROUND, s2, o2)
+        opamp(e, n.elem(s.group, i, "rect"), GROUND, s2, o2, "activation")
         e.add("diode", n.elem(s.group, i, "rclamp"), (s2, o2), DIODE.name, role="rectifier")
         e.add("diode", n.elem(s.group, i, "rect"), (o2, out), DIODE.name, role="rectifier")
         res("rfb2", out, s2)
@@ -199,7 +199,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     softmax(V_B / V_T)``; base drive ``beta V_T / Vs * V_u``; transimpedance
     ``Vs / (alpha I_tail)`` from each collector's sense source to the activation node."""
     kit, n, vs = e.config.bjt, e.names, e.scales.vs
-    vcc, vee = e.rails()
+    vcc, vee = e.rails("activation")
     e.b.model(kit.card())
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
@@ -238,7 +238,7 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
     gain = s.param * thermal_voltage() / vs
     ref = _level_shift(e, s.group, s.base_shift) if s.with_line() else GROUND
     for i in s.with_line():
-        vcc, vee = e.rails()
+        vcc, vee = e.rails("activation")
         e.b.model(kit.card())
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
         alpha = _alpha(e)

@@ -1,4 +1,22 @@
-"""The op-amp: a single-pole macromodel as a library block, and its instances."""
+"""The op-amp: a two-pole macromodel as a library block, and its instances.
+
+``anm_opamp inp inn out int p2 vdd vss`` (the defaults of :class:`~..kits.OpampKit`)::
+
+    input stage   I = I_max tanh(gm (v_inp - v_inn) / I_max)    into R1 || C1 at int
+                  gm = A0 / R1, C1 = A0 / (2 pi GBW R1): DC gain A0, unity gain at GBW;
+                  I_max = SR C1: the stage slews at SR
+    clamp         int held inside the supplies by a conductance past them that sinks
+                  I_max 10 mV beyond: no wind-up, so a railed amplifier recovers at once
+    second pole   p2 follows int through a unity-gain stage with a pole at
+                  pole2_ratio * GBW
+    output        min(max(v_p2, v_neg), v_pos), through R_out to out
+    supplies      I_q = iq_per_gbw * GBW from vdd to vss, and the output current from
+                  the rail on the side it flows (class-AB): the supply current is the
+                  amplifier's own
+    inputs        each draws i_bias (offset: a seeded source in series, per instance)
+
+``int`` and ``p2`` are ports so that initial conditions can be set on them.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +28,106 @@ from ..kits import OpampKit
 from .base import Emit
 
 OPAMP = "anm_opamp"
+CLAMP_EXCESS = 0.01
+"""Volts past a supply at which the clamp sinks the input stage's largest current."""
 
 
 def opamp_subckt(k: OpampKit) -> SubcktDef:
-    """Single-pole op-amp macromodel ``anm_opamp inp inn out int``: transconductance
-    ``gm = A0/R`` from (inp - inn) into R || C on node int (DC gain A0, pole at GBW/A0,
-    so unity gain at GBW), output = int clamped to the swing [v_neg, v_pos]."""
-    r = k.r_out_stage
-    E = ir.Element
-    return SubcktDef(OPAMP, ("inp", "inn", "out", "int"), (
-        E("vccs", "gm", (GROUND, "int", "inp", "inn"), (k.a0 / r,)),
-        E("resistor", "ro", ("int", GROUND), (r,)),
-        E("capacitor", "co", ("int", GROUND), (k.a0 / (2 * np.pi * k.gbw * r),)),
-        E("bvoltage", "out", ("out", GROUND), (ir.call(
-            "min", ir.call("max", ir.volt("int"), ir.num(k.v_neg)), ir.num(k.v_pos)),)),
-    ), "amplifiers", f"single-pole op-amp: A0 {k.a0:g}, GBW {k.gbw:g} Hz, "
-       f"swing {k.v_neg:g} to {k.v_pos:g} V")
+    """The macromodel of the module docstring with the kit's parameters."""
+    r1 = k.r_out_stage
+    c1 = k.a0 / (2 * np.pi * k.gbw * r1)
+    i_max = k.slew_rate * c1
+    hi, lo = k.supplies
+    r2 = r1
+    c2 = 1 / (2 * np.pi * k.pole2_ratio * k.gbw * r2)
+    E, v, n = ir.Element, ir.volt, ir.num
+    diff = ir.add(v("inp"), ir.scale(-1.0, v("inn")))
+    gm = ir.scale(i_max, ir.call("tanh", ir.scale(k.a0 / r1 / i_max, diff)))
+    past = ir.add(ir.call("max", ir.add(v("int"), n(-hi)), n(0.0)),
+                  ir.call("min", ir.add(v("int"), n(-lo)), n(0.0)))
+    i_out = ir.current("so")
+    elements = [
+        E("bcurrent", "gm", (GROUND, "int"), (gm,)),
+        E("resistor", "r1", ("int", GROUND), (r1,)),
+        E("capacitor", "c1", ("int", GROUND), (c1,)),
+        E("bcurrent", "clamp", ("int", GROUND), (ir.scale(i_max / CLAMP_EXCESS, past),)),
+        E("vccs", "g2", (GROUND, "p2", "int", GROUND), (1 / r2,)),
+        E("resistor", "r2", ("p2", GROUND), (r2,)),
+        E("capacitor", "c2", ("p2", GROUND), (c2,)),
+        E("bvoltage", "o", ("o", GROUND), (ir.call(
+            "min", ir.call("max", v("p2"), n(k.v_neg)), n(k.v_pos)),)),
+        E("vsource", "so", ("o", "os"), (0.0,)),
+        E("resistor", "ro", ("os", "out"), (k.r_out,)),
+        # the output current comes from the rail on its side, and returns to ground
+        E("bcurrent", "ip", ("vdd", GROUND), (ir.call("max", i_out, n(0.0)),)),
+        E("bcurrent", "in", (GROUND, "vss"), (ir.call("max", ir.scale(-1.0, i_out),
+                                                        n(0.0)),)),
+        E("isource", "iq", ("vdd", "vss"), (k.iq,)),
+    ]
+    if k.i_bias:
+        elements += [E("isource", "ibp", ("inp", GROUND), (k.i_bias,)),
+                     E("isource", "ibn", ("inn", GROUND), (k.i_bias,))]
+    return SubcktDef(OPAMP, ("inp", "inn", "out", "int", "p2", "vdd", "vss"),
+                     tuple(elements), "amplifiers",
+                     f"two-pole op-amp macromodel: A0 {k.a0:g}, GBW {k.gbw:g} Hz, SR "
+                     f"{k.slew_rate:g} V/s, second pole {k.pole2_ratio:g} GBW, Rout "
+                     f"{k.r_out:g} ohm, swing {k.v_neg:g} to {k.v_pos:g} V, Iq {k.iq:g} A")
 
 
-def opamp(e: Emit, name: str, inp: str, inn: str, out: str) -> str:
-    """An instance of the op-amp macromodel, with its seeded input offset (a source in
-    series with the non-inverting input); returns its integrating node's net (a port,
-    so that initial conditions can be set on it)."""
-    x = f"{out}_oa"
+def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
+    """An instance of the op-amp macromodel on the rails of ``role``, with its seeded
+    input offset (a source in series with the non-inverting input); returns its
+    integrating node's net (a port, so that initial conditions can be set on it)."""
+    x, p2 = f"{out}_oa", f"{out}_p2"
     offset = e.var.offset(e.key(name))
     if offset:
         e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
         e.b.guess(f"{out}_os", ir.add(ir.volt(inp), ir.num(offset)))
         inp = f"{out}_os"
     e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
-    e.add("instance", name, (inp, inn, out, x), e.b.subckt(opamp_subckt(e.config.opamp)),
-          role="amplifier")
+    e.b.guess(p2, ir.volt(x))
+    vdd, vss = e.rails(role, "opamp")
+    e.add("instance", name, (inp, inn, out, x, p2, vdd, vss),
+          e.b.subckt(opamp_subckt(e.config.opamp)), role="amplifier")
     k = e.config.opamp
     lo, hi = k.v_neg + k.swing_margin, k.v_pos - k.swing_margin
     e.limit(name, "output inside the swing", ir.volt(out), lo, hi)
     e.limit(name, "internal node inside the swing (no wind-up)", ir.volt(x), lo, hi)
     return x
+
+
+def inverting(e: Emit, name: str, inp: str, out: str, r: float, role: str,
+              gain: float = 1.0) -> None:
+    """``V_out = -gain V_inp``: input resistor ``r`` and feedback ``gain r`` (ohm, each
+    mismatched as a sensing resistor) around an op-amp whose non-inverting input is
+    grounded."""
+    s = f"{out}_vg"
+    for suffix, a, b, val in (("ri", inp, s, r), ("rf", s, out, gain * r)):
+        rname = f"{name}_{suffix}"
+        e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), val),
+              role="sense")
+    opamp(e, name, GROUND, s, out, role)
+    e.b.guess(s, ir.num(0.0))
+    e.b.guess(out, ir.scale(-gain, ir.volt(inp)))
+
+
+def difference(e: Emit, name: str, plus: str, minus: str, out: str, r: float, role: str,
+               a: float = 1.0, b: float = 1.0) -> None:
+    """``V_out = a V_plus - b V_minus`` (``a < 1 + b``): the four-resistor difference
+    amplifier, ``r`` from the minus input and ``b r`` in the feedback, ``r`` from the
+    plus input over ``r a / (1 + b - a)`` to ground (each mismatched as a sensing
+    resistor). A mismatch is a gain error on the difference and a common-mode error
+    ``~ mismatch b V_minus``."""
+    if not 0 < a < 1 + b:
+        raise ValueError(f"difference amplifier gains a={a:g}, b={b:g} need 0 < a < 1 + b")
+    s, d = f"{out}_vg", f"{out}_vd"
+    for suffix, x, y, val in (("ra", plus, d, r), ("rb", d, GROUND, r * a / (1 + b - a)),
+                              ("rc", minus, s, r), ("rd", s, out, b * r)):
+        rname = f"{name}_{suffix}"
+        e.add("resistor", rname, (x, y), e.var.sense_resistor(e.key(rname), val),
+              role="sense")
+    opamp(e, name, d, s, out, role)
+    frac = a / (1 + b)
+    e.b.guess(d, ir.scale(frac, ir.volt(plus)))
+    e.b.guess(s, ir.scale(frac, ir.volt(plus)))
+    e.b.guess(out, ir.add(ir.scale(a, ir.volt(plus)), ir.scale(-b, ir.volt(minus))))

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from ..builder import CircuitBuilder
 from ..config import DeviceConfig, Scales
-from ..ir import GROUND, Limit, num
+from ..ir import GROUND, Limit, Meter, num
+from ..levels import lineage
 from ..naming import Names
 from ..variation import Variation
 
@@ -58,14 +59,50 @@ class Emit:
         """The identity of element ``name`` on the chip (its variation key)."""
         return self.names.identity(name)
 
-    def rails(self) -> tuple[str, str]:
-        """The supply rails ``vcc``/``vee`` of the translinear blocks, emitted once per
-        circuit (ideal sources couple nothing between copies)."""
-        if "rails" not in self.once:
-            kit = self.config.bjt
-            self.b.add("vsource", "cc", ("vcc", GROUND), kit.v_cc, role="supply")
-            self.b.add("vsource", "ee", ("vee", GROUND), kit.v_ee, role="supply")
-            self.b.guess("vcc", num(kit.v_cc))
-            self.b.guess("vee", num(kit.v_ee))
-            self.once.add("rails")
-        return "vcc", "vee"
+    @property
+    def metered(self) -> bool:
+        """From the opamp level up every block draws from rails of its own, through a
+        sense source per copy and role (energy is measured there)."""
+        return "opamp" in lineage(self.level)
+
+    def rails(self, role: str, kit: str = "bjt") -> tuple[str, str]:
+        """The positive and negative supply nets for ``role`` of this copy
+        (:meth:`rail`)."""
+        return self.rail(role, 0, kit), self.rail(role, 1, kit)
+
+    def rail(self, role: str, side: int, kit: str = "bjt") -> str:
+        """The supply net on ``side`` (0 positive, 1 negative) for ``role`` of this copy:
+        the BJT kit's ``vcc``/``vee`` or the op-amps' ``vdd``/``vss``, each supply
+        emitted once per circuit. Where the level is :attr:`metered`, each copy's role
+        gets rail nets of its own, joined to the supply by a zero-volt source whose
+        current is the role's supply current."""
+        if kit == "bjt":
+            net = ("vcc", "vee")[side]
+            volts = (self.config.bjt.v_cc, self.config.bjt.v_ee)[side]
+        else:
+            net = ("vdd", "vss")[side]
+            volts = self.config.opamp.supplies[side]
+        if net not in self.once:
+            self.b.add("vsource", net[1:], (net, GROUND), volts, role="supply")
+            self.b.guess(net, num(volts))
+            if self.metered:
+                self.b.meters.append(Meter(net[1:], "supply", -1, volts, -1.0))
+            self.once.add(net)
+        if not self.metered:
+            return net
+        local = self.names.net(net, role)
+        if local not in self.once:
+            src = self.names.elem("sup", role, net)
+            self.b.add("vsource", src, (net, local), 0.0, role="supply")
+            self.b.meters.append(Meter(src, role, self.copy, volts))
+            self.b.guess(local, num(volts))
+            self.once.add(local)
+        return local
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A part of unit ``index`` of ``group``."""
+
+    group: str
+    index: int

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ir
 from .base import Emit
+from .lines import add_flow
 
 
 @dataclass(frozen=True)
@@ -59,4 +60,22 @@ def _wire(e: Emit, wires: dict[str, int], tag: str, line: str, cell: int, r: flo
     return f"{tag}_n{cell}"
 
 
-BLOCKS = {"crossbar": {"ideal": crossbar}}
+def crossbar_sensed(e: Emit, s: CrossbarSpec) -> None:
+    """The crossbar, and the current each line delivers into it predicted (for the
+    sense resistors' drops): ``I_line = sum_j G_j (V_line - V_other_j)`` (wire drops
+    neglected), accumulated over every coupling the line is on."""
+    crossbar(e, s)
+    n, terms = e.names, {}
+    rows, cols = np.nonzero(s.G)
+    for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
+        g = float(s.G[mu, i])
+        h = n.line(s.hidden, mu)
+        v = n.line(s.visible, i) if s.signs[mu, i] > 0 else n.inv_line(s.visible, i)
+        for a, b in ((h, v), (v, h)):
+            terms.setdefault(a, []).append(ir.scale(g, ir.add(ir.volt(a),
+                                                              ir.scale(-1.0, ir.volt(b)))))
+    for line, t in terms.items():
+        add_flow(e, line, t)
+
+
+BLOCKS = {"crossbar": {"ideal": crossbar, "opamp": crossbar_sensed}}

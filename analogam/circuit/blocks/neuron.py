@@ -17,17 +17,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .. import ir
-from ..ir import GROUND
-from .amplifier import opamp
-from .base import Emit, Port
-
-
-@dataclass(frozen=True)
-class UnitSpec:
-    """A part of unit ``index`` of ``group``."""
-
-    group: str
-    index: int
+from ..ir import GROUND, Meter
+from .amplifier import difference, opamp
+from .base import Emit, Port, UnitSpec
+from .lines import add_flow, flow, negated, sense_resistance, sensed
 
 
 @dataclass(frozen=True)
@@ -38,10 +31,14 @@ class ClampSpec(UnitSpec):
 
 
 def clamp(e: Emit, s: ClampSpec) -> None:
+    """A voltage source (metered, where the level measures energy: what the inputs
+    deliver)."""
     u = e.names.state(s.group, s.index)
-    e.add("vsource", e.names.net("clamp", s.group, s.index), (u, GROUND), s.volts,
-          role="clamp")
+    src = e.names.net("clamp", s.group, s.index)
+    e.add("vsource", src, (u, GROUND), s.volts, role="clamp")
     e.b.guess(u, ir.num(s.volts))
+    if e.metered:
+        e.b.meters.append(Meter(src, "input", e.copy, s.volts, -1.0))
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
     e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), s.r_leak), role="leak")
     e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), s.c), role="integrator")
-    internal = opamp(e, cap, GROUND, node, u)
+    internal = opamp(e, cap, GROUND, node, u, "integrator")
     e.b.ic[internal] = s.v0
     e.b.ic[node] = 0.0
     e.b.guess(u, ir.volt(internal))
@@ -98,62 +95,112 @@ class IntegratorBlock(NamedTuple):
 
 
 @dataclass(frozen=True)
-class PortSpec(UnitSpec):
-    """A current into the unit's integrator ``port``."""
+class InputsSpec(UnitSpec):
+    """The currents unit i integrates, into its integrator's ``port``: the copy of its
+    line's sensed current (``line``: it has cells on its line), of its inverted line's
+    (``inverted``), the self term ``gsum V_act`` (``gsum``, S: the sum of the unit's
+    conductances on both lines) and the bias ``amps`` (A, ``G0 Vs bias``)::
+
+        I_port / port.sign = -I_line + I_inv + gsum V_act + amps
+                           = G0 Vs (sum_j xi_j y_j + bias)
+    """
 
     port: Port
-
-
-@dataclass(frozen=True)
-class CopySpec(PortSpec):
-    """Copy of the line's (``inverted``: the inverted line's) sensed current into the
-    port, with gain -1 (+1) A/A: the current the crossbar draws from the line is the
-    current the unit receives, negated."""
-
+    line: bool
     inverted: bool
-
-
-def cccs_copy(e: Emit, s: CopySpec) -> None:
-    """An ideal current-controlled current source reading the line's sense source."""
-    n = e.names
-    gain = s.port.sign if s.inverted else -s.port.sign
-    e.add("cccs", n.elem(s.group, s.index, "xn" if s.inverted else "x"),
-          (GROUND, s.port.node), n.sense(s.group, s.index, s.inverted), gain, role="copy")
-
-
-@dataclass(frozen=True)
-class SelfSpec(PortSpec):
-    """Self-compensation ``I = gsum * V_line`` into the port: ``gsum`` (S) is the sum of
-    the conductances on the unit's line (positive and inverted)."""
-
     gsum: float
-
-
-def vccs_self(e: Emit, s: SelfSpec) -> None:
-    """An ideal transconductor from the line voltage."""
-    n = e.names
-    e.add("vccs", n.elem(s.group, s.index, "self"),
-          (GROUND, s.port.node, n.line(s.group, s.index), GROUND), s.port.sign * s.gsum,
-          role="self")
-
-
-@dataclass(frozen=True)
-class BiasSpec(PortSpec):
-    """Bias current ``amps`` (A) into the port: ``G0 Vs bias``."""
-
     amps: float
 
 
-def isource_bias(e: Emit, s: BiasSpec) -> None:
-    e.add("isource", e.names.elem(s.group, s.index, "bias"), (GROUND, s.port.node),
-          s.port.sign * s.amps, role="bias")
+def ideal_inputs(e: Emit, s: InputsSpec) -> None:
+    """Current-controlled current sources reading the lines' sense sources (each copy's
+    gain off by ``sense.copy_gain_sigma``: a mirror's mismatch), a transconductor from
+    the line voltage for the self term, a current source for the bias."""
+    n, g, i, sign = e.names, s.group, s.index, s.port.sign
+
+    def copy(inverted: bool) -> None:
+        name = n.elem(g, i, "xn" if inverted else "x")
+        gain = sign if inverted else -sign
+        e.add("cccs", name, (GROUND, s.port.node), n.sense(g, i, inverted),
+              e.var.copy_gain(e.key(name), gain), role="copy")
+
+    if s.line:
+        copy(False)
+        e.add("vccs", n.elem(g, i, "self"), (GROUND, s.port.node, n.line(g, i), GROUND),
+              sign * s.gsum, role="self")
+    if s.inverted:
+        copy(True)
+    if s.amps:
+        e.add("isource", n.elem(g, i, "bias"), (GROUND, s.port.node), sign * s.amps,
+              role="bias")
+
+
+def amplified_inputs(e: Emit, s: InputsSpec) -> None:
+    """Difference amplifiers across the sense resistors, injection resistors into the
+    summing node (a virtual ground; the port of an inverting integrator, ``port.sign``
+    -1), a bias resistor from a rail.
+
+    Line: the amplifier reads the driver's output ``V_d`` and the line ``V_l`` at the
+    same instant, through resistors only (no lag between the two large terms), with
+    the self term folded into its gains::
+
+        V_o = a V_d - b V_l = k R_s (I_x - gsum V_l),   I = V_o / (k R_s)
+
+    ``k = sense.gain``, ``x = R_s gsum``, ``rho = R_s / r_amp``; its line-side input
+    draws ``(V_l - V_vg) / r_amp`` through the sense resistor too, which the gains
+    absorb: ``b = k (1 + x + rho)``, ``a = k (1 + k rho / (1 + k (1 + x)))``. The
+    injection resistor carries the useful current ``G0 Vs sum_j xi_j y_j`` only.
+    Inverted line: ``V_o = a V_ln - b V_dn = -k R_s I_x`` with ``b = k``, ``a = k (1 +
+    rho)(1 + k) / (1 + k + k rho)`` (its divider loads the line). A unit with cells on
+    its inverted line only gets its self term from a replica conductance ``gsum`` on
+    the negated activation.
+
+    Errors: the driver's offset; resistor mismatch (``sense.mismatch``) as a gain
+    error on the line current and an error ``~ mismatch k (1 + x) V_l`` on the self
+    term; and the integrator loses ``G_node / (2 pi GBW C)`` of its input while it
+    moves (:mod:`analogam.circuit.design`)."""
+    if s.port.sign > 0:
+        raise ValueError("amplified inputs need an inverting integrator's summing node")
+    n, g, i = e.names, s.group, s.index
+    k, r = e.config.sense.gain, e.config.sense.r_amp
+    rs = sense_resistance(e, s.gsum) if s.gsum else 0.0
+    rho = rs / r
+    node = s.port.node
+
+    def inject(name: str, src: str, res: float, role: str) -> None:
+        e.add("resistor", name, (src, node), e.var.sense_resistor(e.key(name), res),
+              role=role)
+
+    if s.line:
+        x = rs * s.gsum
+        line, name, out = n.line(g, i), n.elem(g, i, "cp"), n.net("xo", g, i)
+        a, b = k * (1 + k * rho / (1 + k * (1 + x))), k * (1 + x + rho)
+        difference(e, name, n.net("d", g, i), line, out, r, "copy", a, b)
+        # I_s = I_x + (V_l - f V_d) / r with V_d = V_l + R_s I_s, f = a / (1 + b)
+        f = a / (1 + b)
+        e.b.guess(sensed(line), ir.scale(1 / (1 + f * rho), ir.add(
+            ir.volt(flow(line)), ir.scale((1 - f) / r, ir.volt(line)))))
+        inject(f"{name}_rinj", out, k * rs, "copy")
+    elif s.gsum:
+        inject(n.elem(g, i, "self"), negated(e, g, i), 1.0 / s.gsum, "self")
+    if s.inverted:
+        line, name, out = n.inv_line(g, i), n.elem(g, i, "cpn"), n.net("xon", g, i)
+        a = k * (1 + rho) * (1 + k) / (1 + k + k * rho)
+        difference(e, name, line, n.net("dn", g, i), out, r, "copy", a, k)
+        add_flow(e, line, [ir.scale((1 + k - a) / (r * (1 + k)), ir.volt(line))])
+        inject(f"{name}_rinj", out, k * rs, "copy")
+    if s.amps:
+        # from the supply on the current's side: R = |V_rail| / |I| into a virtual ground
+        side = 0 if s.amps < 0 else 1   # the inverting port takes -amps
+        volts = e.config.opamp.supplies[side]
+        name = n.elem(g, i, "bias")
+        e.add("resistor", name, (e.rail("bias", side, "opamp"), node),
+              e.var.resistor(e.key(name), abs(volts / s.amps)), role="bias")
 
 
 BLOCKS = {
     "clamp": {"ideal": clamp},
     "integrator": {"ideal": IntegratorBlock(ideal_port, ideal_integrator),
                    "opamp": IntegratorBlock(opamp_port, opamp_integrator)},
-    "copy": {"ideal": cccs_copy},
-    "self": {"ideal": vccs_self},
-    "bias": {"ideal": isource_bias},
+    "inputs": {"ideal": ideal_inputs, "opamp": amplified_inputs},
 }

@@ -1,0 +1,310 @@
+"""Design checks on a compiled circuit, before anything is simulated: what its
+topology does to the model's dynamics, computed from its element values.
+
+- **Integrator bandwidth.** An op-amp integrator's summing node is a virtual ground
+  only to within ``V_sum = (dV_u/dt) / (2 pi GBW)``; every conductance on that node
+  then draws ``V_sum G`` away from the integrating capacitor, a fraction
+
+      e_bw = G_node / (2 pi GBW C)
+
+  of the unit's input current while it moves (zero once settled). ``G_node`` is the
+  sum of the conductances on the node (injection, bias, replica, leak). With the time
+  scale left automatic the compiler slows it until ``e_bw`` is within the limit
+  (``C = tau T0 G0`` grows with T0, ``G_node`` does not).
+
+- **Wire resistance.** With ``r`` ohms per crossbar cell the lines are resistive
+  ladders. The drivers hold each line's end, the copies sense the current there and
+  the self term reads the driver-end voltage, so a unit receives
+
+      J = (diag(g_sum) - M^T S(r) M) V_act,
+
+  ``S(r)`` the Schur complement of the ladder network onto the line ends (the
+  conductance matrix the drivers see), ``M`` mapping units to line ends (+1 on a
+  line, -1 on an inverted line). At ``r = 0`` this is ``G0 W V_act`` exactly; for
+  ``r > 0`` the diagonal ``g_sum - S_uu > 0`` is positive self-feedback. The
+  circuit's linearisation at the model's fixed point ``u*`` is ``tau du/dt = (-1 +
+  A(r) dg/du) du`` with ``A = (diag(g_sum) - M^T S M) / G0``; its largest real
+  eigenvalue crossing zero is the instability threshold ``r*``, found by bisection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ..model import System, concat_systems
+from ..model.dynamics import activation_jacobians
+from .ir import GROUND
+from .levels import get_level
+
+R_SEARCH_MAX = 1e6
+"""The wire-resistance threshold search stops here (ohm per cell)."""
+
+
+# --------------------------------------------------------------- integrator bandwidth
+
+
+@dataclass(frozen=True)
+class BandwidthError:
+    """The op-amp integrator that loses the largest fraction of its input while it
+    moves: ``error`` = G_node / (2 pi GBW C), with its node conductance (S) and
+    capacitance (F)."""
+
+    integrator: str
+    error: float
+    g_node: float
+    c: float
+
+
+def bandwidth_limit(level: str, ranges=()) -> float:
+    """The largest integrator bandwidth error accepted at ``level``: the fraction of
+    the largest state of the design range ``ranges`` ((group, lo, hi), model units;
+    at least 1) that is half the level's error tolerance against the ODE."""
+    scale = max([1.0] + [max(abs(lo), abs(hi)) for _, lo, hi in ranges])
+    return get_level(level).tolerance / (2 * scale)
+
+
+def integrator_bandwidth_error(elements, gbw: float) -> BandwidthError | None:
+    """The worst op-amp integrator among ``elements`` (a circuit's; None: no op-amp
+    integrators)."""
+    elements = list(elements)
+    g_node: dict[str, float] = {}
+    for e in elements:
+        if e.kind == "resistor":
+            for n in e.nets:
+                g_node[n] = g_node.get(n, 0.0) + 1.0 / e.param("r")
+    worst = None
+    for e in elements:
+        node = e.nets[0]
+        if e.role != "integrator" or e.kind != "capacitor" or GROUND in e.nets:
+            continue   # an ideal integrator: its node is the state itself
+        err = g_node.get(node, 0.0) / (2 * np.pi * gbw * e.param("c"))
+        if worst is None or err > worst.error:
+            worst = BandwidthError(e.name, float(err), g_node.get(node, 0.0), e.param("c"))
+    return worst
+
+
+# ------------------------------------------------------------------- wire resistance
+
+
+@dataclass(frozen=True)
+class _Ladders:
+    """The crossbar network of one copy with unit-resistance wire segments: ``Gx``
+    (crossbar conductances between nodes), ``Ew`` (wire segments, each 1/r), the
+    number of line ends (ports, first in the node order) and the +-1 unit-to-port map
+    ``M`` (ports x units)."""
+
+    n_nodes: int
+    n_ports: int
+    cross: tuple[np.ndarray, np.ndarray, np.ndarray]
+    wires: tuple[np.ndarray, np.ndarray]
+    M: sp.csr_matrix
+    gsum: np.ndarray
+
+
+def _ladders(system: System, g0: float) -> _Ladders:
+    """The ladders exactly as the crossbar block lays them out (cell k of a line is
+    k+1 segments from its driver; hidden lines run along the visible index, visible
+    lines along the hidden), for the realised weights ``G = g0 |w|``."""
+    m = system.model
+    ports: dict[tuple[int, int], int] = {}     # (unit, +-1) -> port index
+
+    def port(unit: int, sign: int) -> int:
+        return ports.setdefault((unit, sign), len(ports))
+
+    cells = []
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        w = np.asarray(W)[0]
+        h0, v0 = m.slices[c.hidden].start, m.slices[c.visible].start
+        for mu, i in zip(*np.nonzero(w), strict=True):
+            s = 1 if w[mu, i] > 0 else -1
+            cells.append((c.name, h0 + mu, v0 + i, s, int(mu), int(i), g0 * abs(w[mu, i])))
+    for _, h, v, s, _, _, _ in cells:
+        port(h, 1)
+        port(v, s)
+    n = len(ports)
+    ladder_nodes: dict[tuple, int] = {}
+    reach: dict[tuple, int] = {}
+    for name, h, v, s, mu, i, _ in cells:
+        reach[(name, h, 1)] = max(reach.get((name, h, 1), -1), i)
+        reach[(name, v, s)] = max(reach.get((name, v, s), -1), mu)
+    wa, wb = [], []
+    for (name, unit, sign), last in reach.items():
+        prev = ports[(unit, sign)]
+        for k in range(last + 1):
+            node = ladder_nodes.setdefault((name, unit, sign, k), n + len(ladder_nodes))
+            wa.append(prev)
+            wb.append(node)
+            prev = node
+    xa, xb, xg = [], [], []
+    for name, h, v, s, mu, i, g in cells:
+        xa.append(ladder_nodes[(name, h, 1, i)])
+        xb.append(ladder_nodes[(name, v, s, mu)])
+        xg.append(g)
+    rows = [p for p in ports.values()]
+    cols = [u for (u, _) in ports]
+    vals = [float(s) for (_, s) in ports]
+    M = sp.csr_matrix((vals, (rows, cols)), shape=(n, m.n_units))
+    gsum = np.zeros(m.n_units)
+    for _, h, v, _, _, _, g in cells:
+        gsum[h] += g
+        gsum[v] += g
+    return _Ladders(n + len(ladder_nodes), n, (np.array(xa), np.array(xb), np.array(xg)),
+                    (np.array(wa), np.array(wb)), M, gsum)
+
+
+def _laplacian(n: int, a: np.ndarray, b: np.ndarray, g: np.ndarray) -> sp.csr_matrix:
+    rows = np.concatenate([a, b, a, b])
+    cols = np.concatenate([a, b, b, a])
+    vals = np.concatenate([g, g, -g, -g])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+
+
+def effective_coupling(lad: _Ladders, r: float, g0: float) -> np.ndarray:
+    """``A(r) = (diag(g_sum) - M^T S(r) M) / G0`` (units x units, weight units)."""
+    p = lad.n_ports
+    Y = _laplacian(lad.n_nodes, *lad.cross)
+    if r > 0:
+        wa, wb = lad.wires
+        Y = Y + _laplacian(lad.n_nodes, wa, wb, np.full(wa.size, 1.0 / r))
+        Y = Y.tocsc()
+        Ypp, Ypi = Y[:p, :p].toarray(), Y[:p, p:]
+        Yii = Y[p:, p:].tocsc()
+        S = Ypp - Ypi @ spla.splu(Yii).solve(Ypi.T.toarray())
+    else:
+        # no wires: the ladder nodes are the ports themselves
+        raise ValueError("effective_coupling needs r > 0; at r = 0 it is the model's W")
+    MSM = lad.M.T @ S @ lad.M
+    return (np.diag(lad.gsum) - np.asarray(MSM)) / g0
+
+
+def growth_rate(system: System, u: np.ndarray, A: np.ndarray) -> float:
+    """Largest real part of the eigenvalues of the free units' linearisation ``(-1 + A
+    dg/du) / tau`` at states ``u`` (B, N), over the batch (per model time unit)."""
+    m = system.model
+    free = system.free
+    Jg = activation_jacobians(system, u)
+    worst = -np.inf
+    for b in range(u.shape[0]):
+        D = np.zeros((m.n_units, m.n_units))
+        for grp in m.groups:
+            sl = m.slices[grp.name]
+            D[sl, sl] = Jg[grp.name][b]
+        J = (-np.eye(m.n_units) + A @ D) / m.tau[:, None]
+        Jf = J[np.ix_(free, free)]
+        if Jf.size:
+            worst = max(worst, float(np.max(np.linalg.eigvals(Jf).real)))
+    return worst
+
+
+@dataclass(frozen=True)
+class WireStability:
+    """At ``r`` ohm per cell the circuit's linearisation grows at ``rate`` (per model
+    time unit; > 0: unstable); it turns unstable from ``threshold`` ohm per cell (inf:
+    not below :data:`R_SEARCH_MAX`)."""
+
+    r: float
+    rate: float
+    threshold: float
+
+    @property
+    def unstable(self) -> bool:
+        return self.rate > 0
+
+
+def wire_stability(system: System, u: np.ndarray, g0: float, r: float,
+                   rel_tol: float = 0.02) -> WireStability:
+    """The growth rate at ``r`` and the threshold (bisection on a log scale to
+    ``rel_tol``) of the circuit realising ``system`` (one copy: the batch of ``u``
+    shares its weights) at the fixed points ``u`` (B, N)."""
+    varying = any(np.asarray(w).shape[0] > 1 for w in system.weights)
+    parts = [system.select(slice(b, b + 1)) for b in range(u.shape[0])] if varying \
+        else [system]
+    states = [u[b : b + 1] for b in range(u.shape[0])] if varying else [u]
+    ladders = [_ladders(p.select(slice(0, 1)), g0) for p in parts]
+
+    def rate(x: float) -> float:
+        return max(growth_rate(p, s, effective_coupling(lad, x, g0))
+                   for p, s, lad in zip(parts, states, ladders, strict=True))
+
+    at_r = rate(r)
+    hi = r if at_r > 0 else None
+    lo = 0.0 if at_r > 0 else r
+    x = max(r, 1.0)
+    while hi is None:
+        x *= 4
+        if x > R_SEARCH_MAX:
+            return WireStability(r, at_r, float("inf"))
+        if rate(x) > 0:
+            hi = x
+        else:
+            lo = x
+    lo = max(lo, hi / 1e6)
+    while hi / lo > 1 + rel_tol:
+        mid = np.sqrt(lo * hi)
+        if rate(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return WireStability(r, at_r, float(hi))
+
+
+# ------------------------------------------------------------------------- the review
+
+
+@dataclass(frozen=True)
+class DesignReview:
+    """The design checks of a compiled circuit: its worst integrator's bandwidth error
+    (against ``bandwidth_limit``), its wire-resistance stability (None: ideal wires),
+    and one warning line per failed check."""
+
+    bandwidth: BandwidthError | None
+    bandwidth_limit: float
+    wire: WireStability | None
+    warnings: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        bw, w = self.bandwidth, self.wire
+        return {
+            "integrator_bandwidth_error": None if bw is None else {
+                "integrator": bw.integrator, "error": bw.error, "limit": self.bandwidth_limit,
+                "g_node_S": bw.g_node, "c_F": bw.c},
+            "wire": None if w is None else {
+                "r_per_cell_ohm": w.r, "growth_rate_per_tau": w.rate,
+                "threshold_ohm_per_cell": None if np.isinf(w.threshold) else w.threshold},
+        }
+
+
+def design_review(compiled, u: np.ndarray) -> DesignReview:
+    """The design checks of the circuits ``compiled`` (a list of Compiled: one circuit,
+    or one per input) at the model's fixed points ``u`` (inputs, N)."""
+    first = compiled[0]
+    cfg = first.options.config
+    limit = bandwidth_limit(first.level, first.options.ranges)
+    worst = None
+    for c in compiled:
+        bw = integrator_bandwidth_error(c.circuit.elements, cfg.opamp.gbw)
+        if bw is not None and (worst is None or bw.error > worst.error):
+            worst = bw
+    warnings = []
+    if worst is not None and worst.error > limit:
+        warnings.append(
+            f"integrator {worst.integrator} loses up to {worst.error:.2g} of its input "
+            f"current while it moves (summing-node conductance {worst.g_node:.3g} S over "
+            f"2 pi GBW C, C = {worst.c:.3g} F; limit {limit:.2g}): raise opamp.gbw or "
+            "sense.gain, or slow the circuit (--t0)")
+    wire = None
+    r = cfg.wire.r_per_cell
+    if r > 0:
+        system = concat_systems([c.system for c in compiled])
+        wire = wire_stability(system, u, first.scales.g0, r)
+        if wire.unstable:
+            warnings.append(
+                f"wire resistance {r:g} ohm/cell makes the circuit unstable (linearised at "
+                f"the model's fixed points it grows at {wire.rate:.3g} per model time "
+                f"unit; stable below {wire.threshold:.3g} ohm/cell): the self term reads "
+                "the driver end of each line, the cells see less")
+    return DesignReview(worst, limit, wire, tuple(warnings))

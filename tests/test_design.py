@@ -1,0 +1,94 @@
+"""Design checks before simulating: the wire-resistance instability threshold against
+what ngspice does on either side of it, and the op-amp integrators' bandwidth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_operating_point import memories_8x32, run
+from test_weights import ROOT
+
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+from analogam.circuit.design import _ladders as ladders
+from analogam.circuit.design import effective_coupling, wire_stability
+from analogam.errors import CircuitError, SimulationError
+from analogam.model.weights import load_model
+from analogam.reference import simulate_ode
+from analogam.study import simulate_task
+from analogam.tasks import bind_task, get_task
+
+HAMMING_R_STAR = 155.0   # ohm per cell, from the linearisation (see below)
+
+
+def hamming(r: float, level: str = "opamp", strict: bool = False):
+    m = load_model(ROOT / "models" / "hamming74.npz")
+    x = get_task(m.task).inputs()[20:21]
+    cfg = DeviceConfig().with_value("wire.r_per_cell", r)
+    return simulate_task(m, x, CompileOptions(level=level, config=cfg), strict=strict)
+
+
+def test_effective_coupling_tends_to_the_model_weights_as_wires_vanish(hamming_model):
+    """``A(r) -> W`` as r -> 0 (the Schur complement of the ladders onto the line ends
+    is the crossbar's own conductance matrix), and the self term it leaves grows
+    linearly in r."""
+    system = bind_task(hamming_model, get_task("hamming74").inputs()[:1])
+    c = build_circuit(system)
+    lad = ladders(c.system, c.scales.g0)
+    xi = c.system.weights[0][0]
+    h, v = hamming_model.slices["h"], hamming_model.slices["v"]
+    A1, A2 = (effective_coupling(lad, r, c.scales.g0) for r in (1e-2, 2e-2))
+    np.testing.assert_allclose(A1[h, v], xi, atol=1e-3)
+    np.testing.assert_allclose(A1[v, h], xi.T, atol=1e-3)
+    d1, d2 = np.diag(A1), np.diag(A2)
+    wired = lad.gsum > 0
+    assert (d1[wired] > 0).all() and (d1[~wired] == 0).all()
+    np.testing.assert_allclose(d2[wired] / d1[wired], 2.0, rtol=1e-2)
+
+
+@pytest.mark.ngspice
+def test_instability_threshold_is_where_the_circuit_runs_away():
+    """Below the predicted threshold the opamp-level Hamming circuit settles inside its
+    swing; above it the line amplifiers rail, the run is flagged before simulating
+    (a warning naming the threshold) and after (railed amplifiers)."""
+    m = load_model(ROOT / "models" / "hamming74.npz")
+    system = bind_task(m, get_task(m.task).inputs())
+    c = build_circuit(system.select(slice(0, 1)))
+    ws = wire_stability(system, simulate_ode(system).u_final, c.scales.g0, 100.0)
+    assert ws.threshold == pytest.approx(HAMMING_R_STAR, rel=0.03) and ws.rate < 0
+    below = hamming(0.8 * HAMMING_R_STAR)
+    assert below.violations == () and below.preflight == ()
+    assert below.comparison.readout_err.max() < 0.1
+    above = hamming(1.6 * HAMMING_R_STAR)
+    assert any("unstable" in w and "155 ohm/cell" in w for w in above.preflight)
+    assert any(v.stage == "simulated" and "swing" in v.quantity for v in above.violations)
+
+
+@pytest.mark.ngspice
+def test_a_kiloohm_per_cell_is_flagged_before_simulating():
+    """Refused under --strict; otherwise the ideal-level run (exponentials overflow,
+    ngspice stops) fails with the prediction in its message."""
+    with pytest.raises(CircuitError, match=r"pre-flight check failed.*1000 ohm/cell makes "
+                                           r"the circuit unstable"):
+        hamming(1000.0, level="ideal", strict=True)
+    with pytest.raises(SimulationError, match=r"did not converge.*the design check "
+                                              r"predicted it: wire resistance 1000"):
+        hamming(1000.0, level="ideal")
+
+
+@pytest.mark.ngspice
+def test_integrator_bandwidth_is_checked_and_the_time_scale_follows_it():
+    """The 8x32 DenseAM at a fixed 1 us time scale: its integrators lose a few percent
+    of their input while they move, which the check names; left automatic, the time
+    scale slows until the loss is within the limit, and the circuit then follows the
+    ODE within the level's tolerance."""
+    m = memories_8x32()
+    fixed = run(m, "opamp", **{"scales.t0": 1e-6})
+    assert any("integrator" in w and "loses up to" in w for w in fixed.preflight)
+    assert fixed.design.bandwidth.error > fixed.design.bandwidth_limit
+    assert fixed.comparison.max_err.max() > 2e-2
+    auto = run(m, "opamp")
+    assert auto.preflight == ()
+    assert auto.design.bandwidth.error <= auto.design.bandwidth_limit
+    assert any("T0 slowed" in n for n in auto.compiled[0].circuit.notes)
+    assert auto.compiled[0].scales.t0 > 1e-6
+    assert auto.comparison.max_err.max() <= 2e-2
