@@ -31,7 +31,12 @@ from .blocks.lines import LineSpec
 from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
 from .config import Conductance, DeviceConfig, Scales
-from .design import bandwidth_limit, integrator_bandwidth_error
+from .design import (
+    TRANSLINEAR,
+    bandwidth_limit,
+    emitter_charge_error,
+    integrator_bandwidth_error,
+)
 from .ir import Circuit, Probe
 from .kits import thermal_voltage
 from .levels import get_level, lineage
@@ -48,12 +53,15 @@ class CompileOptions:
     """The fidelity ``level``, the device configuration, which Monte Carlo sample of its
     nonidealities to realise, and the design range: per group, the lowest and highest
     state (model units) the circuit must handle (from the ODE on the task's inputs;
-    empty: the devices' bias is left as configured)."""
+    empty: the devices' bias is left as configured) and, per translinear group, how fast
+    far its shared emitter travels (:func:`design_excursions`; empty: not
+    checked)."""
 
     level: str = "ideal"
     config: DeviceConfig = field(default_factory=DeviceConfig)
     sample: int = 0
     ranges: tuple[tuple[str, float, float], ...] = ()
+    excursions: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,21 +198,22 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     e = emit(t0)
     limit = bandwidth_limit(level, opt.ranges)
     bw = integrator_bandwidth_error(e.b.elements, cfg.opamp.gbw)
-    if not cfg.scales.t0 and bw is not None and bw.error > limit:
-        # C = tau T0 G0: a slower time scale is a larger capacitor on the same node
-        t0 *= bw.error / limit * 1.02
+    em = emitter_charge_error(m, level, cfg.bjt, opt.excursions, t0)
+    # both errors fall as 1/T0 (C = tau T0 G0 on the same integrator node; the same
+    # emitter charge against a longer time unit)
+    slow = max(bw.error if bw else 0.0, em.error if em else 0.0) / limit
+    if not cfg.scales.t0 and slow > 1:
+        t0 *= slow * 1.02
         e = emit(t0)
         e.b.notes.append(f"T0 slowed to {t0:.4g} s: the op-amp integrators' bandwidth "
-                         f"error stays within {limit:g}")
+                         f"and the translinear emitters' charge errors stay within "
+                         f"{limit:g}")
     scales = e.scales
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
     return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned)
-
-
-TRANSLINEAR = ("softmax", "tanh")
 
 
 def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:
@@ -258,6 +267,31 @@ def design_ranges(model, u: np.ndarray, margin: float = 0.1
         lo, hi = float(np.min(x)), float(np.max(x))
         pad = margin * max(hi - lo, 1e-9)
         out.append((grp.name, lo - pad, hi + pad))
+    return tuple(out)
+
+
+def design_excursions(model, t: np.ndarray, u: np.ndarray) -> tuple[tuple[str, float], ...]:
+    """Per translinear group, the longest path its shared emitter travels along the
+    states ``u`` (B, T, N) at model times ``t``, ``max_b int |dV_E/dt| dt`` in units of
+    ``V_T``: a softmax emitter follows ``V_T ln sum exp(param u_i)``, so it moves at
+    ``param sum_i p_i du_i/dt``; a tanh pair's at half its base, ``param |du_i/dt| / 2``
+    (the worst unit)."""
+    if u.shape[1] < 2:
+        return ()
+    out = []
+    for grp in model.groups:
+        if grp.activation not in TRANSLINEAR:
+            continue
+        x = grp.param * u[:, :, model.slices[grp.name]]
+        dx = np.diff(x, axis=1)
+        if grp.activation == "softmax":
+            p = np.exp(x - x.max(axis=2, keepdims=True))
+            p = 0.5 * (p[:, 1:] / p[:, 1:].sum(2, keepdims=True)
+                       + p[:, :-1] / p[:, :-1].sum(2, keepdims=True))
+            path = np.abs(np.sum(p * dx, axis=2)).sum(axis=1)
+        else:
+            path = (np.abs(dx) / 2).sum(axis=1).max(axis=1)
+        out.append((grp.name, float(path.max())))
     return tuple(out)
 
 

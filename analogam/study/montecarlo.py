@@ -25,7 +25,6 @@ import numpy as np
 
 from ..atomic import atomic_open, check_output
 from ..circuit import CompileOptions, DeviceConfig
-from ..circuit.realise import design_ranges
 from ..errors import AnalogamError, SimulationError, one_line
 from ..figures import save_figure, subplots
 from ..model import Model
@@ -33,7 +32,7 @@ from ..model.weights import model_to_arrays
 from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
-from .pipeline import compare_all, compile_system, transient_netlist
+from .pipeline import compare_all, compile_system, transient_netlist, with_design_range
 
 METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_error",
            "settling_tau_max", "settling_tau_median")
@@ -225,11 +224,10 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         task = task or task_for(model)
         system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
-        ranges = design_ranges(model, ode.u) if ode.success else ()
         pending, index = [], []
         for job in todo:
-            compiled = compile_system(
-                system, CompileOptions(level, job.config, job.sample, ranges), batched)
+            compiled = compile_system(system, with_design_range(
+                CompileOptions(level, job.config, job.sample), model, ode), batched)
             s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))

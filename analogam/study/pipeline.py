@@ -16,7 +16,7 @@ from ..atomic import atomic_open, check_output
 from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.design import DesignReview, design_review
 from ..circuit.limits import Violation, check_limits, limit_nets, state_env
-from ..circuit.realise import design_ranges, prune
+from ..circuit.realise import design_excursions, design_ranges, prune
 from ..compare import (
     Comparison,
     InferenceEnergy,
@@ -251,11 +251,12 @@ def simulate_task(
 
 def with_design_range(options: CompileOptions, model: Model, ode: OdeResult
                       ) -> CompileOptions:
-    """The options with the design range taken from the ODE on the task's inputs (the
-    bias of the devices is planned for it), unless one is given already."""
+    """The options with the design range and emitter paths taken from the ODE on the
+    task's inputs (the bias and the time scale are planned for it), unless given."""
     if options.ranges or not ode.success:
         return options
-    return replace(options, ranges=design_ranges(model, ode.u))
+    return replace(options, ranges=design_ranges(model, ode.u),
+                   excursions=design_excursions(model, ode.t, ode.u))
 
 
 def _holds_nominal(compiled: list[Compiled], system: System) -> bool:

@@ -194,6 +194,10 @@ def format_design(d) -> list[str]:
     if d.bandwidth is not None:
         out.append(f"  integrator bandwidth: up to {d.bandwidth.error:.2g} of an input lost "
                    f"while it moves (limit {d.bandwidth_limit:.2g})")
+    if d.emitter is not None:
+        out.append(f"  translinear emitter ({d.emitter.group}, C_E {d.emitter.c_e:.3g} F, "
+                   f"travels {d.emitter.path_v:.3g} V): {d.emitter.error:.2g} of a time "
+                   f"unit's tail charge (limit {d.bandwidth_limit:.2g})")
     if d.wire is not None:
         thr = ("none below 1e6" if np.isinf(d.wire.threshold)
                else f"{d.wire.threshold:.3g} ohm/cell")
