@@ -262,6 +262,61 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
 
 
 @cli.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--start", required=True, metavar="BITS",
+              help="The first context window, e.g. 10110010 (separators allowed).")
+@click.option("--tokens", type=click.IntRange(1, 100000), default=64, show_default=True,
+              help="Tokens to generate.")
+@with_options(device_options)
+@with_options(run_options)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the JSON report here.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
+              help="Keep every finished ngspice run here, so an interrupted generation "
+                   "resumes.")
+def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_dir,
+             strict, t_end, **kw) -> None:
+    """Generate tokens autoregressively through the circuit, beside the ODE.
+
+    Each token: the circuit settles on the context window, the decoded token replaces
+    the oldest in the attention crossbar. Exits 2 when the circuit departs from the
+    task's rule (parity8: the xor of the last eight) or from the ODE."""
+    import json
+    from pathlib import Path
+
+    from analogam.atomic import atomic_open
+    from analogam.model.weights import load_weights
+    from analogam.spice import Runner
+    from analogam.study import format_generation
+    from analogam.study import generate as run_generation
+    from analogam.tasks import parse_bits, task_for
+
+    model, _ = load_weights(weights)
+    task = task_for(model)
+    bits = parse_bits(start, task.n_bits)
+    out = _results_path(output, weights, None, kw)
+    opts = compile_options(**kw)
+    bar = ProgressBar("tokens")
+    try:
+        with Runner(scheduler, "auto", timeout) as runner:
+            g = run_generation(model, bits, tokens, opts, runner=runner, task=task,
+                               cache=Path(cache_dir) if cache_dir else None,
+                               strict=strict, t_end=t_end, progress=bar.update)
+    except KeyboardInterrupt:
+        kept = f"; the finished runs are kept in {cache_dir}, run the same command to " \
+               "resume" if cache_dir else " (give --cache DIR to keep finished runs)"
+        _fail(f"interrupted after {bar.done} of {tokens} tokens{kept}", EXIT_INTERRUPTED)
+    bar.close()
+    if out:
+        with atomic_open(out, "w") as f:
+            json.dump(g.as_dict(), f, indent=1)
+    click.echo(json.dumps(g.as_dict(), indent=1) if as_json else format_generation(g))
+    if not g.correct or not g.as_dict()["circuit_equals_ode"] or g.warnings:
+        sys.exit(EXIT_TOLERANCE)
+
+
+@cli.command()
 @click.argument("task", type=click.Choice(["xor", "parity8"]))
 @click.option("--method", type=click.Choice(["ep", "implicit"]), default="ep", show_default=True,
               help="Equilibrium propagation, or the exact implicit gradient.")

@@ -3,6 +3,7 @@ its reports (text, JSON, PNG), Monte Carlo and sweeps over device nonidealities.
 The only library package that may import every other stage.
 """
 
+from .generate import Generation, format_generation, generate
 from .montecarlo import format_monte_carlo, format_sweep, monte_carlo, plot_sweep, sweep
 from .ode_report import TaskOdeReport, evaluate_ode, format_ode_report
 from .pipeline import (
@@ -23,10 +24,10 @@ from .pipeline import (
 from .report import format_op_check, format_report, report_dict, write_report
 
 __all__ = [
-    "CompiledFiles", "OpCheck", "SimulationReport", "TaskOdeReport", "check_operating_points",
-    "compile_system", "compile_to_files", "evaluate_ode", "format_compiled",
-    "format_monte_carlo", "format_ode_report", "format_op_check", "format_report",
-    "format_sweep", "monte_carlo", "netlist_header", "plot_sweep", "preflight", "report_dict",
-    "simulate_task", "simulate_weights", "sweep", "trainer_predictions", "transient_netlist",
-    "write_report",
+    "CompiledFiles", "Generation", "OpCheck", "SimulationReport", "TaskOdeReport",
+    "check_operating_points", "compile_system", "compile_to_files", "evaluate_ode",
+    "format_compiled", "format_generation", "format_monte_carlo", "format_ode_report",
+    "format_op_check", "format_report", "format_sweep", "generate", "monte_carlo",
+    "netlist_header", "plot_sweep", "preflight", "report_dict", "simulate_task",
+    "simulate_weights", "sweep", "trainer_predictions", "transient_netlist", "write_report",
 ]

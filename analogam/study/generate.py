@@ -1,0 +1,163 @@
+"""Autoregressive generation through the circuit (the reference work's section 6.2):
+the circuit settles on a context window, its decoded token is appended, the new token's
+embedding is programmed into the attention crossbar in place of the oldest token (a
+sliding window), and the circuit settles again. The ODE reference runs the same loop
+side by side on its own tokens, and both are held to the task's own rule, e.g. for
+parity8 ``x_(n+1) = x_(n-7) xor ... xor x_n``.
+
+The window is kept as a ring: token ``n`` lives in unit ``n mod C``, so each step
+rewrites the crossbar cells of one unit only (the tasks that generate are invariant
+to the order of their context, which is checked: the ring and the ordered window must
+have the same truth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..circuit import CompileOptions
+from ..errors import CircuitError
+from ..model import Model
+from ..reference import simulate_ode
+from ..spice import Runner
+from ..tasks import Task, bind_task, task_for
+from .pipeline import simulate_task, with_design_range
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Tokens generated from ``start`` by the circuit, by the ODE, and by the task's
+    rule, with per token: the circuit's max state error against the ODE on the same
+    window (model units), its settling time (s), its energy (J, None below the opamp
+    level) and the crossbar cells reprogrammed before it."""
+
+    start: np.ndarray
+    circuit: np.ndarray
+    ode: np.ndarray
+    rule: np.ndarray
+    max_err: np.ndarray
+    settle_s: np.ndarray
+    energy_j: np.ndarray | None
+    cells_reprogrammed: np.ndarray
+    level: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def correct(self) -> bool:
+        return bool(np.array_equal(self.circuit, self.rule))
+
+    def as_dict(self) -> dict:
+        bits = lambda a: "".join(map(str, np.asarray(a, int)))  # noqa: E731
+        return {
+            "start": bits(self.start), "level": self.level, "tokens": int(self.rule.size),
+            "circuit": bits(self.circuit), "ode": bits(self.ode), "rule": bits(self.rule),
+            "circuit_equals_rule": self.correct,
+            "circuit_equals_ode": bool(np.array_equal(self.circuit, self.ode)),
+            "first_divergence": _first_difference(self.circuit, self.rule),
+            "max_state_error": float(self.max_err.max()),
+            "settle_s_per_token": self.settle_s.tolist(),
+            "energy_J_per_token": None if self.energy_j is None else self.energy_j.tolist(),
+            "cells_reprogrammed_per_token": self.cells_reprogrammed.tolist(),
+            "warnings": list(self.warnings),
+        }
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> int | None:
+    d = np.flatnonzero(np.asarray(a) != np.asarray(b))
+    return int(d[0]) if d.size else None
+
+
+def rule_sequence(task: Task, start: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` tokens the task's rule gives after ``start``: token ``k`` is the
+    task's truth on the ``C`` tokens before it (``C = len(start)``)."""
+    seq = list(np.asarray(start, int))
+    c = len(seq)
+    for _ in range(n):
+        seq.append(int(task.target(np.asarray(seq[-c:])[None])[0, 0]))
+    return np.asarray(seq[c:], int)
+
+
+def _check_generative(task: Task, start: np.ndarray) -> None:
+    if start.ndim != 1 or start.size != task.n_bits:
+        raise CircuitError(f"the start must be {task.n_bits} bits for {task.name}, got "
+                           f"{start.size}")
+    probe = task.target(task.inputs())
+    if probe.shape[1] != 1 or not np.isin(probe, (0, 1)).all():
+        raise CircuitError(f"task {task.name} does not produce one bit per input: it cannot "
+                           "generate a sequence")
+    x = task.inputs()
+    if not np.array_equal(task.target(x), task.target(np.roll(x, 1, axis=1))):
+        raise CircuitError(f"task {task.name} depends on the order of its context: a ring "
+                           "window would change its answer")
+
+
+def generate(model: Model, start, n_tokens: int, options: CompileOptions | None = None, *,
+             runner: Runner | None = None, task: Task | None = None,
+             cache: Path | None = None, strict: bool = False, t_end: float | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Generation:
+    """Generate ``n_tokens`` after ``start`` through the circuit and through the ODE.
+
+    The chip is designed once (design range and emitter paths from the ODE on every
+    task input: its bias does not follow the context); every token is then one
+    ngspice transient from the model's initial state to the read-out, compared with
+    the ODE on the same window. ``cache``: a directory keeping every finished ngspice
+    run (an interrupted generation started again resumes). ``strict``, ``t_end``: as
+    for :func:`~.pipeline.simulate_task`. Raises SimulationError when a run fails."""
+    task = task or task_for(model)
+    start = np.asarray(start, int)
+    _check_generative(task, start)
+    options = with_design_range(options or CompileOptions(), model,
+                                simulate_ode(bind_task(model, task.inputs(), task)))
+    ring_c, ring_o = start.copy(), start.copy()
+    toks_c, toks_o, err, settle, energy, cells = [], [], [], [], [], []
+    warnings: dict[str, None] = {}
+    prev = None
+    for n in range(n_tokens):
+        rep = simulate_task(model, ring_c[None], options, runner=runner, task=task,
+                            cache=cache, strict=strict, t_end=t_end)
+        tok = int(rep.pred_spice[0, 0])
+        warnings.update((f"token {n}: {w}", None) for w in rep.preflight)
+        warnings.update((f"token {n}: {v.describe([''.join(map(str, ring_c))])}", None)
+                        for v in rep.violations)
+        c = rep.comparison
+        err.append(float(c.max_err[0]))
+        settle.append(float(c.settle_spice_tau[0] * c.tau_s))
+        energy.append(rep.energy[0].total_j if rep.energy else np.nan)
+        held = rep.compiled[0].system.weights
+        cells.append(0 if prev is None else int(sum(np.sum(a != b) for a, b in
+                                                    zip(held, prev, strict=True))))
+        prev = held
+        tok_o = int(task.predict(model, simulate_ode(bind_task(model, ring_o[None], task),
+                                                     t_end=t_end).u_final)[0, 0])
+        toks_c.append(tok)
+        toks_o.append(tok_o)
+        ring_c[n % start.size] = tok
+        ring_o[n % start.size] = tok_o
+        if progress:
+            progress(n + 1, n_tokens)
+    energy_arr = np.asarray(energy)
+    return Generation(start, np.asarray(toks_c), np.asarray(toks_o),
+                      rule_sequence(task, start, n_tokens), np.asarray(err),
+                      np.asarray(settle), None if np.isnan(energy_arr).all() else energy_arr,
+                      np.asarray(cells), options.level, tuple(warnings))
+
+
+def format_generation(g: Generation) -> str:
+    """A short text summary of a generation."""
+    d = g.as_dict()
+    lines = [f"generation from {d['start']} ({d['tokens']} tokens, level {g.level}):",
+             f"  circuit {d['circuit']}", f"  ODE     {d['ode']}", f"  rule    {d['rule']}",
+             f"  circuit = rule: {'yes' if g.correct else 'NO, first at token '}"
+             + ("" if g.correct else str(d["first_divergence"]))
+             + f"; circuit = ODE: {'yes' if d['circuit_equals_ode'] else 'NO'}",
+             f"  max state error {g.max_err.max():.3g}; settling per token median "
+             f"{1e6 * np.median(g.settle_s):.3g} us; cells reprogrammed per token median "
+             f"{np.median(g.cells_reprogrammed[1:]) if g.rule.size > 1 else 0:g}"]
+    if g.energy_j is not None:
+        lines.append(f"  energy per token median {1e9 * np.median(g.energy_j):.3g} nJ")
+    lines += [f"  warning: {w}" for w in g.warnings]
+    return "\n".join(lines)
