@@ -317,15 +317,17 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
 
 
 @cli.command()
-@click.argument("task", type=click.Choice(["xor", "parity8"]))
+@click.argument("task", type=click.Choice(["xor", "parity8", "digits"]))
 @click.option("--method", type=click.Choice(["ep", "implicit"]), default="ep", show_default=True,
               help="Equilibrium propagation, or the exact implicit gradient.")
 @click.option("--beta-nudge", type=float, default=None,
-              help="EP nudging strength (default: xor 0.05, parity8 1e-5).")
-@click.option("--epochs", type=int, default=None, help="Epochs (default: xor 60, parity8 10).")
+              help="EP nudging strength (default: xor 0.05, parity8 1e-5, digits 0.05).")
+@click.option("--epochs", type=int, default=None,
+              help="Epochs (default: xor 60, parity8 10, digits 12).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--init", type=click.Choice(["random", "constructed"]), default=None,
-              help="Initial model (default: xor random, parity8 constructed).")
+              help="Initial model (default: xor random; parity8 and digits constructed: "
+                   "for digits, each memory a random training image of its class).")
 @click.option("--lr", type=float, default=None, help="Step size (task default).")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
 @click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")
@@ -334,7 +336,8 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
                    "checkpoint (.ckpt.npz) go beside it.")
 @click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start over.")
 def train(task, output, fresh, seed, **kw) -> None:
-    """Train XOR or parity by equilibrium propagation on the model's energy.
+    """Train XOR, parity or the 8x8 digits by equilibrium propagation on the model's
+    energy.
 
     Interrupted runs resume from the last finished epoch when started again with the
     same settings. Exits 2 when the trained model is not deployable (the tight ODE

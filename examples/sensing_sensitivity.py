@@ -72,7 +72,7 @@ def main(quick: bool) -> int:
         out.append(run(name, m, "ideal", "sense.copy_gain_sigma", sigmas, samples,
                        every=8 if name == "parity8" else 1))
     for K in (16, 32, 64, 128):
-        out.append(run(f"denseam32x{K}", random_denseam(K, 32, seed=0), "ideal",
+        out.append(run(f"fanin32x{K}", random_denseam(K, 32, seed=0), "ideal",
                        "sense.copy_gain_sigma", [1e-3, 1e-2], samples, most=8))
     for name in ("xor", "hamming74"):
         out.append(run(name, models[name], "opamp", "sense.mismatch", [0.0, 1e-3, 1e-2],

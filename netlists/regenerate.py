@@ -1,7 +1,8 @@
 """Regenerate the example netlists: ``python netlists/regenerate.py``.
 
 One netlist per example model and level, with all of the task's inputs as independent
-copies (XOR: 4, Hamming: the 16 codewords). ``--check`` exits 1 if any file on disk
+copies (XOR: 4, Hamming: the 16 codewords), designed for the ODE range of those inputs
+as ``analogam compile`` does (level shifts, rails, time scale, sense resistors). ``--check`` exits 1 if any file on disk
 differs from what the compiler now produces (tests run this).
 """
 
@@ -12,7 +13,9 @@ from pathlib import Path
 
 from analogam.circuit import LEVELS, CompileOptions
 from analogam.model.weights import load_model
+from analogam.reference import simulate_ode
 from analogam.study import compile_system, transient_netlist
+from analogam.study.pipeline import with_design_range
 from analogam.tasks import bind_task, get_task, hamming74_codewords
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +28,10 @@ def expected() -> dict[Path, str]:
         model = load_model(ROOT / "models" / f"{name}.npz")
         bits = inputs()
         system = bind_task(model, bits)
+        ode = simulate_ode(system)
         for level in LEVELS:
-            (c,) = compile_system(system, CompileOptions(level=level))
+            (c,) = compile_system(system, with_design_range(CompileOptions(level=level),
+                                                            model, ode))
             out[ROOT / "netlists" / f"{name}_{level}.cir"] = transient_netlist(c, inputs=bits)
     return out
 

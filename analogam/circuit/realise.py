@@ -189,7 +189,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
 
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
-                 level)
+                 level, line_swing(m, opt.ranges))
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
                        signs, shifts)
@@ -255,6 +255,32 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
             cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
                                    "opamp.v_neg": min(amp.v_neg, float(need_lo))})
     return replace(opt, config=cfg), shifts
+
+
+def _output_range(activation: str, lo: float, hi: float) -> tuple[float, float]:
+    """The range of a group's activation (model units) over states in [lo, hi]."""
+    if activation == "identity":
+        return lo, hi
+    if activation == "relu":
+        return max(lo, 0.0), max(hi, 0.0)
+    return (0.0, 1.0) if activation == "softmax" else (-1.0, 1.0)
+
+
+def line_swing(model, ranges) -> float:
+    """The largest voltage (model units) between a line and a cell's far end over the
+    design range ``ranges``: for every coupling, the widest gap between the two groups'
+    activation ranges (1 without a range: the activations' unit scale)."""
+    if not ranges:
+        return 1.0
+    rng = {g: (lo, hi) for g, lo, hi in ranges}
+    out = {grp.name: _output_range(grp.activation, *rng[grp.name]) for grp in model.groups
+           if grp.name in rng}
+    swing = 0.0
+    for c in model.couplings:
+        if c.hidden in out and c.visible in out:
+            (la, ha), (lb, hb) = out[c.hidden], out[c.visible]
+            swing = max(swing, ha - lb, hb - la)
+    return swing if swing > 0 else 1.0
 
 
 def design_ranges(model, u: np.ndarray, margin: float = 0.1

@@ -1,8 +1,9 @@
-"""Stage 2, tasks: XOR, the Hamming (7,4) code and 8-bit parity - how inputs enter a
+"""Stage 2, tasks: XOR, the Hamming (7,4) code, 8-bit parity and the 8x8 digits - how inputs enter a
 model (clamps, initial states, tokens), how a settled state is read, and the truth.
 """
 
 from .bits import all_bit_strings, parse_bits, read_bits_file, select_inputs
+from .digits import DIGITS_CLASSES, DIGITS_PIXELS, digits_rows, digits_split
 from .hamming import (
     build_hamming_model,
     hamming74_codewords,
@@ -16,6 +17,7 @@ from .task import Task
 from .xor import XOR_TABLE, build_xor_model
 
 __all__ = [
+    "DIGITS_CLASSES", "DIGITS_PIXELS", "digits_rows", "digits_split",
     "RECALL", "recall_task", "select_inputs", "task_for",
     "PARITY_BITS", "TASKS", "Task", "XOR_TABLE", "all_bit_strings", "bind_task",
     "build_hamming_model", "build_xor_model", "get_task", "hamming74_codewords",

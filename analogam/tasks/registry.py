@@ -6,11 +6,12 @@ import numpy as np
 
 from ..errors import TaskError, lookup
 from ..model import Model, System, bind
-from . import hamming, parity, xor
+from . import digits, hamming, parity, xor
 from .recall import RECALL, recall_task
 from .task import Task
 
-TASKS: dict[str, Task] = {t.name: t for t in (xor.TASK, hamming.TASK, parity.TASK)}
+TASKS: dict[str, Task] = {t.name: t for t in (xor.TASK, hamming.TASK, parity.TASK,
+                                              digits.TASK)}
 
 
 def get_task(name: str) -> Task:

@@ -66,6 +66,8 @@ class TrainConfig:
 TASK_DEFAULTS = {
     "xor": {"epochs": 60, "lr": 0.03, "optimizer": "adam", "batch_size": 0,
             "beta_nudge": 0.05, "init": "random"},
+    "digits": {"epochs": 12, "lr": 0.005, "optimizer": "adam", "batch_size": 32,
+               "beta_nudge": 0.05, "relax_tol": 1e-6, "init": "constructed"},
     "parity8": {"epochs": 10, "lr": 1e-4, "optimizer": "sgd", "batch_size": 32,
                "beta_nudge": 1e-5, "relax_tol": 1e-11, "init": "constructed"},
 }

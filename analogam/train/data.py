@@ -8,9 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Model
-from ..tasks import all_bit_strings, get_task, parity_split
+from ..tasks import (
+    DIGITS_PIXELS,
+    all_bit_strings,
+    digits_rows,
+    digits_split,
+    get_task,
+    parity_split,
+)
 from .config import TrainConfig
-from .inits import parity_constructed, parity_random, xor_random
+from .inits import digits_memories, parity_constructed, parity_random, xor_random
 from .loss import Loss
 
 
@@ -25,10 +32,13 @@ class TaskData:
 
 def task_data(task: str) -> TaskData:
     """XOR: the four rows of the truth table, all used for training (nothing held out).
-    Parity: the 256 strings with the fixed 204/52 split."""
+    Parity: the 256 strings with the fixed 204/52 split. Digits: the 1797 images with
+    the fixed 1437/360 split."""
     if task == "xor":
         idx = np.arange(4)
         return TaskData(all_bit_strings(2), idx, np.arange(0))
+    if task == "digits":
+        return TaskData(digits_rows(), *digits_split())
     tr, ho = parity_split()
     return TaskData(all_bit_strings(8), tr, ho)
 
@@ -36,6 +46,8 @@ def task_data(task: str) -> TaskData:
 def initial_model(cfg: TrainConfig) -> Model:
     if cfg.task == "xor":
         return xor_random(cfg.seed)
+    if cfg.task == "digits":
+        return digits_memories(cfg.seed, init=cfg.init)
     if cfg.init == "constructed":
         return parity_constructed(cfg.seed)
     return parity_random(cfg.seed)
@@ -43,8 +55,14 @@ def initial_model(cfg: TrainConfig) -> Model:
 
 def task_loss(model: Model, inputs: np.ndarray) -> Loss:
     """The loss each task trains: parity, the decoder's cross-entropy on the parity
-    class; XOR, 1/2 (v3 - xor)^2 on the free visible unit (it has no decoder)."""
+    class; XOR, 1/2 (v3 - xor)^2 on the free visible unit (it has no decoder); digits,
+    1/2 |labels - onehot|^2 on the ten label units."""
     target = get_task(model.task).target(inputs)
+    if model.task == "digits":
+        n = DIGITS_PIXELS + 10
+        y = np.zeros((inputs.shape[0], n))
+        y[np.arange(inputs.shape[0]), DIGITS_PIXELS + target[:, 0]] = 1.0
+        return Loss("squared", "v", y, np.arange(n) >= DIGITS_PIXELS)
     if model.task == "xor":
         y = np.zeros((inputs.shape[0], 3))
         y[:, 2] = target[:, 0]

@@ -1,4 +1,4 @@
-"""Initial models for the trainer: XOR DenseAMs and parity Energy Transformers.
+"""Initial models for the trainer: XOR and digits DenseAMs, parity Energy Transformers.
 
 ``random`` initialisations draw every parameter from a seeded generator. The parity
 ``constructed`` initialisation writes a solution into the weights by hand, using the
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..model import Model, Stimulus, bind, outputs, with_parameters
 from ..model.architectures import build_denseam, build_energy_transformer
-from ..tasks import PARITY_BITS
+from ..tasks import DIGITS_CLASSES, DIGITS_PIXELS, PARITY_BITS, digits_rows, digits_split
 from .relax import relax
 
 PARITY_D, PARITY_M = 16, 16
@@ -36,6 +36,34 @@ def xor_random(seed: int, hidden: int = 8, beta: float = 10.0) -> Model:
     xi = rng.uniform(0.2, 0.8, (hidden, 3))
     return build_denseam(xi, beta=beta, tau_v=1.0, tau_h=0.1, readout_time=12.0,
                          name="xor_ep", task="xor")
+
+
+DIGITS_FLOOR = 0.05
+"""Smallest initial memory weight: a conductance at 0 has no gradient (w = theta^2)."""
+
+
+def digits_memories(seed: int, per_class: int = 10, beta: float = 2.0,
+                    init: str = "random") -> Model:
+    """A DenseAM classifier for the 8x8 digits: 74 visible units (64 clamped pixels, 10
+    free labels), ``10 per_class`` softmax memories. ``random``: memory pixels drawn
+    uniformly in [0.05, 0.5], labels one-hot per class; ``constructed``: memory
+    ``mu`` of class ``c`` is a seeded random training image of class ``c`` (intensity /
+    16, floored at 0.05) with label ``c`` - a prototype start; EP moves both."""
+    rng = np.random.default_rng(seed)
+    rows = digits_rows()
+    train = digits_split()[0]
+    xi = np.zeros((DIGITS_CLASSES * per_class, DIGITS_PIXELS + DIGITS_CLASSES))
+    for c in range(DIGITS_CLASSES):
+        sl = slice(c * per_class, (c + 1) * per_class)
+        if init == "constructed":
+            pick = rng.choice(train[rows[train, -1] == c], per_class, replace=False)
+            xi[sl, :DIGITS_PIXELS] = rows[pick, :DIGITS_PIXELS] / 16
+        else:
+            xi[sl, :DIGITS_PIXELS] = rng.uniform(0.05, 0.5, (per_class, DIGITS_PIXELS))
+        xi[sl, DIGITS_PIXELS + c] = 1.0
+    xi = np.maximum(xi, DIGITS_FLOOR)
+    return build_denseam(xi, beta=beta, tau_v=1.0, tau_h=0.1, readout_time=12.0,
+                         name="digits", task="digits")
 
 
 def _parity_et(embedding, memories, memory_bias, dec_w, dec_b, *, gain, beta=0.1,

@@ -32,7 +32,9 @@ class Port:
 class Emit:
     """Emission context: the builder (shared by all copies), this copy's names, the
     device configuration, the seeded variation, the resolved scales and the level.
-    ``once`` records circuit-wide parts already emitted (supply rails)."""
+    ``line_swing``: the largest line-to-cell voltage over the design range, in model
+    units (sizes the sense resistors). ``once`` records circuit-wide parts already
+    emitted (supply rails)."""
 
     b: CircuitBuilder
     names: Names
@@ -40,6 +42,7 @@ class Emit:
     var: Variation
     scales: Scales
     level: str
+    line_swing: float = 1.0
     once: set = field(default_factory=set)
     copy: int = 0
 

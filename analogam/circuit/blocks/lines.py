@@ -6,7 +6,8 @@ it). From the opamp level a buffer drives the line through a sense resistor ``R_
 with its feedback from the line side, so the line sits at the reference voltage
 whatever the current, and the drop ``R_s I_line`` across the resistor is what the
 copy's difference amplifier reads (:mod:`.neuron`). ``R_s = v_full_scale / (g_sum
-Vs)``: the drop reaches ``sense.v_full_scale`` at the line's full-scale current.
+Vs S)``, ``S`` the largest line-to-cell voltage of the design range (model units):
+the drop reaches ``sense.v_full_scale`` at the line's full-scale current.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ class LineSpec(UnitSpec):
 
 
 def sense_resistance(e: Emit, gsum: float) -> float:
-    """``R_s = v_full_scale / (gsum Vs)`` (ohm): the sense resistor of a line."""
-    return e.config.sense.v_full_scale / (gsum * e.scales.vs)
+    """``R_s = v_full_scale / (gsum Vs S)`` (ohm): the sense resistor of a line, ``S =
+    e.line_swing``."""
+    return e.config.sense.v_full_scale / (gsum * e.scales.vs * e.line_swing)
 
 
 def ideal_driver(e: Emit, s: LineSpec) -> None:
