@@ -11,7 +11,10 @@ by ``g_sum V_line / useful``, which grows with the fan-in.
   DenseAMs of 32 visible units and K = 16 ... 128 memories (fan-in of a visible unit:
   K);
 - opamp level: ``sense.mismatch`` (every resistor of the sense resistors, difference
-  amplifiers and injection resistors) for XOR and Hamming.
+  amplifiers and injection resistors) for XOR and Hamming;
+- dual arrays (``conductance.dual_arrays``: no self-compensation) under the same copy
+  mismatch, and both topologies under programming noise (the dual arrays draw theirs
+  independently, so their coupling is no longer symmetric).
 
     python examples/sensing_sensitivity.py [--quick]
 
@@ -41,12 +44,17 @@ def inputs_of(model, every: int = 1, most: int = 32):
     return x[::every][:most]
 
 
-def run(name, model, level, param, values, samples, every=1, most=32) -> dict:
-    res = sweep(model, inputs_of(model, every, most), DeviceConfig(), param, values, samples,
+def run(name, model, level, param, values, samples, every=1, most=32, dual=False) -> dict:
+    config = DeviceConfig().with_value("conductance.dual_arrays", dual)
+    name = f"{name}_dual" if dual else name
+    res = sweep(model, inputs_of(model, every, most), config, param, values, samples,
                 level=level, scheduler="local", results=OUT / f"{name}_{level}_{param}.json")
     rows = []
     for p in res["points"]:
         s = p["summary"]
+        if s["accuracy"] is None:       # every sample failed: ngspice could not finish
+            rows.append({"value": p["value"], "accuracy": None, "failed": s["failed"]})
+            continue
         rows.append({"value": p["value"], "accuracy": s["accuracy"]["mean"],
                      "accuracy_min": s["accuracy"]["min"],
                      "readout_error": s["readout_error"]["mean"],
@@ -54,6 +62,9 @@ def run(name, model, level, param, values, samples, every=1, most=32) -> dict:
                      "failed": s["failed"]})
     print(f"{name} ({level}, {param}, {samples} samples):")
     for r in rows:
+        if r["accuracy"] is None:
+            print(f"  {r['value']:<8g} every sample failed ({r['failed']})", flush=True)
+            continue
         print(f"  {r['value']:<8g} accuracy {100 * r['accuracy']:5.1f}% (min "
               f"{100 * r['accuracy_min']:5.1f}%)  read-out error {r['readout_error']:.3g} "
               f"(max {r['readout_error_max']:.3g})" + (f"  {r['failed']} failed"
@@ -77,6 +88,16 @@ def main(quick: bool) -> int:
     for name in ("xor", "hamming74"):
         out.append(run(name, models[name], "opamp", "sense.mismatch", [0.0, 1e-3, 1e-2],
                        samples, every=1 if name == "xor" else 8))
+    # the same copies on dual arrays (no self-compensation), and what the second array's
+    # own programming noise costs against the single array's
+    for name in ("hamming74", "parity8", "denseam32x64"):
+        out.append(run(name, models[name], "ideal", "sense.copy_gain_sigma", [1e-3, 1e-2],
+                       samples, every=8 if name == "parity8" else 1, dual=True))
+    for name in ("hamming74", "parity8"):
+        for dual in (False, True):
+            out.append(run(name, models[name], "ideal", "conductance.prog_noise_scale",
+                           [0.02, 0.05, 0.1], samples, every=8 if name == "parity8" else 1,
+                           dual=dual))
     with atomic_open(ROOT / "reports" / "sensing_sensitivity.json", "w") as f:
         json.dump(out, f, indent=1)
     return 0

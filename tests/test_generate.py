@@ -54,3 +54,24 @@ def test_parity8_generates_the_recurrence_through_the_circuit():
 def test_a_task_that_does_not_emit_one_bit_cannot_generate(hamming_model):
     with pytest.raises(CircuitError, match="one bit per input"):
         generate(hamming_model, np.zeros(7, int), 2)
+
+
+@pytest.mark.ngspice
+def test_cli_generates_writes_json_and_refuses_what_cannot_generate(tmp_path):
+    """`analogam generate`: XOR as a generator (x_(n+1) = x_(n-1) xor x_n) from 01 gives
+    1, 0, 1, 1, 0, 1; the JSON report holds the three sequences; a task that does not
+    emit one bit exits 1 with one line and writes nothing."""
+    import json
+
+    from test_robustness import cli
+
+    out = tmp_path / "gen.json"
+    r = cli("generate", ROOT / "models" / "xor.npz", "--start", "0 1", "--tokens", 6,
+            "--scheduler", "serial", "-o", out)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    assert d["circuit"] == d["ode"] == d["rule"] == "101101"
+    bad = tmp_path / "bad.json"
+    r = cli("generate", ROOT / "models" / "hamming74.npz", "--start", "1011001", "-o", bad)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "one bit per input" in r.stderr and not bad.exists()

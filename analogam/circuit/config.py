@@ -59,6 +59,9 @@ class Conductance:
                          "the leak and the bias currents scale with it)")
     prune_below: float = spec(0.0, "1", "drop (no device) every weight below this fraction "
                               "of the largest; 0 = off", 0, 1)
+    dual_arrays: bool = spec(False, "-", "one array per direction, columns at virtual ground, "
+                             "no self-compensation, each array its own programming noise "
+                             "(ideal and bjt levels); false: one self-compensated array")
 
 
 @dataclass(frozen=True)

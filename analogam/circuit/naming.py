@@ -28,6 +28,7 @@ NET_KINDS = {
     "rs2": "rectifier summing node 2", "rd": "rectifier diode node",
     "vcc": "role collector rail", "vee": "role emitter rail",
     "vdd": "role amplifier positive rail", "vss": "role amplifier negative rail",
+    "col": "dual-array column (virtual ground)", "coln": "dual-array negative column",
 }
 """Every kind of net a block may name, and what it is: two blocks can never name
 different nets alike (a collision would silently join them)."""

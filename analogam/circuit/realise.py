@@ -27,6 +27,7 @@ from ..model import System
 from .blocks import Emit, block
 from .blocks.activations import DIODE_DROP, ActivationSpec, softmax_shift
 from .blocks.crossbar import CrossbarSpec
+from .blocks.dual import ColumnsSpec, DualCrossbarSpec
 from .blocks.lines import LineSpec
 from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
@@ -76,6 +77,7 @@ class Compiled:
     options: CompileOptions
     conductance_range: tuple[float, float]
     pruned: int = 0
+    asymmetry: float = 0.0
 
     @property
     def level(self) -> str:
@@ -129,17 +131,19 @@ def fit_conductances(weights: list[np.ndarray], g0: float, window: Conductance
     return g0, G
 
 
-def _programmed(var: Variation, system: System, k: int, G: np.ndarray) -> np.ndarray:
+def _programmed(var: Variation, system: System, k: int, G: np.ndarray, array: str = ""
+                ) -> np.ndarray:
     """Programming noise on coupling k's conductances (1 or B, H, V). A static crossbar
     is one part; a token crossbar's row l holding token x is the part ``(l, x)``, so
-    every input sees the same devices, batched or not."""
+    every input sees the same devices, batched or not. ``array``: a second array of
+    the same coupling (its own devices, its own draws)."""
     c = system.model.couplings[k]
     if c.source == "static":
-        return var.program(c.name, G[0])[None]
+        return var.program(c.name + array, G[0])[None]
     out = np.empty_like(G)
     for b in range(G.shape[0]):
         for pos, tok in enumerate(system.tokens[b]):
-            out[b, pos] = var.program(f"{c.name}:{pos}:{int(tok)}", G[b, pos])
+            out[b, pos] = var.program(f"{c.name}{array}:{pos}:{int(tok)}", G[b, pos])
     return out
 
 
@@ -182,6 +186,11 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                             cfg.conductance.prune_below)
     g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
     var = Variation(cfg, opt.sample)
+    dual = cfg.conductance.dual_arrays
+    if dual and "opamp" in lineage(level):
+        raise CircuitError("dual arrays (conductance.dual_arrays) exist at the ideal and bjt "
+                           "levels; at the opamp level use the single self-compensated array")
+    G_bwd = [_programmed(var, system, k, g, ":bwd") for k, g in enumerate(G)] if dual else G
     G = [_programmed(var, system, k, g) for k, g in enumerate(G)]
     signs = [np.sign(np.asarray(w)) for w in system.weights]
     realised = replace(system, weights=tuple(s * g / g0 for s, g in zip(signs, G,
@@ -192,7 +201,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                  level, line_swing(m, opt.ranges))
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
-                       signs, shifts)
+                       signs, shifts, G_bwd if dual else None)
         return e
 
     e = emit(t0)
@@ -213,7 +222,8 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
-    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned)
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned,
+                    array_asymmetry(G, G_bwd) if dual else 0.0)
 
 
 def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:
@@ -327,14 +337,46 @@ def _check_scales(s: Scales) -> None:
             raise CircuitError(f"{name} resolved to {v:g}; choose other scales")
 
 
+def array_asymmetry(G_fwd: list[np.ndarray], G_bwd: list[np.ndarray]) -> float:
+    """``||G_fwd - G_bwd|| / ||G_fwd + G_bwd||`` (Frobenius, over every coupling): how far
+    the two arrays of the dual topology are from one symmetric coupling (0: exactly)."""
+    d = sum(float(np.sum((f - b) ** 2)) for f, b in zip(G_fwd, G_bwd, strict=True))
+    s = sum(float(np.sum((f + b) ** 2)) for f, b in zip(G_fwd, G_bwd, strict=True))
+    return float(np.sqrt(d / s)) if s > 0 else 0.0
+
+
+def _column_signs(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per flat unit of copy k: has cells of positive / of negative weight in its
+    column (dual arrays)."""
+    m = system.model
+    pos, neg = np.zeros(m.n_units, bool), np.zeros(m.n_units, bool)
+    for c, g, sg in zip(m.couplings, G, signs, strict=True):
+        g, sgn = g[k if g.shape[0] > 1 else 0] > 0, sg[k if sg.shape[0] > 1 else 0]
+        sh, sv = m.slices[c.hidden], m.slices[c.visible]
+        pos[sh] |= (g & (sgn > 0)).any(1)
+        neg[sh] |= (g & (sgn < 0)).any(1)
+        pos[sv] |= (g & (sgn > 0)).any(0)
+        neg[sv] |= (g & (sgn < 0)).any(0)
+    return pos, neg
+
+
 def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
-               signs: list[np.ndarray], shifts: dict[str, float]) -> None:
+               signs: list[np.ndarray], shifts: dict[str, float],
+               G_bwd: list[np.ndarray] | None = None) -> None:
     """One copy: per group, its units (clamp, or currents into an integrator), the
     group's activation block and its line drivers; then the crossbars and the inverted
-    lines."""
+    lines. With ``G_bwd`` (dual arrays) each unit collects its currents on columns at
+    virtual ground, every line carries both signs and there are no inverted lines."""
     m, n, sc, lv = system.model, e.names, e.scales, e.level
     u0 = np.asarray(system.u0[k])
     conn = connectivity(system, G, signs, k)
+    dual = G_bwd is not None
+    if dual:
+        pos, neg = _column_signs(system, G, signs, k)
+        lines_all = conn.line | conn.inverted
+    else:
+        lines_all = conn.line
     integrator = block("integrator", lv)
     for grp in m.groups:
         sl = m.slices[grp.name]
@@ -345,12 +387,17 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                 block("clamp", lv)(e, ClampSpec(grp.name, i, sc.vs * u0[flat]))
                 continue
             port = integrator.port(e, grp.name, i)
-            block("inputs", lv)(e, InputsSpec(
-                grp.name, i, port, bool(conn.line[flat]), bool(conn.inverted[flat]),
-                float(conn.gsum[flat]), sc.g0 * sc.vs * float(grp.bias[i])))
+            amps = sc.g0 * sc.vs * float(grp.bias[i])
+            if dual:
+                block("columns", lv)(e, ColumnsSpec(grp.name, i, port, bool(pos[flat]),
+                                                    bool(neg[flat]), amps))
+            else:
+                block("inputs", lv)(e, InputsSpec(
+                    grp.name, i, port, bool(conn.line[flat]), bool(conn.inverted[flat]),
+                    float(conn.gsum[flat]), amps))
             integrator.emit(e, IntegratorSpec(grp.name, i, grp.tau * sc.t0 * sc.g0,
                                               1.0 / sc.g0, sc.vs * float(u0[flat])))
-        lines = conn.line[sl]
+        lines = lines_all[sl]
         if not lines.any():
             continue
         shift = (softmax_shift(grp.param, system.u0[:, sl]) if grp.activation == "softmax"
@@ -361,10 +408,16 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
         for i in np.flatnonzero(lines):
             block("driver", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
     r_wire = e.config.wire.r_per_cell
-    for c, g, sg in zip(m.couplings, G, signs, strict=True):
-        block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible,
-                                               g[k if g.shape[0] > 1 else 0],
-                                               sg[k if sg.shape[0] > 1 else 0], r_wire))
+    one = lambda a: a[k if a.shape[0] > 1 else 0]  # noqa: E731
+    for j, c in enumerate(m.couplings):
+        if dual:
+            block("dual_crossbar", lv)(e, DualCrossbarSpec(
+                c.name, c.hidden, c.visible, one(G[j]), one(G_bwd[j]), one(signs[j])))
+        else:
+            block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible, one(G[j]),
+                                                   one(signs[j]), r_wire))
+    if dual:
+        return
     for grp in m.groups:
         sl = m.slices[grp.name]
         for i in np.flatnonzero(conn.inverted[sl]):

@@ -184,14 +184,18 @@ def dopri5(f: F, u0: np.ndarray, times: np.ndarray, *, rtol: float = 1e-6,
     return b.solution(False, f"more than {max_steps} steps")
 
 
-def _rkc_coefficients(s: int, eps: float = 2.0 / 13.0):
-    """Stage coefficients of RKC with s stages and damping eps (Sommeijer, Shampine,
-    Verwer 1997): per stage j, mu, nu, mu~ and gamma~ of
+def rkc_coefficients(s: int) -> np.ndarray:
+    """Stage coefficients of RKC with s stages and damping eps = 2/13 (Sommeijer,
+    Shampine, Verwer 1997): rows mu, nu, mu~, gamma~ (4, s + 1) of
     ``Y_j = (1 - mu - nu) Y_0 + mu Y_{j-1} + nu Y_{j-2} + mu~ h F(Y_{j-1}) + gamma~ h F(Y_0)``
     with ``b_j = T_j''(w0) / T_j'(w0)^2``, ``a_j = 1 - b_j T_j(w0)``, ``w0 = 1 + eps/s^2``,
-    ``w1 = T_s'(w0) / T_s''(w0)`` (T_j: Chebyshev polynomials)."""
+    ``w1 = T_s'(w0) / T_s''(w0)`` (T_j: Chebyshev polynomials). Plain loops, so the
+    compiled kernel (:mod:`.kernel`) uses the same function."""
+    eps = 2.0 / 13.0
     w0 = 1.0 + eps / (s * s)
-    T, dT, ddT = np.zeros(s + 1), np.zeros(s + 1), np.zeros(s + 1)
+    T = np.zeros(s + 1)
+    dT = np.zeros(s + 1)
+    ddT = np.zeros(s + 1)
     T[0], T[1], dT[1] = 1.0, w0, 1.0
     for j in range(2, s + 1):
         T[j] = 2 * w0 * T[j - 1] - T[j - 2]
@@ -199,17 +203,17 @@ def _rkc_coefficients(s: int, eps: float = 2.0 / 13.0):
         ddT[j] = 4 * dT[j - 1] + 2 * w0 * ddT[j - 1] - ddT[j - 2]
     w1 = dT[s] / ddT[s]
     bj = np.empty(s + 1)
-    bj[2:] = ddT[2:] / dT[2:] ** 2
-    bj[0] = bj[1] = bj[2]
-    aj = 1.0 - bj * T
-    mu, nu, mut, gat = (np.zeros(s + 1) for _ in range(4))
-    mut[1] = bj[1] * w1
     for j in range(2, s + 1):
-        mu[j] = 2 * bj[j] * w0 / bj[j - 1]
-        nu[j] = -bj[j] / bj[j - 2]
-        mut[j] = 2 * bj[j] * w1 / bj[j - 1]
-        gat[j] = -aj[j - 1] * mut[j]
-    return mu, nu, mut, gat
+        bj[j] = ddT[j] / dT[j] ** 2
+    bj[0] = bj[1] = bj[2]
+    out = np.zeros((4, s + 1))
+    out[2, 1] = bj[1] * w1
+    for j in range(2, s + 1):
+        out[0, j] = 2 * bj[j] * w0 / bj[j - 1]
+        out[1, j] = -bj[j] / bj[j - 2]
+        out[2, j] = 2 * bj[j] * w1 / bj[j - 1]
+        out[3, j] = -(1.0 - bj[j - 1] * T[j - 1]) * out[2, j]
+    return out
 
 
 def rkc(f: F, u0: np.ndarray, times: np.ndarray, *, rtol: float = 1e-4, atol: float = 1e-7,
@@ -244,7 +248,7 @@ def rkc(f: F, u0: np.ndarray, times: np.ndarray, *, rtol: float = 1e-4, atol: fl
         hi = np.minimum(hi, beta_s / np.maximum(rho[idx], 1e-300))
         used = max(used, s)
         if s not in coeff:
-            coeff[s] = _rkc_coefficients(s)
+            coeff[s] = rkc_coefficients(s)
         mu, nu, mut, gat = coeff[s]
         y0, f0 = b.u[idx], b.fu[idx]
         H = hi[:, None]

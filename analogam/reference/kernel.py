@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate._ivp.rk import RK45
 
+from .integrators import rkc_coefficients
+
 try:  # the compiled path is optional: without numba the numpy integrators run
     import numba as nb
 
@@ -326,31 +328,7 @@ if HAVE_NUMBA:
             est = np.sqrt(np.sum(z * z)) / nz
         return 1.2 * est
 
-    @_jit
-    def _rkc_coeffs(s):
-        eps = 2.0 / 13.0
-        w0 = 1.0 + eps / (s * s)
-        T = np.zeros(s + 1)
-        dT = np.zeros(s + 1)
-        ddT = np.zeros(s + 1)
-        T[0], T[1], dT[1] = 1.0, w0, 1.0
-        for j in range(2, s + 1):
-            T[j] = 2 * w0 * T[j - 1] - T[j - 2]
-            dT[j] = 2 * T[j - 1] + 2 * w0 * dT[j - 1] - dT[j - 2]
-            ddT[j] = 4 * dT[j - 1] + 2 * w0 * ddT[j - 1] - ddT[j - 2]
-        w1 = dT[s] / ddT[s]
-        bj = np.empty(s + 1)
-        for j in range(2, s + 1):
-            bj[j] = ddT[j] / dT[j] ** 2
-        bj[0] = bj[1] = bj[2]
-        out = np.zeros((4, s + 1))
-        out[2, 1] = bj[1] * w1
-        for j in range(2, s + 1):
-            out[0, j] = 2 * bj[j] * w0 / bj[j - 1]
-            out[1, j] = -bj[j] / bj[j - 2]
-            out[2, j] = 2 * bj[j] * w1 / bj[j - 1]
-            out[3, j] = -(1.0 - bj[j - 1] * T[j - 1]) * out[2, j]
-        return out
+    _rkc_coeffs = _jit(rkc_coefficients)
 
     @_jit
     def _rkc(b, y0, t_out, rtol, atol, max_steps, max_stages, traj, args):

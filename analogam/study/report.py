@@ -56,6 +56,8 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         "model": rep.model, "task": rep.task.name, "level": rep.level,
         "scales": {"Vs_V": c0.scales.vs, "G0_S": c0.scales.g0, "T0_s": c0.scales.t0},
         "conductance_range_S": list(c0.conductance_range),
+        "crossbar": {"dual_arrays": c0.options.config.conductance.dual_arrays,
+                     "array_asymmetry": max(c.asymmetry for c in rep.compiled)},
         "temperature_C": c0.options.config.environment.temperature_c,
         "element_counts": c0.circuit.counts(),
         "summary": {
@@ -169,6 +171,9 @@ def format_report(rep: SimulationReport) -> str:
         f"  settling (1%): circuit {s['settling_tau_median']:.2f} tau_v median, "
         f"{s['settling_tau_max']:.2f} max = {s['settling_s_max']:.3e} s "
         f"(ODE {s['settling_tau_ode_max']:.2f} tau_v)",
+        *([f"  dual arrays: asymmetry ||G_fwd - G_bwd|| / ||G_fwd + G_bwd|| = "
+           f"{max(x.asymmetry for x in rep.compiled):.3g} (the realised ODE holds the forward "
+           "array)"] if rep.compiled[0].options.config.conductance.dual_arrays else []),
         f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
         f"trajectories (max rise {s['circuit_energy_rise_max']:.2e})",
     ]

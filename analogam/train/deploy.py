@@ -13,7 +13,8 @@ from ..reference import SETTLE_TOL, simulate_ode
 from ..tasks import bind_task, get_task
 from .evaluate import Evaluation
 
-READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
+READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0,
+                128.0)
 
 
 def prune_to_window(model: Model, ratio: float) -> tuple[Model, int]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from ...errors import CircuitError
 from ..levels import lineage
-from . import activations, crossbar, lines, neuron
+from . import activations, crossbar, dual, lines, neuron
 from .base import Emit, Port
 
 BLOCKS: dict[str, dict[str, object]] = {
-    **neuron.BLOCKS, **lines.BLOCKS, **crossbar.BLOCKS, **activations.BLOCKS,
+    **neuron.BLOCKS, **lines.BLOCKS, **crossbar.BLOCKS, **dual.BLOCKS, **activations.BLOCKS,
 }
 
 

@@ -1,0 +1,60 @@
+"""Dual arrays (one crossbar per direction, columns at virtual ground, no
+self-compensation): the model's dynamics when the arrays agree, a copy's gain error
+that reaches the state unamplified, and independent programming noise per array."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_weights import ROOT
+
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+from analogam.errors import CircuitError
+from analogam.model.weights import load_model
+from analogam.study import simulate_task
+from analogam.tasks import bind_task, get_task
+
+
+def hamming(dual: bool, inputs=slice(None, None, 8), **cfg):
+    m = load_model(ROOT / "models" / "hamming74.npz")
+    config = DeviceConfig().with_values({"conductance.dual_arrays": dual, **cfg})
+    return simulate_task(m, get_task(m.task).inputs()[inputs], CompileOptions("ideal", config),
+                         reference="nominal")
+
+
+@pytest.mark.ngspice
+def test_dual_arrays_follow_the_model_with_each_cell_twice_and_no_self_term():
+    single, dual = hamming(False), hamming(True)
+    assert dual.comparison.max_err.max() <= 1e-3 and dual.agreement == 1.0
+    els = dual.compiled[0].circuit.elements
+    cells = [e for e in els if e.role == "crossbar"]
+    assert len(cells) == 2 * sum(e.role == "crossbar" for e in single.compiled[0].circuit.elements)
+    assert not any(e.role in ("self", "inverter") for e in els)
+
+
+@pytest.mark.ngspice
+def test_a_copy_gain_error_is_not_amplified_by_the_fan_in():
+    """sigma 1e-2 on every copy: the self-compensated array's read-out error is the
+    difference of two large currents (Hamming: 0.30); the dual arrays' copies carry the
+    useful current itself (0.06)."""
+    single = hamming(False, slice(None), **{"sense.copy_gain_sigma": 1e-2})
+    dual = hamming(True, slice(None), **{"sense.copy_gain_sigma": 1e-2})
+    assert dual.comparison.readout_err.max() < 0.3 * single.comparison.readout_err.max()
+
+
+def test_each_array_draws_its_own_programming_noise(hamming_model):
+    """Relative noise sigma on each array independently: ||G_f - G_b|| / ||G_f + G_b||
+    is sigma / sqrt(2) (to sampling error); without noise the arrays are equal."""
+    system = bind_task(hamming_model, get_task("hamming74").inputs()[:1])
+    cfg = DeviceConfig().with_value("conductance.dual_arrays", True)
+    assert build_circuit(system, CompileOptions("ideal", cfg)).asymmetry == 0.0
+    noisy = cfg.with_value("conductance.prog_noise_scale", 0.1)
+    a = build_circuit(system, CompileOptions("ideal", noisy)).asymmetry
+    assert a == pytest.approx(0.1 / np.sqrt(2), rel=0.25)
+
+
+def test_dual_arrays_are_refused_at_the_opamp_level(hamming_model):
+    system = bind_task(hamming_model, get_task("hamming74").inputs()[:1])
+    cfg = DeviceConfig().with_value("conductance.dual_arrays", True)
+    with pytest.raises(CircuitError, match="ideal and bjt"):
+        build_circuit(system, CompileOptions("opamp", cfg))
