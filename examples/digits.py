@@ -4,7 +4,7 @@ simulated in ngspice on the whole 360-image test split and compared with its ODE
 Monte Carlo of test accuracy under conductance programming noise.
 
     python examples/digits.py [--epochs N] [--level ideal|bjt|opamp] [--samples N]
-                              [--mc-every K]
+                              [--mc-every K] [--steps-per-tau S]
 
 Trains into models/digits.npz unless it exists (delete it to train again; an
 interrupted training resumes). ngspice results are cached in reports/digits/, so an
@@ -32,7 +32,7 @@ from analogam.train.outputs import train_to_files
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports"
-SIGMAS = [0.0, 0.02, 0.05, 0.1, 0.2]
+SIGMAS = [0.0, 0.05, 0.1, 0.2]
 PARAM = "conductance.prog_noise_scale"
 
 
@@ -47,9 +47,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--level", default="ideal")
-    ap.add_argument("--samples", type=int, default=3)
-    ap.add_argument("--mc-every", type=int, default=4,
+    ap.add_argument("--samples", type=int, default=2)
+    ap.add_argument("--mc-every", type=int, default=8,
                     help="Monte Carlo on every K-th test image")
+    ap.add_argument("--steps-per-tau", type=float, default=2.0)
     args = ap.parse_args()
     weights = ROOT / "models" / "digits.npz"
     if not weights.exists():
@@ -61,8 +62,14 @@ def main() -> int:
     model = load_model(weights)
     task = get_task("digits")
     x = task.inputs()
+    # the trained conductances span the 500:1 the trainer keeps: G0 is folded to fit them.
+    # The read-out (64 tau_v) is 640 of the fastest tau: a step of tau/2 rather than
+    # tau/20 costs 17x less and leaves the settled state the same (tested on 4 images:
+    # read-out error 2.5e-8 either way; trajectory error 3.6e-3 against 9e-5)
+    config = DeviceConfig(seed=1).with_values({"conductance.rescale": True,
+                                               "simulation.steps_per_tau": args.steps_per_tau})
     with Runner("local", "auto", 600) as runner:
-        rep = simulate_task(model, x, CompileOptions(level=args.level), runner=runner,
+        rep = simulate_task(model, x, CompileOptions(args.level, config), runner=runner,
                             cache=OUT / "digits" / args.level, progress=progress("ngspice"))
     c = rep.comparison
     out = {
@@ -80,7 +87,7 @@ def main() -> int:
           f"{100 * out['accuracy_ode']:.2f}%, circuit {100 * out['accuracy_circuit']:.2f}%, "
           f"circuit = ODE on {100 * out['circuit_equals_ode']:.2f}%, max state error "
           f"{out['max_state_error']:.3g}", flush=True)
-    mc = sweep(model, x[::args.mc_every], DeviceConfig(seed=1), PARAM, SIGMAS, args.samples,
+    mc = sweep(model, x[::args.mc_every], config, PARAM, SIGMAS, args.samples,
                results=OUT / "digits_noise_results.json", progress=progress("Monte Carlo"))
     out["noise"] = [{"sigma": p["value"], "accuracy_mean": p["summary"]["accuracy"]["mean"],
                      "accuracy_min": p["summary"]["accuracy"]["min"],

@@ -112,9 +112,20 @@ class Environment:
                                 positive=True)
 
 
+@dataclass(frozen=True)
+class Simulation:
+    """How finely ngspice resolves the transient (not a device: the same circuit)."""
+
+    steps_per_tau: float = spec(20.0, "1", "the largest ngspice step is the fastest tau "
+                                "over this; fewer is faster over long read-outs (the "
+                                "settled state is the same, the trajectory between steps "
+                                "less resolved)", 0.1, 1e4, positive=True)
+
+
 SECTIONS: dict[str, type] = {
     "scales": Scales, "conductance": Conductance, "passives": Passives, "bjt": BjtKit,
     "opamp": OpampKit, "sense": Sense, "wire": Wire, "environment": Environment,
+    "simulation": Simulation,
 }
 
 
@@ -131,6 +142,7 @@ class DeviceConfig:
     sense: Sense = field(default_factory=Sense)
     wire: Wire = field(default_factory=Wire)
     environment: Environment = field(default_factory=Environment)
+    simulation: Simulation = field(default_factory=Simulation)
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) \

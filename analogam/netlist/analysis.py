@@ -28,7 +28,6 @@ absolute pivot tolerance) fails where Sparse does not on transistor and op-amp c
 gains nothing on small circuits; a KLU run that fails is repeated with Sparse by the
 runner."""
 POINTS = 200
-STEPS_PER_TAU = 20.0
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,14 @@ def solver_for(compiled: Compiled) -> str:
 
 
 def transient_for(compiled: Compiled, t_end: float | None = None, points: int = POINTS,
-                  steps_per_tau: float = STEPS_PER_TAU, solver: str | None = None
+                  steps_per_tau: float | None = None, solver: str | None = None
                   ) -> Transient:
     """The transient of a compiled model: to ``t_end`` (model time; default the
     read-out time), ``points`` output samples, a maximum step of ``tau_min /
-    steps_per_tau``, with ``solver`` (default :func:`solver_for`)."""
+    steps_per_tau`` (default the configuration's ``simulation.steps_per_tau``), with
+    ``solver`` (default :func:`solver_for`)."""
     m, t0 = compiled.system.model, compiled.scales.t0
+    steps_per_tau = steps_per_tau or compiled.options.config.simulation.steps_per_tau
     t_end = m.readout_time if t_end is None else t_end
     tstop = t_end * t0
     return Transient(tstep=tstop / points, tstop=tstop,
