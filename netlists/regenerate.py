@@ -2,8 +2,9 @@
 
 One netlist per example model and level, with all of the task's inputs as independent
 copies (XOR: 4, Hamming: the 16 codewords), designed for the ODE range of those inputs
-as ``analogam compile`` does (level shifts, rails, time scale, sense resistors). ``--check`` exits 1 if any file on disk
-differs from what the compiler now produces (tests run this).
+as ``analogam compile`` does (level shifts, rails, time scale, sense resistors).
+``--check`` exits 1 if any file on disk differs from what the compiler now produces
+(tests run this).
 """
 
 from __future__ import annotations
