@@ -54,9 +54,8 @@ class CompileOptions:
     """The fidelity ``level``, the device configuration, which Monte Carlo sample of its
     nonidealities to realise, and the design range: per group, the lowest and highest
     state (model units) the circuit must handle (from the ODE on the task's inputs;
-    empty: the devices' bias is left as configured) and, per translinear group, how fast
-    far its shared emitter travels (:func:`design_excursions`; empty: not
-    checked)."""
+    empty: the devices' bias is left as configured) and, per translinear group, how far
+    its shared emitter travels (:func:`design_excursions`; empty: not checked)."""
 
     level: str = "ideal"
     config: DeviceConfig = field(default_factory=DeviceConfig)
