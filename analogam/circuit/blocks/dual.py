@@ -73,21 +73,17 @@ class DualCrossbarSpec:
 
 
 def dual_crossbar(e: Emit, s: DualCrossbarSpec) -> None:
-    """One resistor per nonzero weight in each array, row-major; a negative weight's
-    cell ends on the receiving unit's negative column."""
+    """One resistor per nonzero weight in each array, row-major (forward array first);
+    a negative weight's cell ends on the receiving unit's negative column."""
     n = e.names
-    rows, cols = np.nonzero(s.G_fwd)
-    for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
-        neg = s.signs[mu, i] < 0
-        e.add("resistor", n.elem(s.name, mu, f"{i}f"),
-              (n.line(s.visible, i), n.net("coln" if neg else "col", s.hidden, mu)),
-              1.0 / s.G_fwd[mu, i], role="crossbar")
-    rows, cols = np.nonzero(s.G_bwd)
-    for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
-        neg = s.signs[mu, i] < 0
-        e.add("resistor", n.elem(s.name, mu, f"{i}b"),
-              (n.line(s.hidden, mu), n.net("coln" if neg else "col", s.visible, i)),
-              1.0 / s.G_bwd[mu, i], role="crossbar")
+    for G, tag, forward in ((s.G_fwd, "f", True), (s.G_bwd, "b", False)):
+        rows, cols = np.nonzero(G)
+        for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
+            column = "coln" if s.signs[mu, i] < 0 else "col"
+            nets = ((n.line(s.visible, i), n.net(column, s.hidden, mu)) if forward
+                    else (n.line(s.hidden, mu), n.net(column, s.visible, i)))
+            e.add("resistor", n.elem(s.name, mu, f"{i}{tag}"), nets, 1.0 / G[mu, i],
+                  role="crossbar")
 
 
 BLOCKS = {"columns": {"ideal": columns}, "dual_crossbar": {"ideal": dual_crossbar}}
