@@ -257,7 +257,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
             click.echo(format_op_check(rep, op))
         if report_dir:
             click.echo(f"  report: {report_dir}/report.json and plots")
-    if rep.agreement < 1.0 or rep.preflight or rep.violations:
+    if rep.agreement < 1.0 or rep.preflight or rep.violations or rep.fidelity:
         sys.exit(EXIT_TOLERANCE)
 
 

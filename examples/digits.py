@@ -80,7 +80,7 @@ def main() -> int:
         "max_state_error": float(c.max_err.max()),
         "readout_error_max": float(c.readout_err.max()),
         "settle_tau_median": float(np.median(c.settle_spice_tau)),
-        "checks": list(rep.preflight), "violations": len(rep.violations),
+        "checks": list(rep.preflight + rep.fidelity), "violations": len(rep.violations),
         "spice_wall_s": rep.spice_wall_s,
     }
     print(f"test split ({x.shape[0]} images, {args.level}): ODE "

@@ -21,9 +21,9 @@ from analogam.tasks import bind_task, get_task
 HAMMING_R_STAR = 155.0   # ohm per cell, from the linearisation (see below)
 
 
-def hamming(r: float, level: str = "opamp", strict: bool = False):
+def hamming(r: float, level: str = "opamp", strict: bool = False, word: int = 20):
     m = load_model(ROOT / "models" / "hamming74.npz")
-    x = get_task(m.task).inputs()[20:21]
+    x = get_task(m.task).inputs()[word:word + 1]
     cfg = DeviceConfig().with_value("wire.r_per_cell", r)
     return simulate_task(m, x, CompileOptions(level=level, config=cfg), strict=strict)
 
@@ -113,3 +113,18 @@ def test_translinear_emitter_charge_is_checked_and_the_time_scale_follows_it():
     assert auto.preflight == () and auto.design.emitter.error <= auto.design.bandwidth_limit
     assert any("T0 slowed" in n for n in auto.compiled[0].circuit.notes)
     assert auto.comparison.max_err.max() <= 2e-2
+
+
+@pytest.mark.ngspice
+def test_a_circuit_off_its_ode_beyond_the_level_tolerance_is_flagged():
+    """10 ohm/cell on Hamming is stable (below r* = 155), so no design check fires, yet
+    on the word 1111111 the circuit settles 0.29 from its ODE with the right answer: the
+    check names the error and the level's tolerance, and --strict refuses the result.
+    Ideal wires pass it."""
+    off = hamming(10.0, level="ideal", word=15)
+    assert off.design.warnings == () and off.agreement == 1.0
+    assert off.comparison.readout_err.max() > 0.1
+    assert len(off.fidelity) == 1 and "tolerance 0.001" in off.fidelity[0]
+    with pytest.raises(CircuitError, match="fidelity check failed"):
+        hamming(10.0, level="ideal", strict=True, word=15)
+    assert hamming(0.0, level="ideal", word=15).fidelity == ()

@@ -15,6 +15,7 @@ import numpy as np
 from ..atomic import atomic_open, check_output
 from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.design import DesignReview, design_review
+from ..circuit.levels import get_level
 from ..circuit.limits import Violation, check_limits, limit_nets, state_env
 from ..circuit.realise import design_excursions, design_ranges, prune
 from ..compare import (
@@ -131,6 +132,7 @@ class SimulationReport:
     simulator: str = ""
     violations: tuple[Violation, ...] = ()
     design: DesignReview | None = None
+    fidelity: tuple[str, ...] = ()
 
     @property
     def agreement(self) -> float:
@@ -235,6 +237,9 @@ def simulate_task(
         raise CircuitError("operating-point check failed in the simulation (--strict): "
                            + simulated[0].describe(_labels(inputs)))
     cmp = compare_all(compiled, results, ode, system if nominal else None)
+    fidelity = fidelity_warnings(cmp, options.level, _labels(inputs))
+    if strict and fidelity:
+        raise CircuitError(f"fidelity check failed (--strict): {fidelity[0]}")
     energy, balance = _energies(compiled, results, cmp)
     return SimulationReport(
         model=model.name, task=task, level=options.level, inputs=inputs,
@@ -245,8 +250,25 @@ def simulate_task(
         energy=energy, supply_balance=balance,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
         simulator=_simulator(netlists),
-        violations=tuple(predicted + simulated), design=design,
+        violations=tuple(predicted + simulated), design=design, fidelity=fidelity,
     )
+
+
+def fidelity_warnings(cmp: Comparison, level: str, labels: list[str]) -> tuple[str, ...]:
+    """One warning when the circuit's read-out is further from its ODE's than the
+    level's tolerance (:class:`~analogam.circuit.levels.Level`), even where the
+    predictions agree: naming the worst input, its error and the tolerance. (The
+    trajectory error is reported beside it; between output points it also measures
+    how finely the transient was resolved.)"""
+    tol = get_level(level).tolerance
+    worst = int(np.argmax(cmp.readout_err))
+    err = float(cmp.readout_err[worst])
+    if err <= tol:
+        return ()
+    n = int(np.sum(cmp.readout_err > tol))
+    return (f"the circuit's read-out is up to {err:.3g} (model units; input "
+            f"{labels[worst]}) from the ODE's on {n} of {len(labels)} inputs, more than the "
+            f"{level} level's tolerance {tol:g}",)
 
 
 def with_design_range(options: CompileOptions, model: Model, ode: OdeResult

@@ -72,6 +72,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             **c.summary(),
             "spice_wall_s": rep.spice_wall_s,
             "preflight_warnings": list(rep.preflight),
+            "fidelity_warnings": list(rep.fidelity),
             "pruning": None if rep.pruning is None else asdict(rep.pruning),
             "supply_balance": rep.supply_balance,
             "design": None if rep.design is None else rep.design.as_dict(),
@@ -188,7 +189,7 @@ def format_report(rep: SimulationReport) -> str:
                      f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
     if rep.pruning is not None:
         lines.append(f"  {rep.pruning.describe()}")
-    lines += [f"  WARNING: {w}" for w in rep.preflight]
+    lines += [f"  WARNING: {w}" for w in rep.preflight + rep.fidelity]
     lines += format_violations(rep.violations, rep.inputs)
     return "\n".join(lines)
 
