@@ -75,3 +75,13 @@ def test_cli_generates_writes_json_and_refuses_what_cannot_generate(tmp_path):
     r = cli("generate", ROOT / "models" / "hamming74.npz", "--start", "1011001", "-o", bad)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
     assert "one bit per input" in r.stderr and not bad.exists()
+
+
+def test_a_task_that_depends_on_the_order_cannot_use_the_ring(xor_model):
+    """The window is a ring (the oldest unit reprogrammed), so a task whose answer
+    depends on the order of its context is refused before anything is simulated."""
+    from dataclasses import replace
+
+    first_bit = replace(get_task("xor"), target=lambda b: b[:, :1])
+    with pytest.raises(CircuitError, match="order of its context"):
+        generate(xor_model, np.array([0, 1]), 2, task=first_bit)

@@ -15,7 +15,7 @@ from analogam.circuit import CompileOptions, DeviceConfig
 from analogam.circuit.realise import design_ranges
 from analogam.errors import CircuitError
 from analogam.model.architectures import build_denseam, random_denseam
-from analogam.model.weights import save_model
+from analogam.model.weights import load_model, save_model
 from analogam.reference import simulate_ode
 from analogam.study import simulate_task
 from analogam.tasks import bind_task, task_for
@@ -129,3 +129,23 @@ def test_shipped_examples_have_no_violation():
             rep = simulate_task(model, words, CompileOptions(level))
             assert rep.violations == (), (name, level, rep.violations[:2])
             assert np.all(rep.comparison.max_err <= 2e-2)
+
+
+def test_sense_resistors_follow_the_design_range(monkeypatch):
+    """parity8's states reach 9.5 model units, so its lines carry ~10x the current of a
+    unit-range model: sized for the design range, no copy amplifier leaves its swing
+    (predicted from the ODE); sized for one model unit (the old rule), the attention
+    units' copy amplifiers rail."""
+    import analogam.circuit.realise as realise
+    from analogam.study.pipeline import compile_system, predicted_violations, with_design_range
+
+    m = load_model(ROOT / "models" / "parity8.npz")
+    x = np.array([[1, 1, 1, 1, 0, 0, 0, 0]])
+    system = bind_task(m, x)
+    ode = simulate_ode(system)
+    opts = with_design_range(CompileOptions("opamp"), m, ode)
+    assert realise.line_swing(m, opts.ranges) > 5
+    assert predicted_violations(compile_system(system, opts, False), ode) == []
+    monkeypatch.setattr(realise, "line_swing", lambda model, ranges: 1.0)
+    railed = predicted_violations(compile_system(system, opts, False), ode)
+    assert any(v.device.startswith("attn_") and v.device.endswith("_cp") for v in railed)

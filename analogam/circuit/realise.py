@@ -149,11 +149,19 @@ def _programmed(var: Variation, system: System, k: int, G: np.ndarray, array: st
 @dataclass(frozen=True)
 class Connectivity:
     """Per flat unit of one copy: has a line, needs an inverted line, sum of its
-    conductances (S)."""
+    conductances (S), and has cells of positive / of negative weight on its own side
+    (the columns of the dual arrays)."""
 
     line: np.ndarray
     inverted: np.ndarray
     gsum: np.ndarray
+    positive: np.ndarray
+    negative: np.ndarray
+
+
+def _of_copy(a: np.ndarray, k: int) -> np.ndarray:
+    """Copy k's slice of a per-copy array (1 or B, ...): a static coupling has one."""
+    return a[k if a.shape[0] > 1 else 0]
 
 
 def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int
@@ -161,15 +169,21 @@ def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k
     m = system.model
     n = m.n_units
     line, inv, gsum = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n)
+    pos, neg = np.zeros(n, bool), np.zeros(n, bool)
     for c, g, sg in zip(m.couplings, G, signs, strict=True):
-        g, sgn = g[k if g.shape[0] > 1 else 0], sg[k if sg.shape[0] > 1 else 0]
+        g, sgn = _of_copy(g, k), _of_copy(sg, k)
         sh, sv = m.slices[c.hidden], m.slices[c.visible]
+        on_p, on_n = (g > 0) & (sgn > 0), (g > 0) & (sgn < 0)
         line[sh] |= (g > 0).any(1)
-        line[sv] |= ((g > 0) & (sgn > 0)).any(0)
-        inv[sv] |= ((g > 0) & (sgn < 0)).any(0)
+        line[sv] |= on_p.any(0)
+        inv[sv] |= on_n.any(0)
+        pos[sh] |= on_p.any(1)
+        neg[sh] |= on_n.any(1)
+        pos[sv] |= on_p.any(0)
+        neg[sv] |= on_n.any(0)
         gsum[sh] += g.sum(1)
         gsum[sv] += g.sum(0)
-    return Connectivity(line, inv, gsum)
+    return Connectivity(line, inv, gsum, pos, neg)
 
 
 def build_circuit(system: System, options: CompileOptions | None = None) -> Compiled:
@@ -344,22 +358,6 @@ def array_asymmetry(G_fwd: list[np.ndarray], G_bwd: list[np.ndarray]) -> float:
     return float(np.sqrt(d / s)) if s > 0 else 0.0
 
 
-def _column_signs(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Per flat unit of copy k: has cells of positive / of negative weight in its
-    column (dual arrays)."""
-    m = system.model
-    pos, neg = np.zeros(m.n_units, bool), np.zeros(m.n_units, bool)
-    for c, g, sg in zip(m.couplings, G, signs, strict=True):
-        g, sgn = g[k if g.shape[0] > 1 else 0] > 0, sg[k if sg.shape[0] > 1 else 0]
-        sh, sv = m.slices[c.hidden], m.slices[c.visible]
-        pos[sh] |= (g & (sgn > 0)).any(1)
-        neg[sh] |= (g & (sgn < 0)).any(1)
-        pos[sv] |= (g & (sgn > 0)).any(0)
-        neg[sv] |= (g & (sgn < 0)).any(0)
-    return pos, neg
-
-
 def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                signs: list[np.ndarray], shifts: dict[str, float],
                G_bwd: list[np.ndarray] | None = None) -> None:
@@ -371,11 +369,7 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
     u0 = np.asarray(system.u0[k])
     conn = connectivity(system, G, signs, k)
     dual = G_bwd is not None
-    if dual:
-        pos, neg = _column_signs(system, G, signs, k)
-        lines_all = conn.line | conn.inverted
-    else:
-        lines_all = conn.line
+    lines_all = conn.line | conn.inverted if dual else conn.line
     integrator = block("integrator", lv)
     for grp in m.groups:
         sl = m.slices[grp.name]
@@ -388,8 +382,9 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
             port = integrator.port(e, grp.name, i)
             amps = sc.g0 * sc.vs * float(grp.bias[i])
             if dual:
-                block("columns", lv)(e, ColumnsSpec(grp.name, i, port, bool(pos[flat]),
-                                                    bool(neg[flat]), amps))
+                block("columns", lv)(e, ColumnsSpec(grp.name, i, port,
+                                                    bool(conn.positive[flat]),
+                                                    bool(conn.negative[flat]), amps))
             else:
                 block("inputs", lv)(e, InputsSpec(
                     grp.name, i, port, bool(conn.line[flat]), bool(conn.inverted[flat]),
@@ -407,14 +402,14 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
         for i in np.flatnonzero(lines):
             block("driver", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
     r_wire = e.config.wire.r_per_cell
-    one = lambda a: a[k if a.shape[0] > 1 else 0]  # noqa: E731
     for j, c in enumerate(m.couplings):
+        g, sg = _of_copy(G[j], k), _of_copy(signs[j], k)
         if dual:
             block("dual_crossbar", lv)(e, DualCrossbarSpec(
-                c.name, c.hidden, c.visible, one(G[j]), one(G_bwd[j]), one(signs[j])))
+                c.name, c.hidden, c.visible, g, _of_copy(G_bwd[j], k), sg))
         else:
-            block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible, one(G[j]),
-                                                   one(signs[j]), r_wire))
+            block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible, g, sg,
+                                                   r_wire))
     if dual:
         return
     for grp in m.groups:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -224,10 +224,12 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         task = task or task_for(model)
         system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
+        # the bias and time scale are planned once, from the ideal trajectory
+        planned = with_design_range(CompileOptions(level), model, ode)
         pending, index = [], []
         for job in todo:
-            compiled = compile_system(system, with_design_range(
-                CompileOptions(level, job.config, job.sample), model, ode), batched)
+            compiled = compile_system(
+                system, replace(planned, config=job.config, sample=job.sample), batched)
             s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))
