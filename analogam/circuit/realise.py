@@ -77,6 +77,9 @@ class Compiled:
     conductance_range: tuple[float, float]
     pruned: int = 0
     asymmetry: float = 0.0
+    backward: tuple[np.ndarray, ...] | None = None
+    """Dual arrays: the weights the backward array holds (model units, per coupling,
+    like ``system.weights``); the forward array's are ``system.weights``."""
 
     @property
     def level(self) -> str:
@@ -164,48 +167,69 @@ def _of_copy(a: np.ndarray, k: int) -> np.ndarray:
     return a[k if a.shape[0] > 1 else 0]
 
 
-def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int
+def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k: int,
+                 backward: tuple[list[np.ndarray], list[np.ndarray]] | None = None
                  ) -> Connectivity:
+    """``backward``: the dual arrays' backward conductances and signs, which set the
+    visible units' columns (default: the forward array's)."""
     m = system.model
     n = m.n_units
     line, inv, gsum = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n)
     pos, neg = np.zeros(n, bool), np.zeros(n, bool)
-    for c, g, sg in zip(m.couplings, G, signs, strict=True):
-        g, sgn = _of_copy(g, k), _of_copy(sg, k)
+    G_b, signs_b = backward or (G, signs)
+    for c, g, sg, gb, sgb in zip(m.couplings, G, signs, G_b, signs_b, strict=True):
+        g, sgn, gb, sgb = (_of_copy(x, k) for x in (g, sg, gb, sgb))
         sh, sv = m.slices[c.hidden], m.slices[c.visible]
         on_p, on_n = (g > 0) & (sgn > 0), (g > 0) & (sgn < 0)
-        line[sh] |= (g > 0).any(1)
+        line[sh] |= (g > 0).any(1) | (gb > 0).any(1)
         line[sv] |= on_p.any(0)
         inv[sv] |= on_n.any(0)
         pos[sh] |= on_p.any(1)
         neg[sh] |= on_n.any(1)
-        pos[sv] |= on_p.any(0)
-        neg[sv] |= on_n.any(0)
+        pos[sv] |= ((gb > 0) & (sgb > 0)).any(0)
+        neg[sv] |= ((gb > 0) & (sgb < 0)).any(0)
         gsum[sh] += g.sum(1)
         gsum[sv] += g.sum(0)
     return Connectivity(line, inv, gsum, pos, neg)
 
 
-def build_circuit(system: System, options: CompileOptions | None = None) -> Compiled:
+def build_circuit(system: System, options: CompileOptions | None = None,
+                  backward: list[np.ndarray] | None = None) -> Compiled:
     """Build the circuit IR realising ``system``, one independent copy per batch
-    element (copy k's names start with ``k{k}_`` when there are several)."""
+    element (copy k's names start with ``k{k}_`` when there are several).
+
+    ``backward`` (dual arrays only): per coupling, other weights (shape as
+    ``system.weights``) for the backward array (hidden lines into the visible units'
+    columns), so the circuit realises a directed coupling ``tau_v dv/dt = V^T f + ...``
+    with ``V != W``, which has no energy (DESIGN.md section 9). Default: ``W``."""
     opt = options or CompileOptions()
     level = get_level(opt.level).name
     m = system.model
     opt, shifts = bias_plan(m, opt)
     cfg = opt.config
     t0 = cfg.scales.t0 or T0_DEFAULT_TAU_S / m.tau_max
-    weights, pruned = prune([np.asarray(w) for w in system.weights],
-                            cfg.conductance.prune_below)
-    g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
-    var = Variation(cfg, opt.sample)
     dual = cfg.conductance.dual_arrays
     if dual and "opamp" in lineage(level):
         raise CircuitError("dual arrays (conductance.dual_arrays) exist at the ideal and bjt "
                            "levels; at the opamp level use the single self-compensated array")
-    G_bwd = [_programmed(var, system, k, g, ":bwd") for k, g in enumerate(G)] if dual else G
-    G = [_programmed(var, system, k, g) for k, g in enumerate(G)]
-    signs = [np.sign(np.asarray(w)) for w in system.weights]
+    if backward is not None and not dual:
+        raise CircuitError("separate backward weights need dual arrays "
+                           "(conductance.dual_arrays): one resistor serves both directions")
+    nominal = [np.asarray(w) for w in system.weights]
+    nc = len(nominal)
+    weights, pruned = prune(nominal + [np.asarray(w) for w in backward or ()],
+                            cfg.conductance.prune_below)
+    g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
+    var = Variation(cfg, opt.sample)
+    signs = [np.sign(np.asarray(w)) for w in weights]
+    if backward is None:
+        G, signs = G + G, signs + signs
+    # the backward array only has cells into units that integrate (a clamp takes none)
+    receives = [system.free[m.slices[c.visible]] for c in m.couplings]
+    G_bwd = ([_programmed(var, system, k, g, ":bwd") * receives[k]
+              for k, g in enumerate(G[nc:])] if dual else [])
+    G = [_programmed(var, system, k, g) for k, g in enumerate(G[:nc])]
+    signs, signs_bwd = signs[:nc], signs[nc:]
     realised = replace(system, weights=tuple(s * g / g0 for s, g in zip(signs, G,
                                                                           strict=True)))
 
@@ -214,7 +238,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                  level, line_swing(m, opt.ranges))
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
-                       signs, shifts, G_bwd if dual else None)
+                       signs, shifts, (G_bwd, signs_bwd) if dual else None)
         return e
 
     e = emit(t0)
@@ -235,8 +259,11 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
-    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned,
-                    array_asymmetry(G, G_bwd) if dual else 0.0)
+    back = (tuple(s * g / g0 for s, g in zip(signs_bwd, G_bwd, strict=True)) if dual
+            else None)
+    asym = array_asymmetry(tuple(w * r for w, r in zip(realised.weights, receives,
+                                                       strict=True)), back) if dual else 0.0
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, back)
 
 
 def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:
@@ -350,25 +377,27 @@ def _check_scales(s: Scales) -> None:
             raise CircuitError(f"{name} resolved to {v:g}; choose other scales")
 
 
-def array_asymmetry(G_fwd: list[np.ndarray], G_bwd: list[np.ndarray]) -> float:
-    """``||G_fwd - G_bwd|| / ||G_fwd + G_bwd||`` (Frobenius, over every coupling): how far
-    the two arrays of the dual topology are from one symmetric coupling (0: exactly)."""
-    d = sum(float(np.sum((f - b) ** 2)) for f, b in zip(G_fwd, G_bwd, strict=True))
-    s = sum(float(np.sum((f + b) ** 2)) for f, b in zip(G_fwd, G_bwd, strict=True))
+def array_asymmetry(W: tuple[np.ndarray, ...], V: tuple[np.ndarray, ...]) -> float:
+    """``||W - V|| / ||W + V||`` (Frobenius, over every coupling) of the forward and
+    backward arrays' weights: how far the dual topology is from one symmetric coupling
+    (0: exactly)."""
+    d = sum(float(np.sum((w - v) ** 2)) for w, v in zip(W, V, strict=True))
+    s = sum(float(np.sum((w + v) ** 2)) for w, v in zip(W, V, strict=True))
     return float(np.sqrt(d / s)) if s > 0 else 0.0
 
 
 def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                signs: list[np.ndarray], shifts: dict[str, float],
-               G_bwd: list[np.ndarray] | None = None) -> None:
+               backward: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
     """One copy: per group, its units (clamp, or currents into an integrator), the
     group's activation block and its line drivers; then the crossbars and the inverted
-    lines. With ``G_bwd`` (dual arrays) each unit collects its currents on columns at
+    lines. With ``backward`` (dual arrays: the backward array's conductances and
+    signs) each unit collects its currents on columns at
     virtual ground, every line carries both signs and there are no inverted lines."""
     m, n, sc, lv = system.model, e.names, e.scales, e.level
     u0 = np.asarray(system.u0[k])
-    conn = connectivity(system, G, signs, k)
-    dual = G_bwd is not None
+    conn = connectivity(system, G, signs, k, backward)
+    dual = backward is not None
     lines_all = conn.line | conn.inverted if dual else conn.line
     integrator = block("integrator", lv)
     for grp in m.groups:
@@ -406,7 +435,8 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
         g, sg = _of_copy(G[j], k), _of_copy(signs[j], k)
         if dual:
             block("dual_crossbar", lv)(e, DualCrossbarSpec(
-                c.name, c.hidden, c.visible, g, _of_copy(G_bwd[j], k), sg))
+                c.name, c.hidden, c.visible, g, _of_copy(backward[0][j], k), sg,
+                _of_copy(backward[1][j], k)))
         else:
             block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible, g, sg,
                                                    r_wire))

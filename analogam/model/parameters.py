@@ -33,16 +33,19 @@ def _coupling_grad(system: System, k: int, outer: Array) -> Array:
     return table
 
 
-def energy_gradients(system: System, u: Array, weight: Array | None = None) -> dict[str, Array]:
+def energy_gradients(system: System, u: Array, weight: Array | None = None,
+                     g: dict[str, Array] | None = None) -> dict[str, Array]:
     """sum_b weight_b dE(u_b)/dtheta for every energy parameter theta (model units).
 
     From E above: dE/dW_c = -g_hidden g_visible^T (local and Hebbian: the product of the
     two neurons' outputs) and dE/dbias_G = -g_G. ``weight`` (B,) defaults to 1/B (the
     batch mean); a token table collects the terms of the positions holding each token.
+    ``g``: the outputs per group (default: the activations of ``u``; a circuit's
+    measured line voltages, for EP run by the circuit).
     """
     m = system.model
     w = _per_sample(weight, u.shape[0])
-    g = outputs(system, u)
+    g = outputs(system, u) if g is None else g
     out = {f"group.{grp.name}.bias": -(w @ g[grp.name]) for grp in m.groups}
     for k, c in enumerate(m.couplings):
         outer = -w[:, None, None] * g[c.hidden][:, :, None] * g[c.visible][:, None, :]

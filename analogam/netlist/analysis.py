@@ -33,7 +33,8 @@ POINTS = 200
 @dataclass(frozen=True)
 class Transient:
     """Transient analysis: print step, stop time and maximum internal step (s), the
-    simulator options that set its accuracy, and the circuit temperature (degC)."""
+    simulator options that set its accuracy, the circuit temperature (degC); ``nets``
+    and ``currents`` (voltage sources) saved beside the probes and meters."""
 
     tstep: float
     tstop: float
@@ -41,6 +42,8 @@ class Transient:
     options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
     temperature_c: float = 27.0
     solver: str = "sparse"
+    nets: tuple[str, ...] = ()
+    currents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -56,11 +59,14 @@ class Transient:
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """DC operating point, Newton started from the initial state (``.nodeset``)."""
+    """DC operating point, Newton started from the initial state (``.nodeset``);
+    ``nets`` and ``currents`` (voltage sources) saved beside the probes and meters."""
 
     options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
     temperature_c: float = 27.0
     solver: str = "sparse"
+    nets: tuple[str, ...] = ()
+    currents: tuple[str, ...] = ()
 
 
 Analysis = Transient | OperatingPoint
@@ -89,6 +95,7 @@ def transient_for(compiled: Compiled, t_end: float | None = None, points: int = 
                      solver=solver or solver_for(compiled))
 
 
-def operating_point_for(compiled: Compiled) -> OperatingPoint:
+def operating_point_for(compiled: Compiled, nets: tuple[str, ...] = (),
+                        currents: tuple[str, ...] = ()) -> OperatingPoint:
     return OperatingPoint(temperature_c=compiled.options.config.environment.temperature_c,
-                          solver=solver_for(compiled))
+                          solver=solver_for(compiled), nets=nets, currents=currents)

@@ -110,10 +110,10 @@ class Dialect:
         else:
             raise NetlistError(f"unknown analysis {type(a).__name__}; valid: Transient, "
                                "OperatingPoint")
-        nets = list(dict.fromkeys([p.net for p in c.probes] + limit_nets(c)))
+        nets = list(dict.fromkeys([p.net for p in c.probes] + limit_nets(c) + list(a.nets)))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({ident(n)})" for n in nets[i : i + 8])
-        meters = [m.source for m in c.meters]
+        meters = [m.source for m in c.meters] + list(a.currents)
         for i in range(0, len(meters), 8):
             yield ".save " + " ".join(f"i(V{ident(s)})" for s in meters[i : i + 8])
         if isinstance(a, Transient) and nets:

@@ -27,11 +27,12 @@ from ..compare import (
     stack,
     supply_balance,
 )
+from ..compare.equilibrium import detect_oscillation
 from ..errors import AnalogamError, CircuitError, SimulationError, printable
 from ..model import Model, System, concat_systems, residual
 from ..model.npz import read_npz
 from ..netlist import format_netlist, operating_point_for, transient_for
-from ..reference import OdeResult, simulate_ode
+from ..reference import SETTLE_TOL, OdeResult, simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult, ngspice_info
 from ..tasks import TASKS, Task, bind_task, get_task, task_for
 
@@ -133,6 +134,16 @@ class SimulationReport:
     violations: tuple[Violation, ...] = ()
     design: DesignReview | None = None
     fidelity: tuple[str, ...] = ()
+    dynamics: tuple[str, ...] = ()
+    nonequilibrium: tuple = ()
+    """:class:`~analogam.study.equilibrium.NonEquilibrium` per diagnosed input."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every check that failed: pre-flight, fidelity, the circuit's dynamics, the
+        non-equilibrium diagnostics."""
+        return (self.preflight + self.fidelity + self.dynamics
+                + tuple(w for d in self.nonequilibrium for w in d.warnings))
 
     @property
     def agreement(self) -> float:
@@ -240,6 +251,9 @@ def simulate_task(
     fidelity = fidelity_warnings(cmp, options.level, _labels(inputs))
     if strict and fidelity:
         raise CircuitError(f"fidelity check failed (--strict): {fidelity[0]}")
+    dynamics = dynamics_warnings(cmp, system, _labels(inputs))
+    if strict and dynamics:
+        raise CircuitError(f"dynamics check failed (--strict): {dynamics[0]}")
     energy, balance = _energies(compiled, results, cmp)
     return SimulationReport(
         model=model.name, task=task, level=options.level, inputs=inputs,
@@ -251,7 +265,42 @@ def simulate_task(
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
         simulator=_simulator(netlists),
         violations=tuple(predicted + simulated), design=design, fidelity=fidelity,
+        dynamics=dynamics,
     )
+
+
+def readout_rate(t: np.ndarray, u: np.ndarray, system: System) -> np.ndarray:
+    """Per trajectory (B, T, N), ``max |tau du/dt|`` over the free units between its
+    last two samples (model units): how far from rest it still is at the read-out."""
+    du = np.abs(u[:, -1] - u[:, -2]) / (t[-1] - t[-2]) * system.model.tau
+    return du[:, system.free].max(axis=1) if system.free.any() else np.zeros(len(u))
+
+
+def dynamics_warnings(cmp: Comparison, system: System, labels: list[str]
+                      ) -> tuple[str, ...]:
+    """The circuit's own trajectories: one warning per input that oscillates (period
+    and amplitude, :func:`~analogam.compare.equilibrium.detect_oscillation`), and one
+    for the other inputs whose circuit is still moving at the read-out (``|tau du/dt|``
+    above the settling tolerance) while the ODE has come to rest."""
+    out = []
+    tv = system.model.tau_max
+    swinging = np.zeros(len(labels), bool)
+    for b, label in enumerate(labels):
+        osc = detect_oscillation(cmp.t, cmp.u_spice[b], system.free)
+        if osc is not None:
+            swinging[b] = True
+            out.append(f"the circuit oscillates on input {label}: unit {osc.unit}, period "
+                       f"{osc.period / tv:.4g} tau_v ({osc.period / tv * cmp.tau_s:.4g} s), "
+                       f"amplitude {osc.amplitude:.3g} (model units)")
+    rate = readout_rate(cmp.t, cmp.u_spice, system)
+    still = ((rate > SETTLE_TOL) & (readout_rate(cmp.t, cmp.u_ode, system) <= SETTLE_TOL)
+             & ~swinging)
+    if still.any():
+        worst = int(np.argmax(np.where(still, rate, -1)))
+        out.append(f"the circuit has not settled at the read-out on {int(still.sum())} of "
+                   f"{len(labels)} inputs (|tau du/dt| up to {rate[worst]:.3g} on input "
+                   f"{labels[worst]}, tolerance {SETTLE_TOL:g}) while the ODE has")
+    return tuple(out)
 
 
 def fidelity_warnings(cmp: Comparison, level: str, labels: list[str]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from .. import __version__
 from ..atomic import check_output
 from ..errors import printable
 from ..figures import plain, render_png, subplots, write_bytes
+from .equilibrium import format_nonequilibrium
 from .pipeline import OpCheck, SimulationReport
 
 
@@ -73,6 +74,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             "spice_wall_s": rep.spice_wall_s,
             "preflight_warnings": list(rep.preflight),
             "fidelity_warnings": list(rep.fidelity),
+            "dynamics_warnings": list(rep.dynamics),
             "pruning": None if rep.pruning is None else asdict(rep.pruning),
             "supply_balance": rep.supply_balance,
             "design": None if rep.design is None else rep.design.as_dict(),
@@ -82,6 +84,8 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         },
         "per_input": per_input,
         "violations": [asdict(v) for v in rep.violations],
+        "nonequilibrium": [dict(input=_bits(x), **d.as_dict())
+                           for x, d in zip(rep.inputs, rep.nonequilibrium, strict=False)],
     }
 
 
@@ -189,7 +193,9 @@ def format_report(rep: SimulationReport) -> str:
                      f"circuit agrees with the trainer on {100 * agree.mean():.1f}%")
     if rep.pruning is not None:
         lines.append(f"  {rep.pruning.describe()}")
-    lines += [f"  WARNING: {w}" for w in rep.preflight + rep.fidelity]
+    for x, d in zip(rep.inputs, rep.nonequilibrium, strict=False):
+        lines += format_nonequilibrium(d, _bits(x))
+    lines += [f"  WARNING: {w}" for w in rep.preflight + rep.fidelity + rep.dynamics]
     lines += format_violations(rep.violations, rep.inputs)
     return "\n".join(lines)
 

@@ -60,9 +60,9 @@ def columns(e: Emit, s: ColumnsSpec) -> None:
 @dataclass(frozen=True)
 class DualCrossbarSpec:
     """Coupling ``name`` between ``hidden`` and ``visible``: the forward array's
-    conductances ``G_fwd`` (H, V) in S (visible lines into hidden columns), the
-    backward array's ``G_bwd`` (H, V) (hidden lines into visible columns), and the
-    weights' ``signs`` (H, V)."""
+    conductances ``G_fwd`` (H, V) in S (visible lines into hidden columns) and their
+    weights' ``signs`` (H, V), the backward array's ``G_bwd`` (H, V) (hidden lines into
+    visible columns) and ``signs_bwd``."""
 
     name: str
     hidden: str
@@ -70,16 +70,18 @@ class DualCrossbarSpec:
     G_fwd: np.ndarray
     G_bwd: np.ndarray
     signs: np.ndarray
+    signs_bwd: np.ndarray
 
 
 def dual_crossbar(e: Emit, s: DualCrossbarSpec) -> None:
     """One resistor per nonzero weight in each array, row-major (forward array first);
     a negative weight's cell ends on the receiving unit's negative column."""
     n = e.names
-    for G, tag, forward in ((s.G_fwd, "f", True), (s.G_bwd, "b", False)):
+    for G, signs, tag, forward in ((s.G_fwd, s.signs, "f", True),
+                                   (s.G_bwd, s.signs_bwd, "b", False)):
         rows, cols = np.nonzero(G)
         for mu, i in zip(rows.tolist(), cols.tolist(), strict=True):
-            column = "coln" if s.signs[mu, i] < 0 else "col"
+            column = "coln" if signs[mu, i] < 0 else "col"
             nets = ((n.line(s.visible, i), n.net(column, s.hidden, mu)) if forward
                     else (n.line(s.hidden, mu), n.net(column, s.visible, i)))
             e.add("resistor", n.elem(s.name, mu, f"{i}{tag}"), nets, 1.0 / G[mu, i],

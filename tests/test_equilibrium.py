@@ -1,0 +1,164 @@
+"""Beyond equilibrium (DESIGN.md section 9): the circuit's own linearisation measured in
+ngspice, the coupling asymmetry, the entropy production of the linearised circuit,
+and oscillation in a directed coupling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+from analogam.compare import Comparison, spice_states
+from analogam.compare.equilibrium import (
+    coupling_asymmetry,
+    detect_oscillation,
+    entropy_production,
+    metric_coupling,
+    programmed_coupling,
+)
+from analogam.errors import CircuitError
+from analogam.model import Stimulus, jacobian
+from analogam.model.architectures import random_denseam
+from analogam.model.binding import bind
+from analogam.model.network import Coupling, Group, Model
+from analogam.reference import simulate_ode
+from analogam.study.equilibrium import diagnose, linearise
+from analogam.study.pipeline import dynamics_warnings, run_netlists, transient_netlist
+from analogam.tasks import bind_task, get_task
+
+
+def _hamming(model, dual: bool, noise: float = 0.0):
+    system = bind_task(model, get_task("hamming74").inputs()[5:6])
+    cfg = DeviceConfig().with_values({"conductance.dual_arrays": dual,
+                                      "conductance.prog_noise_scale": noise})
+    ode = simulate_ode(system)
+    # the start (softmax spread over the memories) and the settled state
+    return system, CompileOptions("ideal", cfg), np.stack([ode.u[0, 0], ode.u_final[0]])
+
+
+@pytest.mark.ngspice
+def test_the_ideal_single_array_measures_as_a_gradient_flow(hamming_model):
+    """Holding the states and offsetting the lines in ngspice gives the model's own
+    Jacobian (to the central difference's (beta delta)^2), a symmetric coupling and
+    zero entropy production."""
+    system, opt, states = _hamming(hamming_model, dual=False)
+    lins = linearise(system, states, opt)
+    for lin, u in zip(lins, states, strict=True):
+        J = jacobian(system, u[None])[0]
+        assert np.abs(lin.J - J).max() <= 1e-5 * np.abs(J).max()
+        assert np.abs(lin.A - programmed_coupling(system, None)).max() <= 1e-9
+        assert coupling_asymmetry(lin.A, system) <= 1e-9
+    # the start is a saddle (the memories compete): no stationary state to speak of
+    assert entropy_production(metric_coupling(lins[0].A, lins[0].Dg), lins[0].tau) is None
+
+
+def _spread(dual: bool, noise: float = 0.0):
+    """A random 16x8 DenseAM at beta 2: its fixed point mixes memories, so the softmax
+    Jacobian is far from 0 and the coupling matters to the linear dynamics."""
+    m = random_denseam(16, 8, seed=0, beta=2.0)
+    system = bind(m, Stimulus(1, init={"v": np.random.default_rng(0).uniform(0, 1, (1, 8))}))
+    cfg = DeviceConfig().with_values({"conductance.dual_arrays": dual,
+                                      "conductance.prog_noise_scale": noise})
+    (lin,) = linearise(system, simulate_ode(system).u_final[0], CompileOptions("ideal", cfg))
+    return entropy_production(metric_coupling(lin.A, lin.Dg), lin.tau)
+
+
+@pytest.mark.ngspice
+def test_entropy_production_is_zero_for_one_array_and_not_for_two_noisy_ones():
+    """Measured 0 (to rounding) and 0.119 k_B per tau_v at 10 % programming noise."""
+    assert _spread(dual=False) == 0.0
+    assert _spread(dual=True, noise=0.1) > 0.05
+
+
+@pytest.mark.ngspice
+def test_dual_arrays_with_noise_measure_the_programmed_asymmetry(hamming_model):
+    """Each array draws its own programming noise: the asymmetry the circuit's
+    linearisation shows is the one of the conductances programmed, and the measured
+    coupling is the programmed one entry by entry."""
+    system, opt, states = _hamming(hamming_model, dual=True, noise=0.1)
+    c = build_circuit(system, opt)
+    (settled,) = linearise(system, states[1], opt)
+    measured = coupling_asymmetry(settled.A, system)
+    assert measured == pytest.approx(c.asymmetry, rel=1e-6)
+    assert measured > 0.05
+    programmed = programmed_coupling(c.system, c.backward)
+    assert np.abs(settled.A - programmed).max() <= 1e-9
+
+
+def _oscillator(k: float) -> tuple:
+    """Two tanh units each way, forward W = 1, backward V^T = k^2 R(120 deg): at 0 the
+    Jacobian's eigenvalues are -1 + k e^(+-i 60 deg) (tau 1): growing for k > 2."""
+    a = 2 * np.pi / 3
+    Vt = k ** 2 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    m = Model("oscillator", (Group("v", 2, "tanh", 1.0, np.zeros(2)),
+                             Group("h", 2, "tanh", 1.0, np.zeros(2))),
+              (Coupling("c", "h", "v", np.eye(2)),), readout_time=120.0)
+    system = bind(m, Stimulus(1, init={"v": np.array([[0.1, 0.0]])}))
+    cfg = DeviceConfig().with_values({"conductance.dual_arrays": True,
+                                      "conductance.rescale": True})
+    return system, CompileOptions("ideal", cfg), [Vt.T[None]]
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("k", [2.04, 1.8])
+def test_a_directed_coupling_oscillates_at_its_linear_period(k):
+    system, opt, back = _oscillator(k)
+    c = build_circuit(system, opt, backward=back)
+    (r,) = run_netlists([transient_netlist(c)])
+    t, u = spice_states(c, r)
+    (lin,) = linearise(system, np.zeros(4), opt, backward=back)
+    d = diagnose(c.system, lin, t, u[0], c.scales.t0, backward=c.backward)
+    assert d.asymmetry == pytest.approx(d.asymmetry_programmed, rel=1e-6)
+    if k > 2:
+        predicted = 2 * np.pi / (k * np.sin(np.pi / 3))
+        assert d.spectrum.period == pytest.approx(predicted, rel=1e-6)
+        assert d.oscillation is not None
+        assert d.oscillation.period == pytest.approx(d.spectrum.period, rel=0.05)
+        assert any("oscillates" in w for w in d.warnings)
+        assert any("unstable" in w for w in d.warnings)
+    else:       # a damped spiral: the same asymmetry, no oscillation
+        assert not d.spectrum.unstable and d.spectrum.max_real == pytest.approx(-0.1, abs=1e-6)
+        assert d.oscillation is None and d.warnings == ()
+
+
+def test_separate_backward_weights_need_dual_arrays():
+    system, opt, back = _oscillator(2.04)
+    single = CompileOptions("ideal", opt.config.with_value("conductance.dual_arrays", False))
+    with pytest.raises(CircuitError, match="dual arrays"):
+        build_circuit(system, single, backward=back)
+
+
+def test_entropy_production_of_a_rotating_ou_process():
+    """B = I - S with S = [[0, a], [-a, 0]], D = I: Sigma = I and Pi = tr(B^T B) - tr(B)
+    = 2 a^2; a symmetric S gives 0."""
+    for a in (0.3, 1.0):
+        S = np.array([[0.0, a], [-a, 0.0]])
+        assert entropy_production(S, np.ones(2)) == pytest.approx(2 * a * a, rel=1e-9)
+    assert entropy_production(np.array([[0.2, 0.5], [0.5, -0.1]]), np.array([1.0, 0.1])) == 0
+    assert entropy_production(np.array([[2.0, 0.0], [0.0, 0.0]]), np.ones(2)) is None
+
+
+def _comparison(t, u_spice, u_ode) -> Comparison:
+    B = u_spice.shape[0]
+    z = np.zeros(B)
+    return Comparison(t, u_spice, u_ode, np.zeros(u_spice.shape[:2]), z, z, z, z, 1e-6)
+
+
+def test_the_circuits_own_trajectory_is_checked_for_oscillation_and_rest(hamming_model):
+    """A sustained swing is an oscillation (period from its crossings); a decaying one
+    is not; a circuit still moving at the read-out while the ODE rests is flagged."""
+    system = bind_task(hamming_model, get_task("hamming74").inputs()[:3])
+    t = np.linspace(0, 12, 600)
+    N = hamming_model.n_units
+    u_ode = np.zeros((3, t.size, N))
+    u = np.zeros((3, t.size, N))
+    u[0, :, 2] = 0.2 * np.sin(2 * np.pi * t / 1.5)                    # sustained
+    u[1, :, 2] = 0.2 * np.exp(-t) * np.sin(2 * np.pi * t / 1.5)       # dies out
+    u[2, :, 3] = 0.01 * t                                              # still moving
+    w = dynamics_warnings(_comparison(t, u, u_ode), system, ["a", "b", "c"])
+    assert len(w) == 2
+    assert "oscillates on input a" in w[0] and "period 1.5 tau_v" in w[0]
+    assert "not settled at the read-out on 1 of 3" in w[1] and "input c" in w[1]
+    osc = detect_oscillation(t, u[0], system.free)
+    assert osc.period == pytest.approx(1.5, rel=1e-3) and osc.unit == 2
+    assert dynamics_warnings(_comparison(t, u_ode, u_ode), system, ["a", "b", "c"]) == ()
