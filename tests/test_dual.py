@@ -58,3 +58,35 @@ def test_dual_arrays_are_refused_at_the_opamp_level(hamming_model):
     cfg = DeviceConfig().with_value("conductance.dual_arrays", True)
     with pytest.raises(CircuitError, match="ideal and bjt"):
         build_circuit(system, CompileOptions("opamp", cfg))
+
+
+@pytest.mark.ngspice
+def test_the_realised_reference_holds_both_noisy_arrays():
+    """With 10 % noise drawn per array the circuit is a directed coupling; the realised
+    ODE integrates it (W forward, V backward) and the circuit follows it to the read-out
+    (the forward array alone as reference: 0.175 off on 1011000)."""
+    m = load_model(ROOT / "models" / "hamming74.npz")
+    config = DeviceConfig().with_values({"conductance.dual_arrays": True,
+                                         "conductance.prog_noise_scale": 0.1})
+    rep = simulate_task(m, get_task(m.task).inputs()[::16], CompileOptions("ideal", config))
+    c = rep.compiled[0]
+    assert c.system.backward is not None
+    assert not np.allclose(c.system.backward[0], c.system.weights[0])
+    assert rep.comparison.readout_err.max() <= 1e-6 and rep.fidelity == ()
+
+
+def test_a_directed_system_relaxes_to_its_own_fixed_point(hamming_model):
+    """The compiled ODE kernel and the model's force agree on a directed coupling: the
+    kernel's settled state is a fixed point of the force with V, not of the one with W."""
+    from dataclasses import replace
+
+    from analogam.model import residual
+    from analogam.reference import simulate_ode
+
+    system = bind_task(hamming_model, get_task("hamming74").inputs()[[5, 40, 77, 120]])
+    W = system.weights[0]
+    V = W * np.random.default_rng(0).uniform(0.7, 1.3, W.shape)
+    directed = replace(system, backward=(V,))
+    u = simulate_ode(directed).u_final
+    assert residual(directed, u).max() < 1e-4
+    assert residual(system, u).max() > 1e-2

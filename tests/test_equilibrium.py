@@ -4,6 +4,8 @@ and oscillation in a directed coupling."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -46,7 +48,7 @@ def test_the_ideal_single_array_measures_as_a_gradient_flow(hamming_model):
     for lin, u in zip(lins, states, strict=True):
         J = jacobian(system, u[None])[0]
         assert np.abs(lin.J - J).max() <= 1e-5 * np.abs(J).max()
-        assert np.abs(lin.A - programmed_coupling(system, None)).max() <= 1e-9
+        assert np.abs(lin.A - programmed_coupling(system)).max() <= 1e-9
         assert coupling_asymmetry(lin.A, system) <= 1e-9
     # the start is a saddle (the memories compete): no stationary state to speak of
     assert entropy_production(metric_coupling(lins[0].A, lins[0].Dg), lins[0].tau) is None
@@ -81,7 +83,7 @@ def test_dual_arrays_with_noise_measure_the_programmed_asymmetry(hamming_model):
     measured = coupling_asymmetry(settled.A, system)
     assert measured == pytest.approx(c.asymmetry, rel=1e-6)
     assert measured > 0.05
-    programmed = programmed_coupling(c.system, c.backward)
+    programmed = programmed_coupling(c.system)
     assert np.abs(settled.A - programmed).max() <= 1e-9
 
 
@@ -96,18 +98,18 @@ def _oscillator(k: float) -> tuple:
     system = bind(m, Stimulus(1, init={"v": np.array([[0.1, 0.0]])}))
     cfg = DeviceConfig().with_values({"conductance.dual_arrays": True,
                                       "conductance.rescale": True})
-    return system, CompileOptions("ideal", cfg), [Vt.T[None]]
+    return replace(system, backward=(Vt.T[None],)), CompileOptions("ideal", cfg)
 
 
 @pytest.mark.ngspice
 @pytest.mark.parametrize("k", [2.04, 1.8])
 def test_a_directed_coupling_oscillates_at_its_linear_period(k):
-    system, opt, back = _oscillator(k)
-    c = build_circuit(system, opt, backward=back)
+    system, opt = _oscillator(k)
+    c = build_circuit(system, opt)
     (r,) = run_netlists([transient_netlist(c)])
     t, u = spice_states(c, r)
-    (lin,) = linearise(system, np.zeros(4), opt, backward=back)
-    d = diagnose(c.system, lin, t, u[0], c.scales.t0, backward=c.backward)
+    (lin,) = linearise(system, np.zeros(4), opt)
+    d = diagnose(c.system, lin, t, u[0], c.scales.t0)
     assert d.asymmetry == pytest.approx(d.asymmetry_programmed, rel=1e-6)
     if k > 2:
         predicted = 2 * np.pi / (k * np.sin(np.pi / 3))
@@ -122,10 +124,10 @@ def test_a_directed_coupling_oscillates_at_its_linear_period(k):
 
 
 def test_separate_backward_weights_need_dual_arrays():
-    system, opt, back = _oscillator(2.04)
+    system, opt = _oscillator(2.04)
     single = CompileOptions("ideal", opt.config.with_value("conductance.dual_arrays", False))
     with pytest.raises(CircuitError, match="dual arrays"):
-        build_circuit(system, single, backward=back)
+        build_circuit(system, single)
 
 
 def test_entropy_production_of_a_rotating_ou_process():

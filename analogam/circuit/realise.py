@@ -68,7 +68,8 @@ class CompileOptions:
 class Compiled:
     """A circuit and exactly what it holds: the resolved scales (V, S, s), the bound
     system it realises (the weights after the device window, quantisation and
-    programming noise), and the options it was built with."""
+    programming noise; with dual arrays, the backward array's as ``system.backward``),
+    and the options it was built with."""
 
     circuit: Circuit
     scales: Scales
@@ -77,9 +78,6 @@ class Compiled:
     conductance_range: tuple[float, float]
     pruned: int = 0
     asymmetry: float = 0.0
-    backward: tuple[np.ndarray, ...] | None = None
-    """Dual arrays: the weights the backward array holds (model units, per coupling,
-    like ``system.weights``); the forward array's are ``system.weights``."""
 
     @property
     def level(self) -> str:
@@ -193,15 +191,13 @@ def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k
     return Connectivity(line, inv, gsum, pos, neg)
 
 
-def build_circuit(system: System, options: CompileOptions | None = None,
-                  backward: list[np.ndarray] | None = None) -> Compiled:
+def build_circuit(system: System, options: CompileOptions | None = None) -> Compiled:
     """Build the circuit IR realising ``system``, one independent copy per batch
     element (copy k's names start with ``k{k}_`` when there are several).
 
-    ``backward`` (dual arrays only): per coupling, other weights (shape as
-    ``system.weights``) for the backward array (hidden lines into the visible units'
-    columns), so the circuit realises a directed coupling ``tau_v dv/dt = V^T f + ...``
-    with ``V != W``, which has no energy (DESIGN.md section 9). Default: ``W``."""
+    A directed ``system`` (``system.backward``: ``tau_v dv/dt = V^T f + ...`` with ``V
+    != W``, no energy, DESIGN.md section 9) needs dual arrays: its backward array
+    (hidden lines into the visible units' columns) holds ``V``."""
     opt = options or CompileOptions()
     level = get_level(opt.level).name
     m = system.model
@@ -212,6 +208,7 @@ def build_circuit(system: System, options: CompileOptions | None = None,
     if dual and "opamp" in lineage(level):
         raise CircuitError("dual arrays (conductance.dual_arrays) exist at the ideal and bjt "
                            "levels; at the opamp level use the single self-compensated array")
+    backward = system.backward
     if backward is not None and not dual:
         raise CircuitError("separate backward weights need dual arrays "
                            "(conductance.dual_arrays): one resistor serves both directions")
@@ -231,7 +228,9 @@ def build_circuit(system: System, options: CompileOptions | None = None,
     G = [_programmed(var, system, k, g) for k, g in enumerate(G[:nc])]
     signs, signs_bwd = signs[:nc], signs[nc:]
     realised = replace(system, weights=tuple(s * g / g0 for s, g in zip(signs, G,
-                                                                          strict=True)))
+                                                                          strict=True)),
+                       backward=tuple(s * g / g0 for s, g in zip(signs_bwd, G_bwd,
+                                                                 strict=True)) if dual else None)
 
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
@@ -259,11 +258,10 @@ def build_circuit(system: System, options: CompileOptions | None = None,
     nz = nz[nz > 0]
     rng = (float(nz.min()), float(nz.max())) if nz.size else (0.0, 0.0)
     _check_scales(scales)
-    back = (tuple(s * g / g0 for s, g in zip(signs_bwd, G_bwd, strict=True)) if dual
-            else None)
     asym = array_asymmetry(tuple(w * r for w, r in zip(realised.weights, receives,
-                                                       strict=True)), back) if dual else 0.0
-    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, back)
+                                                       strict=True)),
+                           realised.backward) if dual else 0.0
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym)
 
 
 def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:

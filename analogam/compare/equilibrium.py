@@ -61,14 +61,13 @@ def coupling_asymmetry(A: np.ndarray, system: System) -> float:
     return float(np.sqrt(d / s)) if s > 0 else 0.0
 
 
-def programmed_coupling(system: System, backward: tuple[np.ndarray, ...] | None,
-                        copy: int = 0) -> np.ndarray:
-    """The coupling the programmed arrays hold (N, N), model units: ``A[h, v] = W``
-    from the forward weights, ``A[v, h] = V^T`` from the backward array's (the same
-    ``W`` for a single array). Current-copy gain errors are not in it."""
+def programmed_coupling(system: System, copy: int = 0) -> np.ndarray:
+    """The coupling a (realised) system holds (N, N), model units: ``A[h, v] = W`` from
+    the forward weights, ``A[v, h] = V^T`` from the backward ones (the same ``W`` for a
+    single array). Current-copy gain errors are not in it."""
     m = system.model
     A = np.zeros((m.n_units, m.n_units))
-    back = backward if backward is not None else system.weights
+    back = system.backward if system.backward is not None else system.weights
     for c, W, V in zip(m.couplings, system.weights, back, strict=True):
         sh, sv = m.slices[c.hidden], m.slices[c.visible]
         A[sh, sv] += W[copy if W.shape[0] > 1 else 0]

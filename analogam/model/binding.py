@@ -53,6 +53,10 @@ class System:
     (None otherwise). While ``weights[k] is bound[k]`` the weights are rows of the table,
     and the dynamics may use the table directly; replaced weights (programming noise)
     break the identity and the per-sample arrays are used."""
+    backward: tuple[Array, ...] | None = None
+    """A directed coupling (a circuit's two arrays programmed apart): per coupling the
+    matrix (1 or B, H, V) through which the visible units receive, ``tau_v dv/dt = V^T
+    f + ...``; None: the same ``W`` both ways (the energy exists)."""
 
     @property
     def batch(self) -> int:
@@ -67,9 +71,11 @@ class System:
         weights = tuple(w[index] if w.shape[0] > 1 else w for w in self.weights)
         bound = tuple(nw if k < len(self.bound) and self.bound[k] is w else None
                       for k, (w, nw) in enumerate(zip(self.weights, weights, strict=True)))
+        back = None if self.backward is None else tuple(
+            w[index] if w.shape[0] > 1 else w for w in self.backward)
         return System(
             self.model, weights, self.clamped, self.u0[index],
-            None if self.tokens is None else self.tokens[index], bound)
+            None if self.tokens is None else self.tokens[index], bound, back)
 
     def table_rows(self, k: int) -> tuple[Array, Array] | None:
         """(table, flat row index (B*L,)) of token coupling k while its weights are the
@@ -88,12 +94,13 @@ class System:
 def repeat_system(system: System, T: int) -> System:
     """The system with each sample repeated T times in a row, to evaluate per-sample
     functions (energy, residual) on (B*T, N) stacks of trajectory states."""
+    def rep(ws):
+        return tuple(np.repeat(w, T, axis=0) if w.shape[0] > 1 else w for w in ws)
+
     return System(
-        system.model,
-        tuple(np.repeat(w, T, axis=0) if w.shape[0] > 1 else w for w in system.weights),
-        system.clamped,
-        np.repeat(system.u0, T, axis=0),
+        system.model, rep(system.weights), system.clamped, np.repeat(system.u0, T, axis=0),
         None if system.tokens is None else np.repeat(system.tokens, T, axis=0),
+        backward=None if system.backward is None else rep(system.backward),
     )
 
 
@@ -103,13 +110,20 @@ def concat_systems(systems: list[System]) -> System:
     if len(systems) == 1:
         return systems[0]
     B = [s.batch for s in systems]
-    weights = tuple(np.concatenate([np.broadcast_to(s.weights[k], (b,) + s.weights[k].shape[1:])
-                                    for s, b in zip(systems, B, strict=True)])
-                    for k in range(len(systems[0].weights)))
+
+    def stacked(arrays: list[tuple[Array, ...]]) -> tuple[Array, ...]:
+        return tuple(np.concatenate([np.broadcast_to(a[k], (b,) + a[k].shape[1:])
+                                     for a, b in zip(arrays, B, strict=True)])
+                     for k in range(len(arrays[0])))
+
     tokens = (None if systems[0].tokens is None
               else np.concatenate([s.tokens for s in systems]))
-    return System(systems[0].model, weights, systems[0].clamped,
-                  np.concatenate([s.u0 for s in systems]), tokens)  # bound: none
+    directed = any(s.backward is not None for s in systems)
+    back = stacked([s.backward if s.backward is not None else s.weights
+                    for s in systems]) if directed else None
+    return System(systems[0].model, stacked([s.weights for s in systems]),
+                  systems[0].clamped, np.concatenate([s.u0 for s in systems]), tokens,
+                  backward=back)  # bound: none
 
 
 def bind(model: Model, stimulus: Stimulus) -> System:

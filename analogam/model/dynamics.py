@@ -7,7 +7,9 @@ For group G with activation output ``g_G = dL_G/du_G``::
     tau_G du_G/dt = drive_G - u_G,   drive_G = sum_{couplings c at G} W_c g_other + bias_G
     E = sum_G [ g_G . (u_G - bias_G) - L_G(u_G) ] - sum_c g_hidden . W_c g_visible
 
-(``W_c`` is applied as ``W_c`` for the hidden side and ``W_c^T`` for the visible side).
+(``W_c`` is applied as ``W_c`` for the hidden side and ``W_c^T`` for the visible side;
+a directed coupling, ``System.backward``, gives the visible side ``V_c^T`` instead, and
+then E is not a Lyapunov function: no energy exists, DESIGN.md section 9).
 Clamped units have zero force. ``dE/dt = -sum_G tau_G (du_G/dt)^T J_G (du_G/dt) <= 0``
 for convex Lagrangians, so E is a Lyapunov function. States in model units, time in
 model time units.
@@ -42,6 +44,12 @@ def _couple(system: System, g: dict[str, Array], out: dict[str, Array]) -> None:
     """Add every coupling's currents to ``out``: ``W g_visible`` to the hidden group and
     ``W^T g_hidden`` to the visible one. A coupling shared by the batch is one matrix
     product over it; a per-sample one (token couplings) a stacked product."""
+    if system.backward is not None:
+        for c, W, V in zip(system.model.couplings, system.weights, system.backward,
+                           strict=True):
+            out[c.hidden] += (W @ g[c.visible][:, :, None])[:, :, 0]
+            out[c.visible] += (g[c.hidden][:, None, :] @ V)[:, 0, :]
+        return
     for k, (c, W) in enumerate(zip(system.model.couplings, system.weights, strict=True)):
         rows = system.table_rows(k)
         if W.shape[0] == 1:
@@ -117,10 +125,11 @@ def jacobian(system: System, u: Array) -> Array:
     idx = np.arange(N)
     tau = m.tau
     J[:, idx, idx] = -1.0
-    for c, W in zip(m.couplings, system.weights, strict=True):
+    back = system.backward if system.backward is not None else system.weights
+    for c, W, V in zip(m.couplings, system.weights, back, strict=True):
         sh, sv = m.slices[c.hidden], m.slices[c.visible]
         J[:, sh, sv] += W @ Jg[c.visible]
-        J[:, sv, sh] += np.swapaxes(W, 1, 2) @ Jg[c.hidden]
+        J[:, sv, sh] += np.swapaxes(V, 1, 2) @ Jg[c.hidden]
     J /= tau[None, :, None]
     J[:, system.clamped, :] = 0.0
     return J

@@ -44,8 +44,10 @@ class Spec:
     """A bound system as flat arrays (see :func:`spec_of`). Groups: offset, size,
     activation code, parameter; per unit: 1/tau, bias, free. Couplings: hidden and
     visible offsets and sizes, whether weights are per sample, and their place in
-    ``wflat``. The nudge: loss code, its group, beta, decoder (K, n) and bias, and per
-    sample targets (class indices, or values with a unit mask)."""
+    ``wflat`` (``c_w``; ``c_wb`` the matrix the visible side receives through: the
+    same, or a directed coupling's backward one). The nudge: loss code, its group,
+    beta, decoder (K, n) and bias, and per sample targets (class indices, or values with
+    a unit mask)."""
 
     g_off: np.ndarray
     g_size: np.ndarray
@@ -60,6 +62,7 @@ class Spec:
     c_vs: np.ndarray
     c_per: np.ndarray
     c_w: np.ndarray
+    c_wb: np.ndarray
     wflat: np.ndarray
     loss: int = 0
     loss_off: int = 0
@@ -74,8 +77,8 @@ class Spec:
     def args(self) -> tuple:
         return (self.g_off, self.g_size, self.g_act, self.g_par, self.inv_tau, self.bias,
                 self.free, self.c_h, self.c_hs, self.c_v, self.c_vs, self.c_per, self.c_w,
-                self.wflat, self.loss, self.loss_off, self.loss_size, self.beta, self.dec_w,
-                self.dec_b, self.cls, self.y, self.ymask)
+                self.c_wb, self.wflat, self.loss, self.loss_off, self.loss_size, self.beta,
+                self.dec_w, self.dec_b, self.cls, self.y, self.ymask)
 
 
 def spec_of(system, loss: str | None = None, group: str | None = None, beta: float = 0.0,
@@ -92,8 +95,9 @@ def spec_of(system, loss: str | None = None, group: str | None = None, beta: flo
     g_act = np.array([ACT_CODES[g.activation] for g in m.groups], dtype=np.int64)
     g_par = np.array([float(g.param) for g in m.groups])
     bias = np.concatenate([np.asarray(g.bias, float) for g in m.groups])
-    c_h, c_hs, c_v, c_vs, c_per, c_w, parts, off = [], [], [], [], [], [], [], 0
-    for c, W in zip(m.couplings, system.weights, strict=True):
+    c_h, c_hs, c_v, c_vs, c_per, c_w, c_wb, parts, off = [], [], [], [], [], [], [], [], 0
+    back = system.backward if system.backward is not None else (None,) * len(m.couplings)
+    for c, W, V in zip(m.couplings, system.weights, back, strict=True):
         W = np.ascontiguousarray(W, dtype=float)
         c_h.append(m.slices[c.hidden].start)
         c_hs.append(W.shape[1])
@@ -103,11 +107,19 @@ def spec_of(system, loss: str | None = None, group: str | None = None, beta: flo
         c_w.append(off)
         parts.append(W.ravel())
         off += W.size
+        if V is None:
+            c_wb.append(c_w[-1])
+            continue
+        # the backward matrix stored like the forward one (broadcast to its batch)
+        V = np.ascontiguousarray(np.broadcast_to(V, W.shape), dtype=float)
+        c_wb.append(off)
+        parts.append(V.ravel())
+        off += V.size
     ints = lambda x: np.array(x, dtype=np.int64)  # noqa: E731
     spec = dict(g_off=g_off, g_size=g_size, g_act=g_act, g_par=g_par,
                 inv_tau=1.0 / m.tau, bias=bias, free=(~system.clamped).astype(np.bool_),
                 c_h=ints(c_h), c_hs=ints(c_hs), c_v=ints(c_v), c_vs=ints(c_vs),
-                c_per=np.array(c_per, dtype=np.bool_), c_w=ints(c_w),
+                c_per=np.array(c_per, dtype=np.bool_), c_w=ints(c_w), c_wb=ints(c_wb),
                 wflat=np.concatenate(parts) if parts else np.zeros(1))
     if loss is not None:
         s = m.slices[group]
@@ -132,8 +144,8 @@ if HAVE_NUMBA:
 
     @_jit
     def _rhs(b, u, out, g, g_off, g_size, g_act, g_par, inv_tau, bias, free, c_h, c_hs,
-             c_v, c_vs, c_per, c_w, wflat, loss, loss_off, loss_size, beta, dec_w, dec_b,
-             cls, y, ymask):
+             c_v, c_vs, c_per, c_w, c_wb, wflat, loss, loss_off, loss_size, beta, dec_w,
+             dec_b, cls, y, ymask):
         """du/dt of sample b at u (N,) into out (N,); g (N,) is scratch."""
         n = u.shape[0]
         for k in range(g_off.shape[0]):
@@ -163,6 +175,7 @@ if HAVE_NUMBA:
         for k in range(c_h.shape[0]):
             h0, hs, v0, vs = c_h[k], c_hs[k], c_v[k], c_vs[k]
             base = c_w[k] + (b * hs * vs if c_per[k] else 0)
+            back = c_wb[k] + (b * hs * vs if c_per[k] else 0)
             gv = g[v0:v0 + vs]
             ov = out[v0:v0 + vs]
             for h in range(hs):
@@ -172,8 +185,9 @@ if HAVE_NUMBA:
                     acc += w[v] * gv[v]
                 out[h0 + h] += acc
                 gh = g[h0 + h]
-                for v in range(vs):     # W^T g_hidden into the visible units
-                    ov[v] += w[v] * gh
+                wb = wflat[back + h * vs:back + (h + 1) * vs]
+                for v in range(vs):     # W^T (or V^T) g_hidden into the visible units
+                    ov[v] += wb[v] * gh
         if loss != 0 and beta != 0.0:
             o = loss_off
             if loss == 1:

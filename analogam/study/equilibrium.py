@@ -36,6 +36,9 @@ from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import bind_task
 from .pipeline import SimulationReport, readout_rate, run_netlists
 
+ALONG = (0.0, 0.05, 0.2)
+"""Where along the transient (fractions of the read-out time) the circuit is linearised
+besides its read-out state."""
 DELTA = 1e-3
 """Central-difference step (model units): the softmax's curvature gives an error of
 order ``(beta delta)^2`` relative, 1e-6 at beta 1."""
@@ -66,19 +69,18 @@ def _force(held: Held, r: SpiceResult, t0: float, vs: float, shape) -> np.ndarra
 
 
 def linearise(system: System, states: np.ndarray, options: CompileOptions | None = None, *,
-              backward: list[np.ndarray] | None = None, delta: float = DELTA,
-              runner: Runner | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
-              ) -> list[Linearisation]:
-    """Measure ``J`` and ``A`` of the circuit compiled from ``system`` (one input) with
-    ``options`` (and dual arrays' ``backward`` weights) at each state of ``states``
-    (K, N): one operating-point netlist per state, run together."""
+              delta: float = DELTA, runner: Runner | None = None,
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> list[Linearisation]:
+    """Measure ``J`` and ``A`` of the circuit compiled from ``system`` (one input; a
+    directed one on dual arrays) with ``options`` at each state of ``states`` (K, N):
+    one operating-point netlist per state, run together."""
     options = options or CompileOptions()
     m = system.model
     N = m.n_units
     one = system.sample(0)
     free = np.flatnonzero(one.free)
     states = np.atleast_2d(states)
-    base = build_circuit(replace(one, u0=states[:1]), options, backward)
+    base = build_circuit(replace(one, u0=states[:1]), options)
     lines = sorted(unit for (_, unit) in hold_circuit(base).lines)
     first = 1 + 2 * free.size
     P = first + 2 * len(lines)
@@ -94,8 +96,7 @@ def linearise(system: System, states: np.ndarray, options: CompileOptions | None
             U[1 + 2 * k, j] += delta
             U[2 + 2 * k, j] -= delta
         compiled = build_circuit(replace(one, u0=U, tokens=None if one.tokens is None
-                                         else np.repeat(one.tokens, P, axis=0)),
-                                 options, backward)
+                                         else np.repeat(one.tokens, P, axis=0)), options)
         held = hold_circuit(compiled, off)
         op = operating_point_for(compiled, tuple(held.lines.values()),
                                  tuple(h.sense for h in held.holds))
@@ -138,7 +139,9 @@ class NonEquilibrium:
     ``spectrum`` of the measured Jacobian; ``proxy`` the directed-coupling
     ``sigma_tot``; ``oscillation`` in the transient; ``settled``: whether the
     transient came to rest; ``energy_rise``: the largest rise of the model energy
-    along the circuit's trajectory (meaningful only where an energy exists)."""
+    along the circuit's trajectory (meaningful only where an energy exists);
+    ``trajectory``: the linearisation at earlier states of the transient, as (time in
+    tau_v, largest real part per tau_v, entropy production per tau_v or None)."""
 
     asymmetry: float | None
     asymmetry_programmed: float
@@ -150,6 +153,7 @@ class NonEquilibrium:
     energy_rise: float
     tau_s: float
     linearisation: Linearisation
+    trajectory: tuple[tuple[float, float, float | None], ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -186,33 +190,46 @@ class NonEquilibrium:
             "settled": self.settled,
             "energy_rise": self.energy_rise,
             "linearisation_wall_s": self.linearisation.wall_s,
+            "along_trajectory": [{"t_tau_v": t, "jacobian_max_real_per_tau_v": r,
+                                  "entropy_production_per_tau_v": ep}
+                                 for t, r, ep in self.trajectory],
             "warnings": list(self.warnings),
         }
 
 
+def _rates(lin: Linearisation, tv: float) -> tuple[Spectrum, float | None]:
+    """The spectrum and the entropy production (per tau_v) of one linearisation."""
+    f = np.flatnonzero(lin.free)
+    ep = None
+    if lin.A is not None:
+        ep = entropy_production(metric_coupling(lin.A, lin.Dg)[np.ix_(f, f)], lin.tau[f])
+    return spectrum(lin.J[np.ix_(f, f)] * tv), None if ep is None else ep * tv
+
+
 def diagnose(system: System, lin: Linearisation, t: np.ndarray, u: np.ndarray,
-             tau_s: float, *, backward: tuple[np.ndarray, ...] | None = None,
-             settled: bool = True, energy_rise: float = 0.0) -> NonEquilibrium:
+             tau_s: float, *, settled: bool = True, energy_rise: float = 0.0,
+             earlier: tuple[tuple[float, Linearisation], ...] = ()) -> NonEquilibrium:
     """The diagnostics of one input: ``lin`` measured at its read-out state, ``t``
-    (T,) and ``u`` (T, N) its circuit trajectory, ``system`` the realised system (its
-    forward weights) and ``backward`` the backward array's weights (dual arrays)."""
+    (T,) and ``u`` (T, N) its circuit trajectory, ``system`` the realised system (the
+    weights its arrays hold); ``earlier``: (model time, linearisation) at earlier
+    states of the trajectory."""
     one = system.sample(0)
     free = lin.free
-    f = np.flatnonzero(free)
-    programmed = programmed_coupling(one, backward)
-    ep = proxy = asym = None
+    tv = float(system.model.tau_max)
+    sp, ep = _rates(lin, tv)
+    proxy = asym = None
     if lin.A is not None:
         asym = coupling_asymmetry(lin.A, one)
-        S = metric_coupling(lin.A, lin.Dg)[np.ix_(f, f)]
-        ep = entropy_production(S, lin.tau[f])
         y = np.concatenate(list(outputs(one, u).values()), axis=1)
-        proxy = directed_coupling_proxy(lin.A, t, y, free, float(lin.tau[f].min()))
-    tv = float(system.model.tau_max)
-    ep = None if ep is None else ep * tv
-    sp = spectrum(lin.J[np.ix_(f, f)] * tv)
+        proxy = directed_coupling_proxy(lin.A, t, y, free,
+                                        float(lin.tau[np.flatnonzero(free)].min()))
     osc = detect_oscillation(t / tv, u, free)
-    return NonEquilibrium(asym, coupling_asymmetry(programmed, one), ep, sp, proxy, osc,
-                          settled, energy_rise, tau_s, lin)
+    along = []
+    for te, le in earlier:
+        s_e, ep_e = _rates(le, tv)
+        along.append((float(te / tv), s_e.max_real, ep_e))
+    return NonEquilibrium(asym, coupling_asymmetry(programmed_coupling(one), one),
+                          ep, sp, proxy, osc, settled, energy_rise, tau_s, lin, tuple(along))
 
 
 def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
@@ -232,6 +249,11 @@ def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
         f"    Jacobian: largest real part {sp.max_real:.4g} per tau_v"
         + (f", growing pair with period {sp.period:.4g} tau_v" if sp.period else ""),
     ]
+    if d.trajectory:
+        lines.append("    along the transient (t/tau_v: largest real part, entropy "
+                     "production): " + "; ".join(
+                         f"{t:.2g}: {r:.3g}, {'n/a' if e is None else format(e, '.3g')}"
+                         for t, r, e in d.trajectory))
     if d.proxy is not None:
         lines.append(f"    directed-coupling proxy sigma_tot: {d.proxy:.3g}")
     lines += [f"    WARNING: {w}" for w in d.warnings]
@@ -242,8 +264,9 @@ def diagnose_report(model: Model, rep: SimulationReport, inputs: int, *,
                     runner: Runner | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
                     ) -> SimulationReport:
     """``rep`` with the non-equilibrium diagnostics of its first ``inputs`` inputs: each
-    circuit linearised at its own read-out state (the same devices: the compile is
-    repeated with the same options), and its transient."""
+    circuit linearised at its own read-out state and at :data:`ALONG` fractions of the
+    read-out time along its transient (the same devices: the compile is repeated with
+    the same options)."""
     n = min(inputs, len(rep.inputs))
     system = bind_task(model, rep.inputs[:n], rep.task)
     cmp = rep.comparison
@@ -252,12 +275,12 @@ def diagnose_report(model: Model, rep: SimulationReport, inputs: int, *,
     out = []
     for b in range(n):
         c, k = where[b]
+        at = [int(np.argmin(np.abs(cmp.t - a * cmp.t[-1]))) for a in ALONG] + [-1]
         # the same options draw the same devices (dual arrays: both arrays)
-        (lin,) = linearise(system.sample(b), cmp.u_spice[b, -1], c.options, runner=runner,
-                           timeout_s=timeout_s)
-        back = None if c.backward is None else tuple(
-            w[k:k + 1] if w.shape[0] > 1 else w for w in c.backward)
+        *earlier, lin = linearise(system.sample(b), cmp.u_spice[b, at], c.options,
+                                  runner=runner, timeout_s=timeout_s)
         out.append(diagnose(c.system.sample(k), lin, cmp.t, cmp.u_spice[b], cmp.tau_s,
-                            backward=back, settled=bool(rate[b] <= SETTLE_TOL),
-                            energy_rise=float(cmp.energy_rise[b])))
+                            settled=bool(rate[b] <= SETTLE_TOL),
+                            energy_rise=float(cmp.energy_rise[b]),
+                            earlier=tuple(zip(cmp.t[at[:-1]], earlier, strict=True))))
     return replace(rep, nonequilibrium=tuple(out))

@@ -331,10 +331,18 @@ def with_design_range(options: CompileOptions, model: Model, ode: OdeResult
 
 
 def _holds_nominal(compiled: list[Compiled], system: System) -> bool:
-    """True when the circuits hold exactly the model's weights (nothing perturbed)."""
-    return all(np.array_equal(np.broadcast_to(a, b.shape) if a.shape != b.shape else a, b)
-               for c, sl in zip(compiled, _slices(compiled), strict=True)
-               for a, b in zip(c.system.weights, system.select(sl).weights, strict=True))
+    """True when the circuits hold exactly the model's weights (nothing perturbed), in
+    both directions."""
+    def same(a, b):
+        return np.array_equal(np.broadcast_to(a, b.shape) if a.shape != b.shape else a, b)
+
+    for c, sl in zip(compiled, _slices(compiled), strict=True):
+        nominal = system.select(sl).weights
+        back = c.system.backward if c.system.backward is not None else c.system.weights
+        if not all(same(a, b) and same(v, b) for a, v, b in
+                   zip(c.system.weights, back, nominal, strict=True)):
+            return False
+    return True
 
 
 def _labels(inputs: np.ndarray) -> list[str]:

@@ -177,10 +177,13 @@ def format_report(rep: SimulationReport) -> str:
         f"{s['settling_tau_max']:.2f} max = {s['settling_s_max']:.3e} s "
         f"(ODE {s['settling_tau_ode_max']:.2f} tau_v)",
         *([f"  dual arrays: asymmetry ||G_fwd - G_bwd|| / ||G_fwd + G_bwd|| = "
-           f"{max(x.asymmetry for x in rep.compiled):.3g} (the realised ODE holds the forward "
-           "array)"] if rep.compiled[0].options.config.conductance.dual_arrays else []),
+           f"{max(x.asymmetry for x in rep.compiled):.3g} (the realised ODE holds both "
+           "arrays: a directed coupling, with no energy once they differ)"]
+          if rep.compiled[0].options.config.conductance.dual_arrays else []),
         f"  circuit energy non-increasing on {int(np.sum(c.energy_rise <= 1e-3))}/{n} "
-        f"trajectories (max rise {s['circuit_energy_rise_max']:.2e})",
+        f"trajectories (max rise {s['circuit_energy_rise_max']:.2e}"
+        + ("; the forward array's E: no Lyapunov function here)"
+           if max(x.asymmetry for x in rep.compiled) > 0 else ")"),
     ]
     if rep.energy is not None:
         lines += format_energy(rep.energy, rep.supply_balance)
