@@ -118,6 +118,32 @@ def config(output) -> None:
 
 
 @cli.command()
+@click.option("--pdk", "kit", default="sky130", show_default=True,
+              help="Process kit whose transistor-level op-amp to characterise.")
+@click.option("--corner", "corners", default="tt,ff,ss", show_default=True,
+              help="Comma-separated corners of the kit.")
+@click.option("--macromodel", is_flag=True,
+              help="Characterise the op-amp level's macromodel instead (checks the benches).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def datasheet(kit, corners, macromodel, as_json) -> None:
+    """Characterise an amplifier in ngspice: gain, gain-bandwidth, phase margin, slew,
+    offset, quiescent power, output swing; and the op-amp level keys fitted to it."""
+    import json
+
+    from analogam.study.datasheet import format_datasheet, macromodel_datasheet, pdk_datasheet
+
+    sheets = ([macromodel_datasheet()] if macromodel else
+              [pdk_datasheet(kit, c.strip()) for c in corners.split(",") if c.strip()])
+    if as_json:
+        click.echo(json.dumps([{**d.as_dict(), "macromodel": d.macromodel()}
+                               for d in sheets], indent=1))
+        return
+    click.echo(format_datasheet(sheets))
+    fit = " ".join(f"--set {k}={v:.4g}" for k, v in sheets[0].macromodel().items())
+    click.echo(f"  the op-amp level fitted to the {sheets[0].corner} column: {fit}")
+
+
+@cli.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--from", "fmt", required=True, type=click.Choice(["analog-denseam"]),
               help="Format of SOURCE.")

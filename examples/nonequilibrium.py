@@ -55,7 +55,7 @@ def point(model, inputs, dual: bool, param: str, value: float, sample: int, diag
         rep = simulate_task(model, inputs, opt, reference="nominal", runner=runner)
     except AnalogamError as err:   # a runaway ngspice cannot follow: it never settles
         return {"failed": str(err)[:200], "never_settles": 1.0}
-    rep = diagnose_report(model, rep, diagnose, runner=runner)
+    rep = diagnose_report(model, rep, diagnose, along=(), runner=runner)
     cmp = rep.comparison
     system = bind_task(model, inputs, rep.task)
     moving = readout_rate(cmp.t, cmp.u_spice, system) > SETTLE_TOL
@@ -111,7 +111,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true",
                     help="Hamming only, 8 words, 1 sample, fewer points.")
     ap.add_argument("--samples", type=int, default=2)
-    ap.add_argument("--diagnose", type=int, default=2,
+    ap.add_argument("--diagnose", type=int, default=1,
                     help="Inputs linearised per run (ngspice operating points).")
     args = ap.parse_args()
     models = {"hamming74": (load_model(ROOT / "models" / "hamming74.npz"), 16)}

@@ -16,6 +16,7 @@ from .ir import (
     Meter,
     ModelCard,
     Probe,
+    Process,
     SubcktDef,
 )
 
@@ -36,6 +37,7 @@ class CircuitBuilder:
     guesses: dict[str, Expr] = field(default_factory=dict)
     limits: list[Limit] = field(default_factory=list)
     meters: list[Meter] = field(default_factory=list)
+    process: Process | None = None
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
         """Append an element; ``values`` in the order of the primitive's parameters."""
@@ -66,6 +68,6 @@ class CircuitBuilder:
         c = Circuit(self.title, tuple(self.elements), tuple(self.models.values()),
                     tuple(self.ic.items()), tuple(self.probes), tuple(self.notes),
                     tuple(self.subckts.values()), tuple(self.guesses.items()),
-                    tuple(self.limits), tuple(self.meters))
+                    tuple(self.limits), tuple(self.meters), self.process)
         check_circuit(c)
         return c

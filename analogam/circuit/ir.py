@@ -82,6 +82,8 @@ PRIMITIVES: dict[str, Primitive] = {
     "capacitor": Primitive("C", ("p", "n"), (Param("c", "F"),), category="capacitors"),
     "vsource": Primitive("V", ("p", "n"), (Param("dc", "V", "DC "),), (("p", "n"),), True,
                          "sources"),
+    "acsource": Primitive("V", ("p", "n"), (Param("dc", "V", "DC "), Param("ac", "V", "AC ")),
+                          (("p", "n"),), True, "sources"),
     "isource": Primitive("I", ("p", "n"), (Param("dc", "A", "DC "),), category="sources"),
     "vcvs": Primitive("E", ("p", "n", "cp", "cn"), (Param("gain", "V/V"),), (("p", "n"),),
                       True, "controlled sources"),
@@ -101,6 +103,14 @@ PRIMITIVES: dict[str, Primitive] = {
                      (("c", "e"), ("b", "e")), category="transistors"),
     "diode": Primitive("D", ("p", "n"), (Param("model", "ref:model"),), (("p", "n"),),
                        category="diodes"),
+    # a process kit's devices (subcircuits defined by its model files): drawn width and
+    # length in the kit's units (um), multiplicity
+    "pmosfet": Primitive("X", ("d", "g", "s", "b"), (
+        Param("device", "ref:kit"), Param("w", "um", "w="), Param("l", "um", "l="),
+        Param("m", "1", "mult=", default=1.0)), (("d", "s"),), category="transistors"),
+    "pnpn": Primitive("X", ("c", "b", "e", "s"), (
+        Param("device", "ref:kit"), Param("m", "1", "mult=", default=1.0)),
+        (("c", "e"), ("b", "e")), category="transistors"),
     # ports come from the subcircuit definition; checks run on the flattened circuit
     "instance": Primitive("X", (), (Param("subckt", "ref:subckt"),), category="subcircuits"),
 }
@@ -286,13 +296,25 @@ class Meter:
 
 
 @dataclass(frozen=True)
+class Process:
+    """What a circuit on a process kit needs before its elements: the kit's model
+    files (absolute paths), its parameters and its geometry scale (m per drawn unit)."""
+
+    kit: str
+    corner: str
+    includes: tuple[str, ...]
+    params: tuple[tuple[str, float], ...]
+    scale: float
+
+
+@dataclass(frozen=True)
 class Circuit:
     """A checked circuit: elements in emission order, model cards, library blocks,
     initial conditions (net, volts), probes, free-text notes, and each block's
     prediction of its nets' voltages (``guesses``: net -> Expr over other nets, exact
     where the block works as designed), from which the initial operating point is
-    guessed and the operating-point checks predict node voltages; and the sources whose
-    currents measure the energy drawn (``meters``)."""
+    guessed and the operating-point checks predict node voltages; the sources whose
+    currents measure the energy drawn (``meters``); the process kit it is built on."""
 
     title: str
     elements: tuple[Element, ...]
@@ -304,6 +326,7 @@ class Circuit:
     guesses: tuple[tuple[str, Expr], ...] = ()
     limits: tuple[Limit, ...] = ()
     meters: tuple[Meter, ...] = ()
+    process: Process | None = None
 
     def counts(self) -> dict[str, int]:
         """Element counts per category (resistors, capacitors, transistors, amplifiers,

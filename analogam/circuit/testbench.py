@@ -1,14 +1,16 @@
-"""Blocks alone on a bench: the translinear softmax driven by fixed states."""
+"""Blocks alone on a bench: the translinear softmax driven by fixed states, and an
+amplifier on the benches that characterise it."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..errors import CircuitError
 from .blocks import Emit, block
 from .blocks.activations import ActivationSpec
 from .builder import CircuitBuilder
 from .config import DeviceConfig, Scales
-from .ir import GROUND, Circuit, Probe, num
+from .ir import GROUND, Circuit, Probe, Process, SubcktDef, num
 from .naming import Names
 from .variation import Variation
 
@@ -42,3 +44,53 @@ def build_softmax_testbench(u: np.ndarray, beta: float, level: str = "bjt",
         outs.append([nm.act("s", i) for i in range(n)])
         e.b.probes.extend(Probe(net, k, i) for i, net in enumerate(outs[-1]))
     return e.b.freeze(), outs
+
+
+AMPLIFIER_BENCHES = ("follower", "open_loop", "step", "inverting")
+"""The benches an amplifier is characterised on: a unity-gain follower (offset,
+quiescent current), the open loop closed for DC only through 1 Gohm and 1 F (gain,
+gain-bandwidth, phase margin), a follower whose output starts 1 V from its input (slew
+rate), and a gain -1 stage (output swing, whatever the input common-mode range)."""
+
+
+def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, float],
+                          process: Process | None = None, load_c: float = 1e-12,
+                          load_r: float = 100e3) -> Circuit:
+    """``amp`` (ports named ``inp inn out vdd vss``, in any order, and any internal ports
+    it exposes) on
+    ``bench`` (:data:`AMPLIFIER_BENCHES`), supplies (V+, V-) around ground, loaded by
+    ``load_c`` (F) and ``load_r`` (ohm, a crossbar line's order) to ground. The input
+    source is ``vin``, the output net ``out``."""
+    if bench not in AMPLIFIER_BENCHES:
+        raise CircuitError(f"unknown amplifier bench {bench!r}; valid: "
+                           f"{', '.join(AMPLIFIER_BENCHES)}")
+    b = CircuitBuilder(title=f"{amp.name} {bench} bench")
+    b.process = process
+    b.subckt(amp)
+    b.add("vsource", "vdd", ("vdd", GROUND), supplies[0], role="supply")
+    b.add("vsource", "vss", ("vss", GROUND), supplies[1], role="supply")
+    inn = "out" if bench in ("follower", "step") else "inn"
+    b.add("acsource", "vin", ("in", GROUND), 0.5 if bench == "step" else 0.0,
+          1.0 if bench == "open_loop" else 0.0, role="clamp")
+    inp = GROUND if bench == "inverting" else "in"
+    nets = {"inp": inp, "inn": inn, "out": "out", "vdd": "vdd", "vss": "vss"}
+    extra = [f"x_{port}" for port in amp.ports if port not in nets]
+    b.add("instance", "x", tuple(nets.get(port, f"x_{port}") for port in amp.ports),
+          amp.name, role="amplifier")
+    if bench == "open_loop":
+        b.add("resistor", "rf", ("out", "inn"), 1e9, role="load")
+        b.add("capacitor", "cf", ("inn", GROUND), 1.0, role="load")
+    if bench == "inverting":
+        b.add("resistor", "ri", ("in", "inn"), load_r, role="load")
+        b.add("resistor", "rf", ("inn", "out"), load_r, role="load")
+    b.add("capacitor", "cl", ("out", GROUND), load_c, role="load")
+    b.add("resistor", "rl", ("out", GROUND), load_r, role="load")
+    if bench == "step":
+        # the output, and any internal state the model exposes, start 1 V below the input
+        for net in ("out", *extra):
+            b.ic[net] = -0.5
+    for net in extra:
+        b.guess(net, num(0.0))
+    b.probes.append(Probe("out", 0, 0))
+    b.probes.append(Probe("in", 0, 1))
+    return b.freeze()

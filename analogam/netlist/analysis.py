@@ -69,7 +69,38 @@ class OperatingPoint:
     currents: tuple[str, ...] = ()
 
 
-Analysis = Transient | OperatingPoint
+@dataclass(frozen=True)
+class AcSweep:
+    """Small-signal AC analysis from ``f_start`` to ``f_stop`` (Hz), ``per_decade``
+    points per decade, about the DC operating point."""
+
+    f_start: float
+    f_stop: float
+    per_decade: int = 20
+    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
+    temperature_c: float = 27.0
+    solver: str = "sparse"
+    nets: tuple[str, ...] = ()
+    currents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DcSweep:
+    """DC transfer: voltage source ``source`` swept from ``start`` to ``stop`` by
+    ``step`` (V)."""
+
+    source: str
+    start: float
+    stop: float
+    step: float
+    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
+    temperature_c: float = 27.0
+    solver: str = "sparse"
+    nets: tuple[str, ...] = ()
+    currents: tuple[str, ...] = ()
+
+
+Analysis = Transient | OperatingPoint | AcSweep | DcSweep
 
 
 def solver_for(compiled: Compiled) -> str:

@@ -11,13 +11,14 @@ import re
 from collections.abc import Iterator
 
 from ..circuit import Circuit, Element
-from ..circuit.ir import Expr, ModelCard
+from ..circuit.ir import Expr, ModelCard, Process
 from ..circuit.limits import limit_nets
 from ..circuit.predict import initial_guess
 from ..errors import NetlistError, lookup
-from .analysis import Analysis, OperatingPoint, Transient
+from .analysis import AcSweep, Analysis, DcSweep, OperatingPoint, Transient
 
 _SAFE = re.compile(r"\A[A-Za-z0-9_]{1,200}\Z")
+_PATH = re.compile(r"\A/[A-Za-z0-9_./+-]{1,500}\Z")
 
 
 def ident(name: str) -> str:
@@ -79,6 +80,17 @@ class Dialect:
             parts.append(p.prefix + self.value(p.unit, v))
         return " ".join(parts)
 
+    def process(self, p: Process) -> Iterator[str]:
+        """The process kit's parameters, geometry scale and model files (paths checked
+        by the kit: letters, digits and ``_ . / + -`` only)."""
+        for name, value in p.params:
+            yield f".param {ident(name)}={self.number(value)}"
+        yield f".options scale={self.number(p.scale)}"
+        for path in p.includes:
+            if not _PATH.match(path):
+                raise NetlistError(f"refusing to write unsafe include path {path[:60]!r}")
+            yield f'.include "{path}"'
+
     def model_card(self, card: ModelCard) -> str:
         params = " ".join(f"{k}={self.number(v)}" for k, v in card.params)
         return f".model {ident(card.name)} {ident(card.type)} ({params})"
@@ -100,6 +112,14 @@ class Dialect:
             # a hint only: Newton must find the circuit's own operating point
             yield from self.ic_cards(c.ic + initial_guess(c), ".nodeset")
             yield ".op"
+        elif isinstance(a, AcSweep):
+            yield from self.ic_cards(c.ic + initial_guess(c), ".nodeset")
+            yield (f".ac dec {int(a.per_decade)} {self.number(a.f_start)} "
+                   f"{self.number(a.f_stop)}")
+        elif isinstance(a, DcSweep):
+            yield from self.ic_cards(c.ic + initial_guess(c), ".nodeset")
+            yield (f".dc V{ident(a.source)} {self.number(a.start)} {self.number(a.stop)} "
+                   f"{self.number(a.step)}")
         elif isinstance(a, Transient):
             # the states, and every node the blocks predict from them that no source
             # fixes: the initial operating point needs no Newton search (gmin or source
@@ -109,7 +129,7 @@ class Dialect:
                    f"{self.number(a.tmax)}")
         else:
             raise NetlistError(f"unknown analysis {type(a).__name__}; valid: Transient, "
-                               "OperatingPoint")
+                               "OperatingPoint, AcSweep, DcSweep")
         nets = list(dict.fromkeys([p.net for p in c.probes] + limit_nets(c) + list(a.nets)))
         for i in range(0, len(nets), 8):
             yield ".save " + " ".join(f"v({ident(n)})" for n in nets[i : i + 8])

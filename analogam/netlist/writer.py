@@ -37,6 +37,9 @@ def write_netlist(c: Circuit, stream: TextIO, analysis: Analysis,
     w(f"{d.comment} {sanitize(c.title)}: analogam {__version__} netlist\n")
     for line in (*header, *c.notes):
         w(f"{d.comment} {sanitize(line, 200).replace('_', ' ')}\n")
+    if c.process is not None:
+        for line in d.process(c.process):
+            w(line + "\n")
     for card in c.models:
         w(d.model_card(card) + "\n")
     for sub in c.subckts:

@@ -10,11 +10,12 @@ from ..errors import SimulationError
 
 
 def read_raw(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Vectors of the last plot in a raw file: lower-cased name -> (points,) float array.
+    """Vectors of the last plot in a raw file: lower-cased name -> (points,) float array
+    (complex for an AC analysis).
 
     Format: text header (``No. Variables:``, ``No. Points:``, ``Variables:`` table,
-    ``Flags:``) then ``Binary:`` and points x variables little-endian float64 values,
-    or ``Values:`` and an ASCII table.
+    ``Flags:``) then ``Binary:`` and points x variables little-endian float64 values
+    (pairs of them when the flags say complex), or ``Values:`` and an ASCII table.
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -44,12 +45,14 @@ def read_raw(path: str | os.PathLike) -> dict[str, np.ndarray]:
             elif key in ("binary", "values"):
                 header["kind"] = key
                 break
-        if "complex" in flags:
-            raise SimulationError("complex raw files are not supported (transient only)")
+        cplx = "complex" in flags
+        if cplx and header["kind"] != "binary":
+            raise SimulationError("complex ASCII raw files are not supported; write binary")
         if header["kind"] == "binary":
             n = nvars * npts
-            arr = np.frombuffer(data, dtype="<f8", count=n, offset=pos).reshape(npts, nvars)
-            pos += n * 8
+            dtype, size = ("<c16", 16) if cplx else ("<f8", 8)
+            arr = np.frombuffer(data, dtype=dtype, count=n, offset=pos).reshape(npts, nvars)
+            pos += n * size
         else:
             rows, tokens = [], data[pos:].decode("latin-1").split()
             i = 0

@@ -261,10 +261,10 @@ def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
 
 
 def diagnose_report(model: Model, rep: SimulationReport, inputs: int, *,
-                    runner: Runner | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
-                    ) -> SimulationReport:
+                    along: tuple[float, ...] = ALONG, runner: Runner | None = None,
+                    timeout_s: float = DEFAULT_TIMEOUT_S) -> SimulationReport:
     """``rep`` with the non-equilibrium diagnostics of its first ``inputs`` inputs: each
-    circuit linearised at its own read-out state and at :data:`ALONG` fractions of the
+    circuit linearised at its own read-out state and at ``along`` fractions of the
     read-out time along its transient (the same devices: the compile is repeated with
     the same options)."""
     n = min(inputs, len(rep.inputs))
@@ -275,7 +275,7 @@ def diagnose_report(model: Model, rep: SimulationReport, inputs: int, *,
     out = []
     for b in range(n):
         c, k = where[b]
-        at = [int(np.argmin(np.abs(cmp.t - a * cmp.t[-1]))) for a in ALONG] + [-1]
+        at = [int(np.argmin(np.abs(cmp.t - a * cmp.t[-1]))) for a in along] + [-1]
         # the same options draw the same devices (dual arrays: both arrays)
         *earlier, lin = linearise(system.sample(b), cmp.u_spice[b, at], c.options,
                                   runner=runner, timeout_s=timeout_s)

