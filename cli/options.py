@@ -51,7 +51,12 @@ def _shortcut(name: str, typ, help_: str, flag: bool = False):
 
 device_options = [
     click.option("--level", default="ideal", show_default=True,
-                 type=click.Choice(["ideal", "bjt", "opamp"]), help="Circuit fidelity level."),
+                 type=click.Choice(["ideal", "bjt", "opamp", "pdk"]),
+                 help="Circuit fidelity level."),
+    click.option("--pdk", "pdk", default="sky130", show_default=True,
+                 help="Process kit of the pdk level."),
+    click.option("--corner", default="tt", show_default=True,
+                 help="Process corner of the pdk level (tt, ff, ss)."),
     click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                  help="Device configuration TOML (see `analogam config`)."),
     click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
@@ -89,7 +94,8 @@ def _parse_value(text: str):
                                ) from None
 
 
-def compile_options(level: str, config_path: str | None, sets: tuple[str, ...], **shortcuts):
+def compile_options(level: str, config_path: str | None, sets: tuple[str, ...],
+                    pdk: str = "sky130", corner: str = "tt", **shortcuts):
     """The CompileOptions the device options describe: the TOML file (or the library's
     defaults), then every --set, then the shortcut options given."""
     from analogam.circuit import CompileOptions, DeviceConfig, load_config
@@ -103,7 +109,7 @@ def compile_options(level: str, config_path: str | None, sets: tuple[str, ...], 
     for name, val in shortcuts.items():
         if val is not None:
             cfg = cfg.with_value(SHORTCUTS[name], val)
-    return CompileOptions(level=level, config=cfg)
+    return CompileOptions(level=level, config=cfg, pdk=pdk, corner=corner)
 
 
 def task_and_inputs(model, input_bits: str | None, inputs: str | None,

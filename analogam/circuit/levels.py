@@ -27,6 +27,9 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
           "(Gummel-Poon card)", 2e-2),
     Level("opamp", "bjt", "+ integrators, line drivers and ReLU rectifiers on an "
           "op-amp macromodel with finite gain, bandwidth and swing", 2e-2),
+    Level("pdk", "opamp", "+ every amplifier a transistor-level two-stage Miller op-amp and "
+          "every translinear transistor the NPN of a process kit (by name, at a corner), on "
+          "the kit's supply; crossbar conductances stay ideal resistors", 5e-2),
 )}
 
 

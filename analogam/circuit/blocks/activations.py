@@ -200,7 +200,6 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     ``Vs / (alpha I_tail)`` from each collector's sense source to the activation node."""
     kit, n, vs = e.config.bjt, e.names, e.scales.vs
     vcc, vee = e.rails("activation")
-    e.b.model(kit.card())
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
     e.add("isource", n.elem(s.group, None, "tail"), (emit, vee), kit.i_tail, role="tail")
@@ -215,8 +214,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
         _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain,
                     s.base_shift, ref)
         q = n.elem(s.group, i)
-        e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
-              role="transistor")
+        e.npn(q, col, base, emit)
         _bjt_limits(e, q, col, base, emit)
         e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
         e.b.guess(col, ir.volt(vcc))
@@ -239,7 +237,6 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
     ref = _level_shift(e, s.group, s.base_shift) if s.with_line() else GROUND
     for i in s.with_line():
         vcc, vee = e.rails("activation")
-        e.b.model(kit.card())
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
         alpha = _alpha(e)
         e.add("isource", n.elem(s.group, i, "tail"), (emit, vee), kit.i_tail, role="tail")
@@ -249,8 +246,7 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
             _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain,
                         s.base_shift, ref)
             q = n.elem(s.group, i) + side
-            e.add("npn", q, (col, base, emit), kit.name, e.var.bjt_area(e.key(q)),
-                  role="transistor")
+            e.npn(q, col, base, emit)
             _bjt_limits(e, q, col, base, emit)
             e.add("vsource", n.elem(s.group, i, f"ic{side}"), (vcc, col), 0.0, role="sense")
         mid = n.net("tzm", s.group, i)

@@ -26,6 +26,7 @@ from .. import ir
 from ..ir import GROUND, SubcktDef
 from ..kits import OpampKit
 from .base import Emit
+from .cmos import cmos_opamp
 
 OPAMP = "anm_opamp"
 CLAMP_EXCESS = 0.01
@@ -75,23 +76,29 @@ def opamp_subckt(k: OpampKit) -> SubcktDef:
 
 
 def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
-    """An instance of the op-amp macromodel on the rails of ``role``, with its seeded
-    input offset (a source in series with the non-inverting input); returns its
-    integrating node's net (a port, so that initial conditions can be set on it)."""
-    x, p2 = f"{out}_oa", f"{out}_p2"
+    """An instance of the op-amp on the rails of ``role`` (the macromodel; at the pdk
+    level the kit's transistor-level amplifier, :mod:`.cmos`), with its seeded input
+    offset (a source in series with the non-inverting input). Returns the net its
+    integrating state is set on: the macromodel's internal node (a port, so initial
+    conditions reach it), or the transistor amplifier's output."""
     offset = e.var.offset(e.key(name))
     if offset:
         e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
         e.b.guess(f"{out}_os", ir.add(ir.volt(inp), ir.num(offset)))
         inp = f"{out}_os"
-    e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
-    e.b.guess(p2, ir.volt(x))
     vdd, vss = e.rails(role, "opamp")
-    e.add("instance", name, (inp, inn, out, x, p2, vdd, vss),
-          e.b.subckt(opamp_subckt(e.config.opamp)), role="amplifier")
     k = e.config.opamp
     lo, hi = k.v_neg + k.swing_margin, k.v_pos - k.swing_margin
     e.limit(name, "output inside the swing", ir.volt(out), lo, hi)
+    if e.kit is not None:
+        e.add("instance", name, (inp, inn, out, vdd, vss), e.b.subckt(cmos_opamp(e.kit)),
+              role="amplifier")
+        return out
+    x, p2 = f"{out}_oa", f"{out}_p2"
+    e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
+    e.b.guess(p2, ir.volt(x))
+    e.add("instance", name, (inp, inn, out, x, p2, vdd, vss),
+          e.b.subckt(opamp_subckt(e.config.opamp)), role="amplifier")
     e.limit(name, "internal node inside the swing (no wind-up)", ir.volt(x), lo, hi)
     return x
 

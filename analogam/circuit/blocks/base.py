@@ -15,6 +15,7 @@ from ..config import DeviceConfig, Scales
 from ..ir import GROUND, Limit, Meter, num
 from ..levels import lineage
 from ..naming import Names
+from ..pdk import ProcessKit
 from ..variation import Variation
 
 
@@ -31,7 +32,8 @@ class Port:
 @dataclass
 class Emit:
     """Emission context: the builder (shared by all copies), this copy's names, the
-    device configuration, the seeded variation, the resolved scales and the level.
+    device configuration, the seeded variation, the resolved scales, the level and (at
+    the pdk level) the process kit.
     ``line_swing``: the largest line-to-cell voltage over the design range, in model
     units (sizes the sense resistors). ``once`` records circuit-wide parts already
     emitted (supply rails)."""
@@ -45,10 +47,23 @@ class Emit:
     line_swing: float = 1.0
     once: set = field(default_factory=set)
     copy: int = 0
+    kit: ProcessKit | None = None
 
     def for_copy(self, prefix: str, copy: int = 0) -> Emit:
         """The context of copy ``copy`` (same builder, rails and variation)."""
         return replace(self, names=Names(prefix), copy=copy)
+
+    def npn(self, name: str, col: str, base: str, emit: str) -> None:
+        """A translinear NPN: the process kit's (substrate on the negative rail) at the pdk
+        level, else the Gummel-Poon card of ``bjt`` with its seeded area mismatch."""
+        if self.kit is not None:
+            _, sub = self.rails("activation")
+            self.add("pnpn", name, (col, base, emit, sub), self.kit.npn, 1.0,
+                     role="transistor")
+            return
+        self.b.model(self.config.bjt.card())
+        self.add("npn", name, (col, base, emit), self.config.bjt.name,
+                 self.var.bjt_area(self.key(name)), role="transistor")
 
     def limit(self, device: str, quantity: str, expr, lo: float | None = None,
               hi: float | None = None) -> None:

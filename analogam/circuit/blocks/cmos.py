@@ -10,8 +10,9 @@
     compensation  Miller capacitor cc with nulling resistor rz from d2 to out:
                   GBW ~ gm1 / (2 pi cc), slew ~ I_tail / cc
 
-Designed for sky130's 1.8 V devices on split +-0.9 V supplies around the circuit's
-ground (the analog mid-rail). Measured by the tool itself (``analogam datasheet``).
+Designed for sky130's 5 V devices on split +-2.5 V supplies around the circuit's
+ground (the analog mid-rail): about 20 uA of bias, a 20 uA tail, 100 uA in the output
+stage. Measured by the tool itself (``analogam datasheet``).
 The compensation capacitor and the bias and nulling resistors are ideal elements here
 (a chip would use MIM capacitors and poly resistors of the kit).
 """
@@ -31,17 +32,17 @@ class MillerSizing:
     """Drawn width and length (um) per device pair, the bias resistor (ohm), the
     compensation capacitor (F) and the nulling resistor (ohm)."""
 
-    w_in: float = 4.0
-    l_in: float = 0.5
-    w_load: float = 4.0
-    l_load: float = 0.5
-    w_tail: float = 4.0
-    l_tail: float = 1.0
-    w_out: float = 16.0
-    l_out: float = 0.5
-    w_sink: float = 20.0
-    l_sink: float = 1.0
-    r_bias: float = 60e3
+    w_in: float = 8.0
+    l_in: float = 1.0
+    w_load: float = 8.0
+    l_load: float = 1.0
+    w_tail: float = 8.0
+    l_tail: float = 2.0
+    w_out: float = 40.0
+    l_out: float = 1.0
+    w_sink: float = 40.0
+    l_sink: float = 2.0
+    r_bias: float = 200e3
     c_c: float = 0.5e-12
     r_z: float = 2e3
 
@@ -64,11 +65,11 @@ def cmos_opamp(kit: ProcessKit, s: MillerSizing | None = None) -> SubcktDef:
         mos("m4", "d2", "d1", "vdd", "vdd", p, s.w_load, s.l_load),
         mos("m5", "tail", "nb", "vss", "vss", n, s.w_tail, s.l_tail),
         mos("m8", "nb", "nb", "vss", "vss", n, s.w_tail, s.l_tail),
-        Element("resistor", "rb", ("vdd", "nb"), (s.r_bias,), "internal"),
+        Element("resistor", "rbias", ("vdd", "nb"), (s.r_bias,), "internal"),
         mos("m6", "out", "d2", "vdd", "vdd", p, s.w_out, s.l_out),
         mos("m7", "out", "nb", "vss", "vss", n, s.w_sink, s.l_sink),
-        Element("capacitor", "cc", ("d2", "z"), (s.c_c,), "internal"),
-        Element("resistor", "rz", ("z", "out"), (s.r_z,), "internal"),
+        Element("capacitor", "cmiller", ("d2", "z"), (s.c_c,), "internal"),
+        Element("resistor", "rnull", ("z", "out"), (s.r_z,), "internal"),
     )
     return SubcktDef(CMOS_OPAMP, ("inp", "inn", "out", "vdd", "vss"), elements, "amplifiers",
                      f"two-stage Miller op-amp on {kit.name}: input pair W/L {s.w_in}/"

@@ -84,7 +84,8 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     internal = opamp(e, cap, GROUND, node, u, "integrator")
     e.b.ic[internal] = s.v0
     e.b.ic[node] = 0.0
-    e.b.guess(u, ir.volt(internal))
+    if internal != u:   # a transistor amplifier's state is its output itself
+        e.b.guess(u, ir.volt(internal))
 
 
 class IntegratorBlock(NamedTuple):
