@@ -35,26 +35,34 @@ def test_the_benches_measure_the_macromodel_it_was_given():
     assert d.a0_db == pytest.approx(100.0, abs=0.05)
     assert d.gbw_hz == pytest.approx(f_u, rel=0.01)
     assert d.phase_margin_deg == pytest.approx(pm, abs=0.5)
-    assert d.slew_v_per_s == pytest.approx(k.slew_rate, rel=0.05)
+    # the 20-80 % slope of a 1 V step: 0.90 of the stage's limit (its tanh input)
+    assert d.slew_v_per_s == pytest.approx(k.slew_rate, rel=0.12)
     assert d.swing_v[0] == pytest.approx(k.v_neg, abs=0.02)
     assert d.swing_v[1] == pytest.approx(k.v_pos, abs=0.02)
 
 
 @pytest.mark.ngspice
 def test_the_sky130_miller_amplifier_datasheet_across_corners():
-    """Measured (tt / ff / ss): 63.4 dB, 36 / 39 / 33 MHz, 70 deg, 68 / 82 / 55 V/us,
-    -2.8 mV, 143 uA. Fast silicon is faster: GBW and slew ordered ff > tt > ss."""
+    """Measured (tt / ff / ss): 76.8 dB, 36.5 / 38.3 / 34.6 MHz, 69 deg, 37 V/us (the
+    20 uA tail into 0.5 pF: 40), -0.04 mV, 137 uA. Fast silicon is faster. The
+    figures the compiler plans with (``SKY130.amplifier``) are these."""
     tt, ff, ss = (pdk_datasheet("sky130", c) for c in ("tt", "ff", "ss"))
     for d in (tt, ff, ss):
-        assert d.a0_db > 60 and d.phase_margin_deg > 60
-        assert 20e6 < d.gbw_hz < 60e6 and abs(d.offset_v) < 5e-3
-        assert d.swing_v[0] < -0.8 and d.swing_v[1] > 0.65
+        assert d.a0_db > 70 and d.phase_margin_deg > 60
+        assert 25e6 < d.gbw_hz < 50e6 and abs(d.offset_v) < 1e-3
+        assert d.swing_v[0] < -2.3 and d.swing_v[1] > 2.3
+        assert d.slew_v_per_s < 20e-6 / 0.5e-12      # no faster than I_tail / C_c
     assert ff.gbw_hz > tt.gbw_hz > ss.gbw_hz
     assert ff.slew_v_per_s > tt.slew_v_per_s > ss.slew_v_per_s
-    assert tt.transistors == 8 and tt.area_um2 == pytest.approx(44.0)
+    assert tt.transistors == 8 and tt.area_um2 == pytest.approx(224.0)
     fit = tt.macromodel()
     assert fit["opamp.gbw"] == tt.gbw_hz and fit["opamp.a0"] == pytest.approx(
         10 ** (tt.a0_db / 20))
+    planned = SKY130.amplifier
+    assert fit["opamp.a0"] == pytest.approx(planned["a0"], rel=0.05)
+    assert fit["opamp.gbw"] == pytest.approx(planned["gbw"], rel=0.05)
+    assert fit["opamp.slew_rate"] == pytest.approx(planned["slew_rate"], rel=0.05)
+    assert min(-tt.swing_v[0], tt.swing_v[1]) > planned["swing"]
 
 
 def test_a_kit_is_found_by_name_and_says_what_is_missing():
@@ -77,3 +85,26 @@ def test_an_include_path_cannot_break_out_of_its_line():
     bad = Process("sky130", "tt", ('/tmp/x.spice"\n.control\nshell rm -rf /',), (), 1e-6)
     with pytest.raises(NetlistError, match="unsafe include path"):
         list(NgspiceDialect().process(bad))
+
+
+@pytest.mark.ngspice
+def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
+    """Every amplifier a transistor-level Miller op-amp and the softmax on the kit's NPNs
+    (measured at tt: 4/4, state error 1.8e-2 to 2.9e-2, 385 nJ per inference)."""
+    from analogam.circuit import CompileOptions
+    from analogam.model.weights import load_model
+    from analogam.study import simulate_task
+    from test_weights import ROOT
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    rep = simulate_task(m, np.array([[0, 1], [1, 1]]), CompileOptions("pdk"))
+    assert rep.agreement == 1.0 and rep.accuracy_spice == 1.0
+    assert rep.comparison.max_err.max() <= 5e-2
+    assert rep.violations == () and rep.warnings == ()
+    c = rep.compiled[0].circuit
+    si = c.silicon()
+    amps = sum(e.kind == "instance" and e.role == "amplifier" for e in c.elements)
+    assert si["mos"] == 8 * amps and si["npn"] == 4
+    assert si["mos_area_um2"] == pytest.approx(224.0 * amps)
+    assert c.process.kit == "sky130" and len(c.process.includes) == 8
+    assert rep.energy is not None and abs(rep.supply_balance) < 1e-9

@@ -336,6 +336,23 @@ class Circuit:
             cat.get(e.values[0], "subcircuits") if e.kind == "instance"
             else e.primitive.category for e in self.elements).items()))
 
+    def silicon(self) -> dict[str, float]:
+        """What a designer tallies, over the flattened circuit: transistors (MOS count and
+        drawn area sum W x L x mult in um^2, NPN count), total resistance (ohm) of the
+        crossbar and of everything else, total capacitance (F)."""
+        flat = flatten(self)
+        mos = [e for e in flat.elements if e.kind == "pmosfet"]
+        res = [e for e in flat.elements if e.kind == "resistor"]
+        return {
+            "mos": len(mos),
+            "mos_area_um2": float(sum(e.values[1] * e.values[2] * e.values[3] for e in mos)),
+            "npn": sum(e.kind in ("npn", "pnpn") for e in flat.elements),
+            "crossbar_ohm": float(sum(e.value for e in res if e.role == "crossbar")),
+            "other_resistance_ohm": float(sum(e.value for e in res if e.role != "crossbar")),
+            "capacitance_f": float(sum(e.value for e in flat.elements
+                                       if e.kind == "capacitor")),
+        }
+
     def by_role(self, *roles: str) -> list[Element]:
         """The elements playing any of ``roles``, in emission order."""
         return [e for e in self.elements if e.role in roles]

@@ -322,7 +322,8 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
 def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
     """The configuration on ``kit``: split supplies +-vdd/2 around ground for the
     amplifiers and the translinear stages, the amplifiers' swing, gain, bandwidth and
-    slew as measured, the kit's NPN saturation current, no rail widening; and ``Vs``
+    slew as measured, the kit's NPN saturation current and beta (the read-out's
+    transimpedance divides by its alpha), no rail widening; and ``Vs``
     (V per model unit) reduced so the widest state of the design range, and the
     inverted line of the widest output, stay inside the swing."""
     half, amp = kit.vdd / 2, kit.amplifier
@@ -330,7 +331,7 @@ def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
               "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
               "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
               "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
-              "bjt.i_s": kit.npn_is}
+              "bjt.i_s": kit.npn_is, "bjt.bf": kit.npn_bf}
     # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it
     v_fs = min(cfg.sense.v_full_scale, 0.4 * amp["swing"] / cfg.sense.gain)
     values["sense.v_full_scale"] = v_fs

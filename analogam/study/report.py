@@ -61,6 +61,10 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
                      "array_asymmetry": max(c.asymmetry for c in rep.compiled)},
         "temperature_C": c0.options.config.environment.temperature_c,
         "element_counts": c0.circuit.counts(),
+        "silicon_per_circuit": c0.circuit.silicon(),
+        "process": None if c0.circuit.process is None else {
+            "kit": c0.circuit.process.kit, "corner": c0.circuit.process.corner,
+            "crossbar": "ideal resistors (the memory device is not the kit's)"},
         "summary": {
             "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
             "simulator": rep.simulator,
@@ -185,6 +189,16 @@ def format_report(rep: SimulationReport) -> str:
         + ("; the forward array's E: no Lyapunov function here)"
            if max(x.asymmetry for x in rep.compiled) > 0 else ")"),
     ]
+    proc = rep.compiled[0].circuit.process
+    if proc is not None:
+        si = rep.compiled[0].circuit.silicon()
+        lines.append(
+            f"  process {proc.kit} ({proc.corner}), per input's circuit: {si['mos']} MOSFETs "
+            f"({si['mos_area_um2']:.0f} um^2 sum W x L), {si['npn']} NPNs, crossbar "
+            f"{si['crossbar_ohm'] / 1e6:.3g} Mohm and other resistors "
+            f"{si['other_resistance_ohm'] / 1e6:.3g} Mohm in all, {si['capacitance_f'] * 1e12:.3g}"
+            " pF; the crossbar conductances are ideal resistors (the memory device is not "
+            "the kit's)")
     if rep.energy is not None:
         lines += format_energy(rep.energy, rep.supply_balance)
     if rep.design is not None:

@@ -38,7 +38,7 @@ class MillerSizing:
     l_load: float = 1.0
     w_tail: float = 8.0
     l_tail: float = 2.0
-    w_out: float = 40.0
+    w_out: float = 80.0
     l_out: float = 1.0
     w_sink: float = 40.0
     l_sink: float = 2.0
