@@ -30,7 +30,9 @@ def expected() -> dict[Path, str]:
         bits = inputs()
         system = bind_task(model, bits)
         ode = simulate_ode(system)
-        for level in LEVELS:
+        # the pdk level includes the kit's model files by their absolute installed path:
+        # such a netlist belongs to one machine, not to the repository
+        for level in (lv for lv in LEVELS if lv != "pdk"):
             (c,) = compile_system(system, with_design_range(CompileOptions(level=level),
                                                             model, ode))
             out[ROOT / "netlists" / f"{name}_{level}.cir"] = transient_netlist(c, inputs=bits)
