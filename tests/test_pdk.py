@@ -91,10 +91,11 @@ def test_an_include_path_cannot_break_out_of_its_line():
 def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
     """Every amplifier a transistor-level Miller op-amp and the softmax on the kit's NPNs
     (measured at tt: 4/4, state error 1.8e-2 to 2.9e-2, 385 nJ per inference)."""
+    from test_weights import ROOT
+
     from analogam.circuit import CompileOptions
     from analogam.model.weights import load_model
     from analogam.study import simulate_task
-    from test_weights import ROOT
 
     m = load_model(ROOT / "models" / "xor.npz")
     rep = simulate_task(m, np.array([[0, 1], [1, 1]]), CompileOptions("pdk"))

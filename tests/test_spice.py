@@ -75,7 +75,7 @@ def test_bjt_softmax_alone_within_one_percent_and_temperature():
         for ptat in (False, True):
             c, outs = build_softmax_testbench(u, beta, "bjt", options(
                 environment__temperature_c=temp, bjt__ptat=ptat).config)
-            tran = Transient(1e-8, 1e-6, 1e-8, (("reltol", 1e-6),), temperature_c=temp)
+            tran = Transient(1e-8, 1e-6, 1e-8, options=(("reltol", 1e-6),), temperature_c=temp)
             r = run_batch(format_netlist(c, tran)).raise_for_status()
             y = np.array([[r.voltage(n)[-1] for n in o] for o in outs])
             if temp == 27.0:

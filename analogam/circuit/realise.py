@@ -331,7 +331,9 @@ def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
               "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
               "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
               "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
-              "bjt.i_s": kit.npn_is, "bjt.bf": kit.npn_bf}
+              "bjt.i_s": kit.npn_is, "bjt.bf": kit.npn_bf,
+              # the tail mirror's output transistor needs its overdrive across it
+              "bjt.compliance": 0.8}
     # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it
     v_fs = min(cfg.sense.v_full_scale, 0.4 * amp["swing"] / cfg.sense.gain)
     values["sense.v_full_scale"] = v_fs

@@ -30,15 +30,12 @@ runner."""
 POINTS = 200
 
 
-@dataclass(frozen=True)
-class Transient:
-    """Transient analysis: print step, stop time and maximum internal step (s), the
-    simulator options that set its accuracy, the circuit temperature (degC); ``nets``
-    and ``currents`` (voltage sources) saved beside the probes and meters."""
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What every analysis carries: the simulator options that set its accuracy, the
+    circuit temperature (degC), the sparse solver, and ``nets`` and ``currents``
+    (voltage sources) saved beside the probes and meters."""
 
-    tstep: float
-    tstop: float
-    tmax: float
     options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
     temperature_c: float = 27.0
     solver: str = "sparse"
@@ -48,6 +45,19 @@ class Transient:
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise NetlistError(f"unknown solver {self.solver!r}; valid: {', '.join(SOLVERS)}")
+
+
+@dataclass(frozen=True)
+class Transient(Settings):
+    """Transient analysis from the initial conditions: print step, stop time and maximum
+    internal step (s)."""
+
+    tstep: float
+    tstop: float
+    tmax: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("tstep", "tstop", "tmax", "temperature_c"):
             v = getattr(self, name)
             if not np.isfinite(v):
@@ -58,34 +68,22 @@ class Transient:
 
 
 @dataclass(frozen=True)
-class OperatingPoint:
-    """DC operating point, Newton started from the initial state (``.nodeset``);
-    ``nets`` and ``currents`` (voltage sources) saved beside the probes and meters."""
-
-    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
-    temperature_c: float = 27.0
-    solver: str = "sparse"
-    nets: tuple[str, ...] = ()
-    currents: tuple[str, ...] = ()
+class OperatingPoint(Settings):
+    """DC operating point, Newton started from the initial state (``.nodeset``)."""
 
 
 @dataclass(frozen=True)
-class AcSweep:
+class AcSweep(Settings):
     """Small-signal AC analysis from ``f_start`` to ``f_stop`` (Hz), ``per_decade``
     points per decade, about the DC operating point."""
 
     f_start: float
     f_stop: float
     per_decade: int = 20
-    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
-    temperature_c: float = 27.0
-    solver: str = "sparse"
-    nets: tuple[str, ...] = ()
-    currents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class DcSweep:
+class DcSweep(Settings):
     """DC transfer: voltage source ``source`` swept from ``start`` to ``stop`` by
     ``step`` (V)."""
 
@@ -93,11 +91,6 @@ class DcSweep:
     start: float
     stop: float
     step: float
-    options: tuple[tuple[str, float | str], ...] = SIM_OPTIONS
-    temperature_c: float = 27.0
-    solver: str = "sparse"
-    nets: tuple[str, ...] = ()
-    currents: tuple[str, ...] = ()
 
 
 Analysis = Transient | OperatingPoint | AcSweep | DcSweep

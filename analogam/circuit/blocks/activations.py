@@ -202,7 +202,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     vcc, vee = e.rails("activation")
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
-    e.add("isource", n.elem(s.group, None, "tail"), (emit, vee), kit.i_tail, role="tail")
+    e.tail(n.elem(s.group, None, "tail"), emit, vee, kit.i_tail)
     _tail_limit(e, n.elem(s.group, None, "tail"), emit, vee)
     alpha = _alpha(e)
     vt = thermal_voltage()
@@ -239,7 +239,7 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
         vcc, vee = e.rails("activation")
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
         alpha = _alpha(e)
-        e.add("isource", n.elem(s.group, i, "tail"), (emit, vee), kit.i_tail, role="tail")
+        e.tail(n.elem(s.group, i, "tail"), emit, vee, kit.i_tail)
         _tail_limit(e, n.elem(s.group, i, "tail"), emit, vee)
         for side, sgn in (("p", 1.0), ("m", -1.0)):
             base, col = n.net(f"b{side}", s.group, i), n.net(f"c{side}", s.group, i)

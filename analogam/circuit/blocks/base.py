@@ -65,6 +65,21 @@ class Emit:
         self.add("npn", name, (col, base, emit), self.config.bjt.name,
                  self.var.bjt_area(self.key(name)), role="transistor")
 
+    def tail(self, name: str, emit: str, vee: str, amps: float) -> None:
+        """A translinear stage's tail current ``amps`` from ``emit`` into ``vee``: an
+        ideal source, or at the pdk level a 1:1 NMOS mirror (W/L 20/4 um) of an ideal
+        reference into its diode-connected twin."""
+        if self.kit is None:
+            self.add("isource", name, (emit, vee), amps, role="tail")
+            return
+        ref = f"{name}_ref"
+        self.add("isource", f"{name}_i", (GROUND, ref), amps, role="tail")
+        self.add("pmosfet", f"{name}_md", (ref, ref, vee, vee), self.kit.nmos, 20.0, 4.0,
+                 1.0, role="tail")
+        self.add("pmosfet", name, (emit, ref, vee, vee), self.kit.nmos, 20.0, 4.0, 1.0,
+                 role="tail")
+        self.b.guess(ref, num(self.config.bjt.v_ee + 1.4))
+
     def limit(self, device: str, quantity: str, expr, lo: float | None = None,
               hi: float | None = None) -> None:
         """Record a safe operating condition ``lo <= expr <= hi`` of ``device``."""
