@@ -78,6 +78,15 @@ def test_a_kit_is_found_by_name_and_says_what_is_missing():
     assert len(files) == 8 and all("__s" in f or "ss" in f for f in files[:2])
 
 
+def test_a_supply_beyond_the_devices_limits_is_refused():
+    from analogam.circuit.config import DeviceConfig
+    from analogam.circuit.realise import pdk_config
+
+    pdk_config(DeviceConfig(), SKY130, ())
+    with pytest.raises(CircuitError, match="exceeds its devices' limits"):
+        pdk_config(DeviceConfig(), replace(SKY130, vdd=6.0), ())
+
+
 def test_an_include_path_cannot_break_out_of_its_line():
     from analogam.circuit.ir import Process
     from analogam.netlist.dialect import NgspiceDialect

@@ -320,13 +320,20 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
 
 
 def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
-    """The configuration on ``kit``: split supplies +-vdd/2 around ground for the
+    """The configuration on ``kit`` (refused when its supply exceeds its devices'
+    limits, which then hold everywhere by construction): split supplies +-vdd/2 around
+    ground for the
     amplifiers and the translinear stages, the amplifiers' swing, gain, bandwidth and
     slew as measured, the kit's NPN saturation current and beta (the read-out's
     transimpedance divides by its alpha), no rail widening; and ``Vs``
     (V per model unit) reduced so the widest state of the design range, and the
     inverted line of the widest output, stay inside the swing."""
     half, amp = kit.vdd / 2, kit.amplifier
+    # no two nodes are further apart than the supplies: every MOS terminal pair and every
+    # NPN collector-emitter stays within the kit's limits by construction
+    if kit.vdd > min(kit.v_max, kit.vce_max):
+        raise CircuitError(f"process kit {kit.name}: a {kit.vdd:g} V supply exceeds its "
+                           f"devices' limits ({kit.v_max:g} V MOS, {kit.vce_max:g} V V_CE)")
     values = {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
               "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
               "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
