@@ -164,3 +164,24 @@ def test_the_circuits_own_trajectory_is_checked_for_oscillation_and_rest(hamming
     osc = detect_oscillation(t, u[0], system.free)
     assert osc.period == pytest.approx(1.5, rel=1e-3) and osc.unit == 2
     assert dynamics_warnings(_comparison(t, u_ode, u_ode), system, ["a", "b", "c"]) == ()
+
+
+@pytest.mark.ngspice
+def test_the_report_carries_the_diagnostics_in_text_and_json(hamming_model):
+    """`simulate --equilibrium`: the measured and programmed asymmetry, the entropy
+    production and the spectrum, at the read-out and along the transient."""
+    from analogam.study import format_report, report_dict, simulate_task
+    from analogam.study.equilibrium import diagnose_report
+
+    cfg = DeviceConfig().with_values({"conductance.dual_arrays": True,
+                                      "conductance.prog_noise_scale": 0.1})
+    x = get_task("hamming74").inputs()[5:6]
+    rep = simulate_task(hamming_model, x, CompileOptions("ideal", cfg))
+    rep = diagnose_report(hamming_model, rep, 1, along=(0.2,))
+    d = report_dict(rep)["nonequilibrium"][0]
+    assert d["asymmetry_circuit"] == pytest.approx(d["asymmetry_programmed"], rel=1e-6)
+    assert d["asymmetry_programmed"] == pytest.approx(rep.compiled[0].asymmetry, rel=1e-9)
+    assert d["entropy_production_per_tau_v"] > 0 and d["jacobian_max_real_per_tau_v"] < 0
+    assert len(d["along_trajectory"]) == 1 and rep.warnings == ()
+    text = format_report(rep)
+    assert "coupling asymmetry" in text and "entropy production" in text

@@ -156,23 +156,30 @@ class NonEquilibrium:
     trajectory: tuple[tuple[float, float, float | None], ...] = ()
 
     @property
+    def linear_warnings(self) -> tuple[str, ...]:
+        """An unstable linearisation at the read-out state, with its numbers (what the
+        trajectory checks of :func:`~.pipeline.dynamics_warnings` cannot see)."""
+        sp = self.spectrum
+        if not sp.unstable:
+            return ()
+        what = (f"a complex pair grows at {sp.max_real:.3g} per tau_v with period "
+                f"{sp.period:.4g} tau_v" if sp.period else
+                f"an eigenvalue grows at {sp.max_real:.3g} per tau_v")
+        return (f"the linearisation at the read-out state is unstable: {what}",)
+
+    @property
     def warnings(self) -> tuple[str, ...]:
-        """A run that oscillates, an unstable fixed point, a transient that never
-        settles: each with its numbers."""
+        """A run that oscillates, a transient that never settles, an unstable fixed
+        point: each with its numbers."""
         out = []
-        osc, sp, ts = self.oscillation, self.spectrum, self.tau_s
+        osc, ts = self.oscillation, self.tau_s
         if osc is not None:
             out.append(f"the circuit oscillates: unit {osc.unit}, period {osc.period:.4g} "
                        f"tau_v ({osc.period * ts:.4g} s), amplitude {osc.amplitude:.3g} "
                        f"(model units), {osc.cycles:.1f} cycles in the second half")
-        if sp.unstable:
-            what = (f"a complex pair grows at {sp.max_real:.3g} per tau_v with period "
-                    f"{sp.period:.4g} tau_v" if sp.period else
-                    f"an eigenvalue grows at {sp.max_real:.3g} per tau_v")
-            out.append(f"the linearisation at the read-out state is unstable: {what}")
         if not self.settled and osc is None:
             out.append("the transient never settles (it is still moving at the read-out)")
-        return tuple(out)
+        return tuple(out) + self.linear_warnings
 
     def as_dict(self) -> dict:
         sp, osc = self.spectrum, self.oscillation
@@ -256,7 +263,7 @@ def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
                          for t, r, e in d.trajectory))
     if d.proxy is not None:
         lines.append(f"    directed-coupling proxy sigma_tot: {d.proxy:.3g}")
-    lines += [f"    WARNING: {w}" for w in d.warnings]
+    lines += [f"    WARNING: {w}" for w in d.linear_warnings]
     return lines
 
 

@@ -140,10 +140,11 @@ class SimulationReport:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Every check that failed: pre-flight, fidelity, the circuit's dynamics, the
-        non-equilibrium diagnostics."""
+        """Every check that failed: pre-flight, fidelity, the circuit's dynamics, an
+        unstable linearisation (the diagnostics' trajectory findings are the dynamics
+        checks' own)."""
         return (self.preflight + self.fidelity + self.dynamics
-                + tuple(w for d in self.nonequilibrium for w in d.warnings))
+                + tuple(w for d in self.nonequilibrium for w in d.linear_warnings))
 
     @property
     def agreement(self) -> float:
