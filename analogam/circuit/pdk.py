@@ -28,8 +28,9 @@ class ProcessKit:
     ``npn`` with c b e s), the nominal supply ``vdd`` (V, across the whole chip), the
     largest voltage across any two MOS terminals ``v_max`` and the NPN's collector-emitter
     ``vce_max`` (V), the smallest drawn length and width (um), the parameters every
-    netlist sets and the geometry ``scale`` (m per drawn unit); the NPN's saturation
-    current (A) and forward beta at the softmax's currents, as measured in ngspice."""
+    netlist sets and the geometry ``scale`` (m per drawn unit); per corner the NPN's
+    saturation current (A) and forward beta at the softmax's currents, as measured in
+    ngspice."""
 
     name: str
     package: str
@@ -48,8 +49,8 @@ class ProcessKit:
     params: tuple[tuple[str, float], ...]
     scale: float
     description: str
-    npn_is: float
-    npn_bf: float
+    npn_is: dict[str, float]
+    npn_bf: dict[str, float]
     amplifier: dict[str, float]
     """The kit's two-stage Miller op-amp as ``analogam datasheet`` measures it at tt:
     open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s) and the output
@@ -117,8 +118,10 @@ SKY130 = ProcessKit(
                 "(g5v0d10v5: the analog devices; the 1.8 V core ones leave a +-0.9 V "
                 "amplifier no input range for the inverted lines) and the vertical NPN "
                 "npn_05v5 (1 x 1 um emitter), in Debian's stock ngspice",
-    npn_is=1.0e-18,     # measured: V_BE 0.848 V at 100 uA
-    npn_bf=35.0,        # measured: 37.6 at 10 uA, 34.6 at 100 uA, 31.5 at 200 uA
+    # measured at 100 uA: V_BE 0.837 / 0.848 / 0.859 V, beta 52.6 / 34.6 / 16.7
+    # (tt: 37.6 at 10 uA, 31.5 at 200 uA)
+    npn_is={"tt": 5.7e-19, "ff": 8.7e-19, "ss": 3.7e-19},
+    npn_bf={"tt": 34.6, "ff": 52.6, "ss": 16.7},
     amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2},
 )
 

@@ -288,7 +288,9 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
 
     Returns the options with the swing the circuit gets, and the shift per group (V)."""
     if "pdk" in lineage(opt.level):
-        opt = replace(opt, config=pdk_config(opt.config, get_process_kit(opt.pdk), opt.ranges))
+        kit = get_process_kit(opt.pdk)
+        kit.includes(opt.corner)    # a wrong corner or a missing kit, said first
+        opt = replace(opt, config=pdk_config(opt.config, kit, opt.ranges, opt.corner))
     if not opt.ranges:
         return opt, {}
     cfg, vs = opt.config, opt.config.scales.vs
@@ -319,13 +321,14 @@ def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, flo
     return replace(opt, config=cfg), shifts
 
 
-def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
+def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
+               ) -> DeviceConfig:
     """The configuration on ``kit`` (refused when its supply exceeds its devices'
     limits, which then hold everywhere by construction): split supplies +-vdd/2 around
     ground for the
     amplifiers and the translinear stages, the amplifiers' swing, gain, bandwidth and
-    slew as measured, the kit's NPN saturation current and beta (the read-out's
-    transimpedance divides by its alpha), no rail widening; and ``Vs``
+    slew as measured, the kit's NPN saturation current and beta at ``corner`` (the
+    read-out's transimpedance divides by its alpha), no rail widening; and ``Vs``
     (V per model unit) reduced so the widest state of the design range, and the
     inverted line of the widest output, stay inside the swing."""
     half, amp = kit.vdd / 2, kit.amplifier
@@ -338,7 +341,7 @@ def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges) -> DeviceConfig:
               "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
               "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
               "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
-              "bjt.i_s": kit.npn_is, "bjt.bf": kit.npn_bf,
+              "bjt.i_s": kit.npn_is[corner], "bjt.bf": kit.npn_bf[corner],
               # the tail mirror's output transistor needs its overdrive across it
               "bjt.compliance": 0.8}
     # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it

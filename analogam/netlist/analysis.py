@@ -1,5 +1,6 @@
 """Analysis records handed to the writer with a circuit: a transient from the initial
-conditions, or a DC operating point. Times in seconds, temperature in degC.
+conditions, a DC operating point, an AC sweep or a DC sweep (the amplifier benches).
+Times in seconds, frequencies in Hz, temperature in degC.
 
 The simulator options set the transient's accuracy: trapezoidal integration with a
 maximum step of ``tau_min / steps_per_tau`` (DESIGN.md section 8: a 10 ns step on a

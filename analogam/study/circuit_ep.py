@@ -10,7 +10,8 @@ the local product of the settled line voltages,
 
 and the new weights are programmed into the same devices: a device keeps its relative
 programming error (the Monte Carlo sample names the chip), so learning can correct
-what the devices do rather than chase new draws. Two ngspice runs per update.
+what the devices do rather than chase new draws. Two ngspice runs per input and update
+(its free phase; its two nudged copies).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..circuit import Compiled, CompileOptions, build_circuit
+from ..circuit import Circuit, Compiled, CompileOptions, build_circuit
 from ..circuit.probe import line_nets, nudge_circuit
 from ..compare import spice_states
 from ..errors import ModelError
@@ -34,7 +35,7 @@ from ..train.params import Optimizer, from_theta, theta_grads, to_theta
 from .pipeline import run_netlists
 
 
-def _settled(jobs: list[tuple[Compiled, object]], runner: Runner | None, timeout_s: float
+def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeout_s: float
              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Run each (compiled, circuit: its own or a nudged one) to its read-out, together,
     and read the settled states (B, N) and each group's outputs from its line voltages
