@@ -30,7 +30,7 @@ class ProcessKit:
     ``vce_max`` (V), the smallest drawn length and width (um), the parameters every
     netlist sets and the geometry ``scale`` (m per drawn unit); per corner the NPN's
     saturation current (A) and forward beta at the softmax's currents, as measured in
-    ngspice."""
+    ngspice, and the tail current (A) its translinear stages run at."""
 
     name: str
     package: str
@@ -51,6 +51,7 @@ class ProcessKit:
     description: str
     npn_is: dict[str, float]
     npn_bf: dict[str, float]
+    npn_tail: float
     amplifier: dict[str, float]
     """The kit's two-stage Miller op-amp as ``analogam datasheet`` measures it at tt:
     open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s) and the output
@@ -122,6 +123,9 @@ SKY130 = ProcessKit(
     # (tt: 37.6 at 10 uA, 31.5 at 200 uA)
     npn_is={"tt": 5.7e-19, "ff": 8.7e-19, "ss": 3.7e-19},
     npn_bf={"tt": 34.6, "ff": 52.6, "ss": 16.7},
+    # the 1 x 1 um device's ohmic drops flatten a tanh pair at 100 uA (0.097 off the ODE
+    # at tt, against 0.036 at 20 uA; the softmax 0.017 against 0.0085)
+    npn_tail=20e-6,
     amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2},
 )
 

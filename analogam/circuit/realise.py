@@ -342,6 +342,7 @@ def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
               "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
               "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
               "bjt.i_s": kit.npn_is[corner], "bjt.bf": kit.npn_bf[corner],
+              "bjt.i_tail": kit.npn_tail,
               # the tail mirror's output transistor needs its overdrive across it
               "bjt.compliance": 0.8}
     # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it
