@@ -41,19 +41,18 @@ def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeou
     and read the settled states (B, N) and each group's outputs from its line voltages
     (B, size), copies in order; a unit without a line gives the model's activation of
     its measured state."""
-    trans = []
-    for compiled, circuit in jobs:
-        lines = line_nets(compiled)
-        trans.append(format_netlist(circuit, replace(transient_for(compiled),
-                                                     nets=tuple(lines.values()))))
+    lines = [line_nets(compiled) for compiled, _ in jobs]
+    trans = [format_netlist(circuit, replace(transient_for(compiled), nets=tuple(ln.values())))
+             for (compiled, circuit), ln in zip(jobs, lines, strict=True)]
     us, gs = [], []
-    for (compiled, _), r in zip(jobs, run_netlists(trans, runner, timeout_s), strict=True):
+    for (compiled, _), ln, r in zip(jobs, lines, run_netlists(trans, runner, timeout_s),
+                                    strict=True):
         _, u = spice_states(compiled, r)
         u = u[:, -1]
         m = compiled.system.model
         g = outputs(compiled.system, u)
         flat = np.concatenate([g[grp.name] for grp in m.groups], axis=1)
-        for (k, unit), net in line_nets(compiled).items():
+        for (k, unit), net in ln.items():
             flat[k, unit] = r.voltage(net)[-1] / compiled.scales.vs
         us.append(u)
         gs.append(flat)
