@@ -237,13 +237,13 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                                                                  strict=True)) if dual else None)
 
     kit = get_process_kit(opt.pdk) if "pdk" in lineage(level) else None
+    process = None if kit is None else Process(kit.name, opt.corner, kit.includes(opt.corner),
+                                               kit.params, kit.scale)
 
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
                  level, line_swing(m, opt.ranges), kit=kit)
-        if kit is not None:
-            e.b.process = Process(kit.name, opt.corner, kit.includes(opt.corner), kit.params,
-                                  kit.scale)
+        e.b.process = process
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
                        signs, shifts, (G_bwd, signs_bwd) if dual else None)

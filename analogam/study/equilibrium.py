@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..circuit import CompileOptions, build_circuit
-from ..circuit.probe import Held, hold_circuit
+from ..circuit.probe import Held, hold_circuit, line_nets
 from ..compare.equilibrium import (
     Oscillation,
     Spectrum,
@@ -81,7 +81,7 @@ def linearise(system: System, states: np.ndarray, options: CompileOptions | None
     free = np.flatnonzero(one.free)
     states = np.atleast_2d(states)
     base = build_circuit(replace(one, u0=states[:1]), options)
-    lines = sorted(unit for (_, unit) in hold_circuit(base).lines)
+    lines = sorted(unit for (_, unit) in line_nets(base))
     first = 1 + 2 * free.size
     P = first + 2 * len(lines)
     vs = base.scales.vs
