@@ -2,7 +2,7 @@
 jax and diffrax (never in analogam's own): ``bench_ode.py --jax-python PYTHON`` writes
 the model's arrays and a tight solution to an .npz and runs this script with PYTHON.
 
-Energy Transformer (DESIGN.md section 3), states v (B, D), h_attn (B, L), h_hopf (B, M):
+Energy Transformer (docs/design.md section 3), states v (B, D), h_attn (B, L), h_hopf (B, M):
 
     tau_v dv/dt = W_b^T softmax(beta h_attn) + H^T f(h_hopf) + a - v
     tau_h dh_attn/dt = W_b v + b - h_attn,   tau_h dh_hopf/dt = H v + c - h_hopf

@@ -7,6 +7,15 @@ from collections.abc import Callable
 
 import click
 
+from .common import (
+    RegistryChoice,
+    corner_names,
+    default_corner,
+    default_kit,
+    kit_names,
+    level_names,
+)
+
 # shortcut option -> device configuration key (analogam.circuit.config)
 SHORTCUTS = {
     "vs": "scales.vs", "g0": "scales.g0", "t0": "scales.t0",
@@ -50,13 +59,12 @@ def _shortcut(name: str, typ, help_: str, flag: bool = False):
 
 
 device_options = [
-    click.option("--level", default="ideal", show_default=True,
-                 type=click.Choice(["ideal", "bjt", "opamp", "pdk"]),
-                 help="Circuit fidelity level."),
-    click.option("--pdk", "pdk", default="sky130", show_default=True,
-                 help="Process kit of the pdk level."),
-    click.option("--corner", default="tt", show_default=True,
-                 help="Process corner of the pdk level (tt, ff, ss)."),
+    click.option("--level", default=lambda: level_names()[0],
+                 type=RegistryChoice(level_names), help="Circuit fidelity level."),
+    click.option("--pdk", "pdk", default=default_kit, type=RegistryChoice(kit_names),
+                 help="Process kit of a level that uses one."),
+    click.option("--corner", default=default_corner, type=RegistryChoice(corner_names),
+                 help="Process corner of the kit."),
     click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
                  help="Device configuration TOML (see `analogam config`)."),
     click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
@@ -95,7 +103,7 @@ def _parse_value(text: str):
 
 
 def compile_options(level: str, config_path: str | None, sets: tuple[str, ...],
-                    pdk: str = "sky130", corner: str = "tt", **shortcuts):
+                    pdk: str | None = None, corner: str | None = None, **shortcuts):
     """The CompileOptions the device options describe: the TOML file (or the library's
     defaults), then every --set, then the shortcut options given."""
     from analogam.circuit import CompileOptions, DeviceConfig, load_config
@@ -109,7 +117,8 @@ def compile_options(level: str, config_path: str | None, sets: tuple[str, ...],
     for name, val in shortcuts.items():
         if val is not None:
             cfg = cfg.with_value(SHORTCUTS[name], val)
-    return CompileOptions(level=level, config=cfg, pdk=pdk, corner=corner)
+    kit = {k: v for k, v in (("pdk", pdk), ("corner", corner)) if v is not None}
+    return CompileOptions(level=level, config=cfg, **kit)
 
 
 def task_and_inputs(model, input_bits: str | None, inputs: str | None,

@@ -1,5 +1,5 @@
 """Equilibrium propagation through the circuit on chips whose programming noise breaks
-the digitally trained model (DESIGN.md sections 6 and 9).
+the digitally trained model (docs/design.md sections 6 and 9).
 
 For XOR and Hamming (7,4), on chips programmed with relative noise sigma (each chip a
 Monte Carlo sample: a device keeps its error when reprogrammed), with dual arrays

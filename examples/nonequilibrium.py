@@ -1,4 +1,4 @@
-"""How far mismatched circuits leave equilibrium (DESIGN.md section 9).
+"""How far mismatched circuits leave equilibrium (docs/design.md section 9).
 
 For Hamming (7,4) and the parity8 Analog ET, with the self-compensated single array
 and the dual arrays, against programming noise (``conductance.prog_noise_scale``) and
@@ -36,8 +36,8 @@ from analogam.model.weights import load_model
 from analogam.reference import SETTLE_TOL
 from analogam.spice import Runner
 from analogam.study import simulate_task
+from analogam.study.checks import readout_rate
 from analogam.study.equilibrium import diagnose_report
-from analogam.study.pipeline import readout_rate
 from analogam.tasks import bind_task, task_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 from analogam.atomic import atomic_open
-from analogam.circuit import DeviceConfig
+from analogam.circuit import CompileOptions, DeviceConfig
 from analogam.model.architectures import random_denseam
 from analogam.model.weights import load_model
 from analogam.study.montecarlo import sweep
@@ -47,8 +47,9 @@ def inputs_of(model, every: int = 1, most: int = 32):
 def run(name, model, level, param, values, samples, every=1, most=32, dual=False) -> dict:
     config = DeviceConfig().with_value("conductance.dual_arrays", dual)
     name = f"{name}_dual" if dual else name
-    res = sweep(model, inputs_of(model, every, most), config, param, values, samples,
-                level=level, scheduler="local", results=OUT / f"{name}_{level}_{param}.json")
+    res = sweep(model, inputs_of(model, every, most), CompileOptions(level, config), param,
+                values, samples, scheduler="local",
+                results=OUT / f"{name}_{level}_{param}.json")
     rows = []
     for p in res["points"]:
         s = p["summary"]

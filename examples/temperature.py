@@ -1,6 +1,6 @@
 """What temperature does to the transistor-level softmax: XOR and Hamming at the
 `bjt` level at 0, 27 and 85 degC, with and without PTAT tracking of the base
-attenuators. Without PTAT the effective beta scales as 300 K / T (DESIGN.md
+attenuators. Without PTAT the effective beta scales as 300 K / T (docs/design.md
 section 4); with it, beta stays put.
 
     python examples/temperature.py

@@ -4,6 +4,7 @@ cycle, and the checker itself catches a forbidden import when one is added."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -11,7 +12,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "analogam"
 SHARED = {"errors", "atomic", "figures", "__init__"}
-# stage -> the stages it may import (DESIGN.md section 2; STYLE.md "what this means here")
+# stage -> the stages it may import (docs/design.md section 2; docs/conventions.md 1)
 ALLOWED = {
     "model": set(),
     "tasks": {"model"},
@@ -125,3 +126,80 @@ def test_no_import_cycle_between_modules():
                 g.add_edge(src, dst)
     cycles = list(nx.simple_cycles(g))
     assert cycles == [], cycles[:3]
+
+
+CLI = PKG.parent / "cli"
+REPO = PKG.parent
+
+
+def test_the_command_line_is_a_client_of_the_library_only():
+    """No library module imports the CLI; the CLI imports no private library name."""
+    for path, imports in all_files().items():
+        assert not any(m.startswith("analogam_cli") for m in imports), path
+    for path in sorted(CLI.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analogam"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports private {private} from {node.module}"
+
+
+LEVEL_BRANCHING = re.compile(
+    r"""lineage\(|\blevel\s*[!=]=\s*["']|["'](ideal|bjt|opamp|pdk)["']\s+(not\s+)?in\s"""
+    r"""|\bkit\s+is\s+(not\s+)?None|["']sky130["']""")
+LEVEL_MODULES = {"circuit/levels.py", "circuit/blocks/__init__.py", "circuit/pdk.py",
+                 "circuit/options.py"}
+
+
+def level_branching(files: dict[str, str]) -> list[str]:
+    """Lines outside the level and kit modules that decide by a level's name or
+    ancestry, by whether a kit is present, or name a kit."""
+    bad = []
+    for rel, text in files.items():
+        if rel in LEVEL_MODULES:
+            continue
+        for k, line in enumerate(text.splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if LEVEL_BRANCHING.search(code):
+                bad.append(f"{rel}:{k}: {line.strip()}")
+    return bad
+
+
+def _sources() -> dict[str, str]:
+    out = {str(p.relative_to(PKG)): p.read_text() for p in sorted(PKG.rglob("*.py"))}
+    out.update({f"../cli/{p.name}": p.read_text() for p in sorted(CLI.glob("*.py"))})
+    return out
+
+
+def test_levels_and_kits_are_decided_only_by_their_records():
+    assert level_branching(_sources()) == []
+
+
+@pytest.mark.parametrize("line", ['if level == "pdk":', 'x = "opamp" in lineage(lv)',
+                                  "if e.kit is None:", 'kit = get_process_kit("sky130")'])
+def test_level_branching_is_caught(line):
+    assert level_branching({"circuit/realise.py": line + "\n"})
+
+
+def test_no_module_is_over_450_lines():
+    long = {rel: n for rel, text in _sources().items()
+            if (n := text.count("\n")) > 450}
+    assert long == {}
+
+
+DOC_REF = re.compile(r"\b((?:docs/)?[\w./-]+\.md)\b")
+
+
+def test_every_document_the_code_cites_is_in_the_repository():
+    """A clone has every document a file in it names (no design notes living
+    elsewhere)."""
+    missing = set()
+    for path in [*PKG.rglob("*.py"), *CLI.glob("*.py"), *(REPO / "tests").glob("*.py"),
+                 *(REPO / "examples").glob("*.py"), *(REPO / "benchmarks").glob("*.py"),
+                 REPO / "README.md", *(REPO / "docs").glob("*.md")]:
+        for ref in DOC_REF.findall(path.read_text()):
+            if ref.startswith("docs/") and not (REPO / ref).is_file():
+                missing.add(f"{path.name}: {ref}")
+            elif ref in ("DESIGN" + ".md", "STYLE" + ".md"):
+                missing.add(f"{path.name}: {ref}")
+    assert sorted(missing) == []

@@ -1,4 +1,4 @@
-"""Beyond equilibrium (DESIGN.md section 9): the circuit's own linearisation measured in
+"""Beyond equilibrium (docs/design.md section 9): the circuit's own linearisation measured in
 ngspice, the coupling asymmetry, the entropy production of the linearised circuit,
 and oscillation in a directed coupling."""
 
@@ -24,8 +24,10 @@ from analogam.model.architectures import random_denseam
 from analogam.model.binding import bind
 from analogam.model.network import Coupling, Group, Model
 from analogam.reference import simulate_ode
+from analogam.study.checks import dynamics_warnings
 from analogam.study.equilibrium import diagnose, linearise
-from analogam.study.pipeline import dynamics_warnings, run_netlists, transient_netlist
+from analogam.study.files import transient_netlist
+from analogam.study.runs import run_netlists
 from analogam.tasks import bind_task, get_task
 
 

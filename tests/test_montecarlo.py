@@ -32,7 +32,7 @@ def netlist(model, inputs, level="ideal", config=None, sample=0):
 
 
 def record(model, inputs, config, level="ideal"):
-    res = monte_carlo(model, inputs, config, 1, level=level, scheduler="serial")
+    res = monte_carlo(model, inputs, CompileOptions(level, config), 1, scheduler="serial")
     return next(iter(res["records"].values()))
 
 

@@ -91,7 +91,8 @@ def test_bad_arguments_name_the_argument(xor_model):
 def test_compiled_force_equals_the_model_force_on_every_activation_and_nudge(rng):
     """The compiled transcription of the force (and of the EP nudge) against the numpy
     definition, for every activation, static and token couplings, clamps."""
-    from analogam.reference.kernel import HAVE_NUMBA, force_compiled, spec_of
+    from analogam.reference.kernel import HAVE_NUMBA, force_compiled
+    from analogam.reference.spec import spec_of
     from analogam.train import Loss, Nudge
     from analogam.train.relax import nudged_force, nudged_spec
 

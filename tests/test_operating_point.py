@@ -12,7 +12,7 @@ import pytest
 from test_weights import ROOT, run_cli
 
 from analogam.circuit import CompileOptions, DeviceConfig
-from analogam.circuit.realise import design_ranges
+from analogam.circuit.plan import design_ranges
 from analogam.errors import CircuitError
 from analogam.model.architectures import build_denseam, random_denseam
 from analogam.model.weights import load_model, save_model
@@ -137,7 +137,8 @@ def test_sense_resistors_follow_the_design_range(monkeypatch):
     (predicted from the ODE); sized for one model unit (the old rule), the attention
     units' copy amplifiers rail."""
     import analogam.circuit.realise as realise
-    from analogam.study.pipeline import compile_system, predicted_violations, with_design_range
+    from analogam.study.build import compile_system, with_design_range
+    from analogam.study.checks import predicted_violations
 
     m = load_model(ROOT / "models" / "parity8.npz")
     x = np.array([[1, 1, 1, 1, 0, 0, 0, 0]])

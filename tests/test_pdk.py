@@ -80,11 +80,11 @@ def test_a_kit_is_found_by_name_and_says_what_is_missing():
 
 def test_a_supply_beyond_the_devices_limits_is_refused():
     from analogam.circuit.config import DeviceConfig
-    from analogam.circuit.realise import pdk_config
+    from analogam.circuit.plan import kit_config
 
-    pdk_config(DeviceConfig(), SKY130, ())
+    kit_config(DeviceConfig(), SKY130, ())
     with pytest.raises(CircuitError, match="exceeds its devices' limits"):
-        pdk_config(DeviceConfig(), replace(SKY130, vdd=6.0), ())
+        kit_config(DeviceConfig(), replace(SKY130, vdd=6.0), ())
 
 
 def test_an_include_path_cannot_break_out_of_its_line():

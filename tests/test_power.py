@@ -17,7 +17,7 @@ from analogam.model.weights import load_model
 from analogam.netlist import format_netlist, transient_for
 from analogam.spice import simulate_spice
 from analogam.study import simulate_task
-from analogam.study.pipeline import compile_system
+from analogam.study.build import compile_system
 from analogam.tasks import bind_task, get_task
 
 pytestmark = pytest.mark.ngspice

@@ -9,13 +9,15 @@ from .checks import check_circuit
 from .config import DeviceConfig, Scales, config_from_dict, format_config, load_config
 from .ir import GROUND, Circuit, Element, Probe, flatten
 from .levels import LEVELS, Level, get_level
-from .realise import Compiled, CompileOptions, build_circuit, fit_conductances
+from .options import CompileOptions
+from .pdk import PROCESS_KITS, ProcessKit, get_process_kit
+from .realise import Compiled, build_circuit, fit_conductances
 from .testbench import build_softmax_testbench
 
 __all__ = [
-    "BLOCKS", "GROUND", "LEVELS", "Circuit", "CircuitBuilder", "CompileOptions", "Compiled",
-    "DeviceConfig", "Element", "Level", "Probe", "Scales", "activations_registered",
-    "block", "build_circuit", "build_softmax_testbench", "check_circuit",
-    "config_from_dict", "fit_conductances", "flatten", "format_config", "get_level",
-    "load_config",
+    "BLOCKS", "GROUND", "LEVELS", "PROCESS_KITS", "Circuit", "CircuitBuilder",
+    "CompileOptions", "Compiled", "DeviceConfig", "Element", "Level", "Probe", "ProcessKit",
+    "Scales", "activations_registered", "block", "build_circuit", "build_softmax_testbench",
+    "check_circuit", "config_from_dict", "fit_conductances", "flatten", "format_config",
+    "get_level", "get_process_kit", "load_config",
 ]

@@ -34,7 +34,7 @@ def _check_values(c: Circuit) -> None:
         raise CircuitError(f"duplicate element names: {', '.join(dup[:5])}")
     refs = {"ref:source": {e.name for e in c.elements if e.kind == "vsource"},
             "ref:model": {m.name for m in c.models}}
-    kit = c.process.kit if c.process is not None else None
+    has_process = c.process is not None
     for e in c.elements:
         for p, val in zip(e.primitive.params, e.values, strict=True):
             if p.unit in refs:
@@ -48,7 +48,7 @@ def _check_values(c: Circuit) -> None:
                     raise CircuitError(f"{e.kind} {e.name!r}: its expression reads the current "
                                        f"of {missing[0]!r}, which is not a voltage source")
             elif p.unit == "ref:kit":
-                if kit is None:
+                if not has_process:
                     raise CircuitError(f"{e.kind} {e.name!r} is a process-kit device "
                                        f"({val!r}) but the circuit names no process kit")
             elif p.unit != "ref:subckt":

@@ -25,7 +25,7 @@ topology does to the model's dynamics, computed from its element values.
       e_em = C_E V_T P / (I_tail T0 tau_max),
 
   ``P`` the path the emitter travels in units of ``V_T`` along the ODE trajectory of
-  the design inputs (:func:`~.realise.design_excursions`). ``C_je`` is the
+  the design inputs (:func:`~.plan.design_excursions`). ``C_je`` is the
   Gummel-Poon forward-bias capacitance (FC = 0.5, VJE = 0.75 V, MJE = 0.33) at ``V_BE =
   V_T ln(I_tail / (N I_S))``. ``e_em`` is held to the same limit as the integrator
   bandwidth, and the automatic time scale is slowed for it. Measured on a random
@@ -59,7 +59,7 @@ from ..model import System, concat_systems
 from ..model.dynamics import activation_jacobians
 from .ir import GROUND
 from .kits import BjtKit, thermal_voltage
-from .levels import get_level, lineage
+from .levels import get_level
 
 R_SEARCH_MAX = 1e6
 """The wire-resistance threshold search stops here (ohm per cell)."""
@@ -112,7 +112,6 @@ def integrator_bandwidth_error(elements, gbw: float) -> BandwidthError | None:
 
 GP_FC, GP_VJE, GP_MJE = 0.5, 0.75, 0.33
 """The Gummel-Poon junction defaults the kit's card leaves in place."""
-TRANSLINEAR = ("softmax", "tanh")
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ def emitter_charge_error(model, level: str, kit: BjtKit, excursions, t0: float
     """The worst translinear group of ``model`` at ``level``, its emitter travelling
     ``excursions`` ((group, path in V_T), from the design trajectory), with ``t0``
     seconds per model time unit (None: no transistors or no trajectory)."""
-    if "bjt" not in lineage(level):
+    if not get_level(level).transistors:
         return None
     vt = thermal_voltage()
     worst = None

@@ -76,6 +76,9 @@ class Primitive:
     category: str = "other"
 
 
+MOS_KINDS = ("nmos", "pmos")
+NPN_KINDS = ("npn", "kit_npn")
+
 PRIMITIVES: dict[str, Primitive] = {
     "resistor": Primitive("R", ("p", "n"), (Param("r", "ohm"),), (("p", "n"),),
                           category="resistors"),
@@ -103,12 +106,13 @@ PRIMITIVES: dict[str, Primitive] = {
                      (("c", "e"), ("b", "e")), category="transistors"),
     "diode": Primitive("D", ("p", "n"), (Param("model", "ref:model"),), (("p", "n"),),
                        category="diodes"),
-    # a process kit's devices (subcircuits defined by its model files): drawn width and
-    # length in the kit's units (um), multiplicity
-    "pmosfet": Primitive("X", ("d", "g", "s", "b"), (
+    # a process kit's devices (subcircuits its model files define; the device name is
+    # the first value): drawn width and length in the kit's units (um), multiplicity
+    **{kind: Primitive("X", ("d", "g", "s", "b"), (
         Param("device", "ref:kit"), Param("w", "um", "w="), Param("l", "um", "l="),
-        Param("m", "1", "mult=", default=1.0)), (("d", "s"),), category="transistors"),
-    "pnpn": Primitive("X", ("c", "b", "e", "s"), (
+        Param("m", "1", "mult=", default=1.0)), (("d", "s"),), category="transistors")
+       for kind in MOS_KINDS},
+    "kit_npn": Primitive("X", ("c", "b", "e", "s"), (
         Param("device", "ref:kit"), Param("m", "1", "mult=", default=1.0)),
         (("c", "e"), ("b", "e")), category="transistors"),
     # ports come from the subcircuit definition; checks run on the flattened circuit
@@ -341,12 +345,12 @@ class Circuit:
         drawn area sum W x L x mult in um^2, NPN count), total resistance (ohm) of the
         crossbar and of everything else, total capacitance (F)."""
         flat = flatten(self)
-        mos = [e for e in flat.elements if e.kind == "pmosfet"]
+        mos = [e for e in flat.elements if e.kind in MOS_KINDS]
         res = [e for e in flat.elements if e.kind == "resistor"]
         return {
             "mos": len(mos),
             "mos_area_um2": float(sum(e.values[1] * e.values[2] * e.values[3] for e in mos)),
-            "npn": sum(e.kind in ("npn", "pnpn") for e in flat.elements),
+            "npn": sum(e.kind in NPN_KINDS for e in flat.elements),
             "crossbar_ohm": float(sum(e.value for e in res if e.role == "crossbar")),
             "other_resistance_ohm": float(sum(e.value for e in res if e.role != "crossbar")),
             "capacitance_f": float(sum(e.value for e in flat.elements

@@ -1,5 +1,12 @@
-"""Fidelity levels, each a superset of the one before (DESIGN.md section 4). A level
-names its parent; a block it does not register itself comes from the parent."""
+"""Fidelity levels as data (docs/design.md section 4, docs/levels-and-kits.md).
+
+A level is a record of *traits* (what its circuits are made of, which topologies it
+builds, how it is simulated and the tolerance it is held to) and a ``parent``: any
+other level, whose blocks it inherits where it registers none of its own
+(:mod:`analogam.circuit.blocks`). Levels form a tree, not a chain: a sibling of
+``opamp`` derived from ``bjt`` is one more record here. Code outside this module and
+the block registry asks a level for its traits, never for its name or ancestry.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +14,67 @@ from dataclasses import dataclass
 
 from ..errors import CircuitError, lookup
 
+TOPOLOGIES = ("single", "dual")
+"""Crossbar topologies: one self-compensated array, or one array per direction."""
+
 
 @dataclass(frozen=True)
 class Level:
-    """``tolerance``: the largest state error against the ODE (model units) a circuit
-    of this level is expected to stay within on the shipped examples (the bound the
-    generated tests hold every activation to)."""
+    """One fidelity level.
+
+    - ``tolerance``: the largest read-out error against the ODE (model units) a circuit
+      of this level is expected to stay within (the fidelity check's default, and the
+      bound the generated tests hold every activation to).
+    - ``transistors``: translinear blocks are bipolar transistors (so their operating
+      points are planned and their emitter charge is checked).
+    - ``amplifiers``: integrators, drivers and copies are op-amps (their swing is
+      planned, their bandwidth is checked).
+    - ``metered``: every block draws from supply rails of its own, through a sense
+      source per copy and role (energy is measured there).
+    - ``process_kit``: devices come from a process kit by name and corner
+      (:mod:`analogam.circuit.pdk`), which also decides supplies and amplifier figures.
+    - ``topologies``: the crossbar topologies it builds (:data:`TOPOLOGIES`).
+    - ``klu_min_elements``: circuits with at least this many elements are solved with
+      KLU (None: always Sparse).
+    """
 
     name: str
     parent: str | None
     description: str
     tolerance: float
+    transistors: bool = False
+    amplifiers: bool = False
+    metered: bool = False
+    process_kit: bool = False
+    topologies: tuple[str, ...] = TOPOLOGIES
+    klu_min_elements: int | None = None
 
+    def builds(self, topology: str) -> bool:
+        """True when the level builds crossbars of ``topology``."""
+        return topology in self.topologies
+
+
+KLU_MIN_ELEMENTS = 20_000
+"""From this many elements up an ideal-level circuit is written for KLU. KLU (no
+absolute pivot tolerance) fails where Sparse does not on transistor and op-amp circuits
+(measured: the tanh pair at the opamp level, Hamming at the bjt and opamp levels), and
+gains nothing on small circuits; a KLU run that fails is repeated with Sparse by the
+runner."""
 
 LEVELS: dict[str, Level] = {lv.name: lv for lv in (
     Level("ideal", None, "crossbar resistors; controlled sources and behavioural "
-          "activations; must match the ODE to solver tolerance", 1e-3),
+          "activations; must match the ODE to solver tolerance", 1e-3,
+          klu_min_elements=KLU_MIN_ELEMENTS),
     Level("bjt", "ideal", "+ softmax and tanh from matched NPNs on tail currents "
-          "(Gummel-Poon card)", 2e-2),
+          "(Gummel-Poon card)", 2e-2, transistors=True),
     Level("opamp", "bjt", "+ integrators, line drivers and ReLU rectifiers on an "
-          "op-amp macromodel with finite gain, bandwidth and swing", 2e-2),
+          "op-amp macromodel with finite gain, bandwidth and swing", 2e-2,
+          transistors=True, amplifiers=True, metered=True, topologies=("single",)),
     Level("pdk", "opamp", "+ every amplifier a transistor-level two-stage Miller op-amp and "
           "every translinear transistor the NPN of a process kit (by name, at a corner), on "
-          "the kit's supply; crossbar conductances stay ideal resistors", 5e-2),
+          "the kit's supply; crossbar conductances stay ideal resistors", 5e-2,
+          transistors=True, amplifiers=True, metered=True, process_kit=True,
+          topologies=("single",)),
 )}
 
 
@@ -39,10 +84,13 @@ def get_level(name: str) -> Level:
 
 
 def lineage(name: str) -> list[str]:
-    """The level and its ancestors, nearest first: where a block is looked up."""
-    out = []
+    """The level and its ancestors, nearest first: where the block registry looks a
+    block up (nothing else should need it)."""
+    out: list[str] = []
     lv: str | None = name
     while lv is not None:
+        if lv in out:
+            raise CircuitError(f"level {name!r} derives from itself (through {lv!r})")
         out.append(lv)
         lv = get_level(lv).parent
     return out

@@ -1,7 +1,10 @@
 """Process design kits, as data, swapped by name (as Hdl21 swaps PDKs): where a kit's
 device models live, which files a netlist includes for a corner, its devices, supply
-and device limits, and its sizing rules. Nothing here writes SPICE; the writer emits
-the includes, the parameters and the scale a circuit records.
+and device limits, its sizing rules, and every number the kit decides for the blocks
+the pdk level registers (the amplifier's sizing, the tail mirror's, the configuration
+keys it sets). Nothing here writes SPICE; the writer emits the includes, the parameters
+and the scale a circuit records. A new kit is one more record here, registered in
+:data:`PROCESS_KITS` (docs/levels-and-kits.md).
 
 Only the model files the circuit's devices need are included: loading the whole
 ``sky130.lib.spice`` takes about 26 s and 1.8 GB per ngspice process, these eight
@@ -12,12 +15,44 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CircuitError, lookup
+from .ir import Process
 
 _SAFE_PATH = re.compile(r"\A[A-Za-z0-9_./+-]{1,500}\Z")
+
+
+@dataclass(frozen=True)
+class MillerSizing:
+    """The two-stage Miller amplifier's sizing on a kit (:mod:`.blocks.cmos`): drawn
+    width and length (um) per device pair, the bias resistor (ohm), the compensation
+    capacitor (F) and the nulling resistor (ohm)."""
+
+    w_in: float = 8.0
+    l_in: float = 1.0
+    w_load: float = 8.0
+    l_load: float = 1.0
+    w_tail: float = 8.0
+    l_tail: float = 2.0
+    w_out: float = 80.0
+    l_out: float = 1.0
+    w_sink: float = 40.0
+    l_sink: float = 2.0
+    r_bias: float = 200e3
+    c_c: float = 0.5e-12
+    r_z: float = 2e3
+
+
+@dataclass(frozen=True)
+class MirrorSizing:
+    """A 1:1 NMOS current mirror (W, L in um) and the voltage (V) its output transistor
+    needs across it to stay saturated (the tail's compliance)."""
+
+    w: float
+    l: float  # noqa: E741 (a transistor's length)
+    compliance: float
 
 
 @dataclass(frozen=True)
@@ -53,10 +88,38 @@ class ProcessKit:
     npn_bf: dict[str, float]
     npn_tail: float
     amplifier: dict[str, float]
-    """The kit's two-stage Miller op-amp as ``analogam datasheet`` measures it at tt:
-    open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s) and the output
-    swing used (+-V): the compiler plans time scale and headroom with these (a test
-    holds them to the measurement)."""
+    """The kit's two-stage Miller op-amp (sized by ``miller``) as ``analogam datasheet``
+    measures it at tt: open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s)
+    and the output swing used (+-V): the compiler plans time scale and headroom with
+    these (a test holds them to the measurement)."""
+    miller: MillerSizing = field(default_factory=MillerSizing)
+    tail_mirror: MirrorSizing = MirrorSizing(20.0, 4.0, 0.8)
+
+    def check_size(self, device: str, w: float, length: float) -> None:
+        """A drawn size the kit cannot make is a CircuitError naming the device."""
+        if w < self.w_min or length < self.l_min:
+            raise CircuitError(f"{device}: W={w:g} L={length:g} um is below process kit "
+                               f"{self.name}'s minimum (W {self.w_min:g}, L {self.l_min:g} "
+                               "um); size it up in the kit's record")
+
+    def process(self, corner: str) -> Process:
+        """What a circuit on this kit at ``corner`` records: the model files to include,
+        the parameters every netlist sets, the geometry scale."""
+        return Process(self.name, corner, self.includes(corner), self.params, self.scale)
+
+    def config_values(self, corner: str) -> dict[str, float | bool]:
+        """The device-configuration keys this kit decides at ``corner``: split supplies
+        +-vdd/2 around ground for the amplifiers and the translinear stages, the
+        amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
+        current and beta at the corner, its tail current, the tail mirror's compliance,
+        and no rail widening."""
+        half, amp = self.vdd / 2, self.amplifier
+        return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
+                "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
+                "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
+                "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
+                "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
+                "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance}
 
     def directory(self) -> Path:
         """The installed models' directory; CircuitError saying how to install them."""
@@ -130,6 +193,8 @@ SKY130 = ProcessKit(
 )
 
 PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}
+DEFAULT_KIT = SKY130.name
+DEFAULT_CORNER = "tt"
 """Chosen: sky130, one process for the whole chip. IHP SG13G2's HBT is the better
 translinear device, but its MOSFETs are PSP 103.6 Verilog-A models that need an
 OSDI build of that exact version, which is not available here."""

@@ -1,4 +1,4 @@
-"""The circuit held at a state, for its linearisation (DESIGN.md section 9), and the
+"""The circuit held at a state, for its linearisation (docs/design.md section 9), and the
 circuit nudged toward a target, for equilibrium propagation run by the circuit itself.
 
 Every integrating capacitor is replaced by a voltage source that holds its voltage at

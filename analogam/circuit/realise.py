@@ -1,4 +1,4 @@
-"""Model -> circuit IR (DESIGN.md section 4). No SPICE text is produced here.
+"""Model -> circuit IR (docs/design.md section 4). No SPICE text is produced here.
 
 Scales: ``Vs`` volts per model unit, ``G0`` siemens per weight unit (``R0 = 1/G0``),
 ``T0`` seconds per model time unit. Each free unit u is a node at ``V_u = Vs*u`` with
@@ -18,54 +18,32 @@ capacitance, conductances, currents) is computed here, its circuit there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import CircuitError
 from ..model import System
 from .blocks import Emit, block
-from .blocks.activations import DIODE_DROP, ActivationSpec, softmax_shift
+from .blocks.activations import ActivationSpec, softmax_shift
 from .blocks.crossbar import CrossbarSpec
 from .blocks.dual import ColumnsSpec, DualCrossbarSpec
 from .blocks.lines import LineSpec
 from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
-from .config import Conductance, DeviceConfig, Scales
-from .design import (
-    TRANSLINEAR,
-    bandwidth_limit,
-    emitter_charge_error,
-    integrator_bandwidth_error,
-)
-from .ir import Circuit, Probe, Process
-from .kits import thermal_voltage
-from .levels import get_level, lineage
+from .config import Conductance, Scales
+from .design import bandwidth_limit, emitter_charge_error, integrator_bandwidth_error
+from .ir import Circuit, Probe
+from .levels import LEVELS, get_level
 from .naming import Names
-from .pdk import ProcessKit, get_process_kit
+from .options import CompileOptions
+from .pdk import get_process_kit
+from .plan import KitSetting, bias_plan, line_swing
 from .variation import Variation
 
 T0_DEFAULT_TAU_S = 1e-6
 """With ``scales.t0`` unset (0), T0 is chosen so the slowest group's tau is 1 us, or
 slower where the op-amp integrators need it (:func:`~.design.bandwidth_limit`)."""
-
-
-@dataclass(frozen=True)
-class CompileOptions:
-    """The fidelity ``level``, the device configuration, which Monte Carlo sample of its
-    nonidealities to realise, and the design range: per group, the lowest and highest
-    state (model units) the circuit must handle (from the ODE on the task's inputs;
-    empty: the devices' bias is left as configured) and, per translinear group, how far
-    its shared emitter travels (:func:`design_excursions`; empty: not checked); at the
-    pdk level, the process kit and its corner."""
-
-    level: str = "ideal"
-    config: DeviceConfig = field(default_factory=DeviceConfig)
-    sample: int = 0
-    ranges: tuple[tuple[str, float, float], ...] = ()
-    excursions: tuple[tuple[str, float], ...] = ()
-    pdk: str = "sky130"
-    corner: str = "tt"
 
 
 @dataclass(frozen=True)
@@ -82,6 +60,8 @@ class Compiled:
     conductance_range: tuple[float, float]
     pruned: int = 0
     asymmetry: float = 0.0
+    kit_settings: tuple[KitSetting, ...] = ()
+    """The configuration keys the process kit decided (empty without one)."""
 
     @property
     def level(self) -> str:
@@ -200,18 +180,21 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     element (copy k's names start with ``k{k}_`` when there are several).
 
     A directed ``system`` (``system.backward``: ``tau_v dv/dt = V^T f + ...`` with ``V
-    != W``, no energy, DESIGN.md section 9) needs dual arrays: its backward array
+    != W``, no energy, docs/design.md section 9) needs dual arrays: its backward array
     (hidden lines into the visible units' columns) holds ``V``."""
     opt = options or CompileOptions()
-    level = get_level(opt.level).name
+    level = get_level(opt.level)
     m = system.model
-    opt, shifts = bias_plan(m, opt)
+    opt, shifts, kit_settings = bias_plan(m, opt)
     cfg = opt.config
     t0 = cfg.scales.t0 or T0_DEFAULT_TAU_S / m.tau_max
     dual = cfg.conductance.dual_arrays
-    if dual and "opamp" in lineage(level):
-        raise CircuitError("dual arrays (conductance.dual_arrays) exist at the ideal and bjt "
-                           "levels; at the opamp level use the single self-compensated array")
+    topology = "dual" if dual else "single"
+    if not level.builds(topology):
+        where = [lv.name for lv in LEVELS.values() if lv.builds(topology)]
+        raise CircuitError(f"the {level.name} level builds no {topology} arrays "
+                           f"(conductance.dual_arrays = {str(dual).lower()}); levels that "
+                           f"do: {', '.join(where)}")
     backward = system.backward
     if backward is not None and not dual:
         raise CircuitError("separate backward weights need dual arrays "
@@ -236,13 +219,12 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                        backward=tuple(s * g / g0 for s, g in zip(signs_bwd, G_bwd,
                                                                  strict=True)) if dual else None)
 
-    kit = get_process_kit(opt.pdk) if "pdk" in lineage(level) else None
-    process = None if kit is None else Process(kit.name, opt.corner, kit.includes(opt.corner),
-                                               kit.params, kit.scale)
+    kit = get_process_kit(opt.pdk) if level.process_kit else None
+    process = kit.process(opt.corner) if level.process_kit else None
 
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
-                 level, line_swing(m, opt.ranges), kit=kit)
+                 level, block, line_swing(m, opt.ranges), kit=kit)
         e.b.process = process
         for k in range(system.batch):
             _emit_copy(e.for_copy(f"k{k}_" if system.batch > 1 else "", k), realised, k, G,
@@ -250,9 +232,9 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
         return e
 
     e = emit(t0)
-    limit = bandwidth_limit(level, opt.ranges)
+    limit = bandwidth_limit(level.name, opt.ranges)
     bw = integrator_bandwidth_error(e.b.elements, cfg.opamp.gbw)
-    em = emitter_charge_error(m, level, cfg.bjt, opt.excursions, t0)
+    em = emitter_charge_error(m, level.name, cfg.bjt, opt.excursions, t0)
     # both errors fall as 1/T0 (C = tau T0 G0 on the same integrator node; the same
     # emitter charge against a longer time unit)
     slow = max(bw.error if bw else 0.0, em.error if em else 0.0) / limit
@@ -270,152 +252,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     asym = array_asymmetry(tuple(w * r for w, r in zip(realised.weights, receives,
                                                        strict=True)),
                            realised.backward) if dual else 0.0
-    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym)
-
-
-def bias_plan(model, opt: CompileOptions) -> tuple[CompileOptions, dict[str, float]]:
-    """The bias that keeps the devices in their region over the design range:
-
-    - translinear groups (softmax, tanh at the levels with transistors): a common-mode
-      level shift of the base drives when the highest base would come closer than
-      ``bjt.headroom`` to the collector rail, or the emitters would leave the tail
-      sources no ``bjt.compliance``; base drive ``gain * V_u`` with ``gain = param
-      V_T / Vs`` (both blocks are invariant to a common shift);
-    - op-amp swing (``opamp.auto_rails``): widened to the largest state plus 0.5 V.
-
-    At the pdk level the supplies, swing, amplifier and NPN are the process kit's
-    (:func:`pdk_config`), and ``Vs`` shrinks until the design range fits the swing.
-
-    Returns the options with the swing the circuit gets, and the shift per group (V)."""
-    if "pdk" in lineage(opt.level):
-        kit = get_process_kit(opt.pdk)
-        kit.includes(opt.corner)    # a wrong corner or a missing kit, said first
-        opt = replace(opt, config=pdk_config(opt.config, kit, opt.ranges, opt.corner))
-    if not opt.ranges:
-        return opt, {}
-    cfg, vs = opt.config, opt.config.scales.vs
-    ranges = {g: (lo, hi) for g, lo, hi in opt.ranges}
-    shifts = {}
-    transistors = "bjt" in lineage(opt.level)
-    kit = cfg.bjt
-    for grp in model.groups:
-        if grp.name not in ranges or grp.activation not in TRANSLINEAR or not transistors:
-            continue
-        lo, hi = ranges[grp.name]
-        gain = grp.param * thermal_voltage() / vs
-        top = gain * vs * (hi if grp.activation == "softmax" else max(abs(lo), abs(hi)))
-        upper = kit.v_cc - kit.headroom                       # highest allowed base
-        lower = kit.v_ee + kit.compliance + DIODE_DROP        # lowest allowed top base
-        if top > upper:
-            shifts[grp.name] = upper - top
-        elif top < lower:
-            shifts[grp.name] = lower - top
-    amp = cfg.opamp
-    if amp.auto_rails and "opamp" in lineage(opt.level):
-        lo = min(r[0] for r in ranges.values()) * vs
-        hi = max(r[1] for r in ranges.values()) * vs
-        need_hi, need_lo = np.ceil(2 * (hi + 0.5)) / 2, np.floor(2 * (lo - 0.5)) / 2
-        if need_hi > amp.v_pos or need_lo < amp.v_neg:
-            cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
-                                   "opamp.v_neg": min(amp.v_neg, float(need_lo))})
-    return replace(opt, config=cfg), shifts
-
-
-def pdk_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
-               ) -> DeviceConfig:
-    """The configuration on ``kit`` (refused when its supply exceeds its devices'
-    limits, which then hold everywhere by construction): split supplies +-vdd/2 around
-    ground for the
-    amplifiers and the translinear stages, the amplifiers' swing, gain, bandwidth and
-    slew as measured, the kit's NPN saturation current and beta at ``corner`` (the
-    read-out's transimpedance divides by its alpha), no rail widening; and ``Vs``
-    (V per model unit) reduced so the widest state of the design range, and the
-    inverted line of the widest output, stay inside the swing."""
-    half, amp = kit.vdd / 2, kit.amplifier
-    # no two nodes are further apart than the supplies: every MOS terminal pair and every
-    # NPN collector-emitter stays within the kit's limits by construction
-    if kit.vdd > min(kit.v_max, kit.vce_max):
-        raise CircuitError(f"process kit {kit.name}: a {kit.vdd:g} V supply exceeds its "
-                           f"devices' limits ({kit.v_max:g} V MOS, {kit.vce_max:g} V V_CE)")
-    values = {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
-              "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
-              "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
-              "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
-              "bjt.i_s": kit.npn_is[corner], "bjt.bf": kit.npn_bf[corner],
-              "bjt.i_tail": kit.npn_tail,
-              # the tail mirror's output transistor needs its overdrive across it
-              "bjt.compliance": 0.8}
-    # the copies' outputs reach gain * v_full_scale, the drivers' the line plus it
-    v_fs = min(cfg.sense.v_full_scale, 0.4 * amp["swing"] / cfg.sense.gain)
-    values["sense.v_full_scale"] = v_fs
-    if ranges:
-        widest = max(max(abs(lo), abs(hi), 1.0) for _, lo, hi in ranges)
-        values["scales.vs"] = min(cfg.scales.vs, (0.9 * amp["swing"] - v_fs) / widest)
-    return cfg.with_values(values)
-
-
-def _output_range(activation: str, lo: float, hi: float) -> tuple[float, float]:
-    """The range of a group's activation (model units) over states in [lo, hi]."""
-    if activation == "identity":
-        return lo, hi
-    if activation == "relu":
-        return max(lo, 0.0), max(hi, 0.0)
-    return (0.0, 1.0) if activation == "softmax" else (-1.0, 1.0)
-
-
-def line_swing(model, ranges) -> float:
-    """The largest voltage (model units) between a line and a cell's far end over the
-    design range ``ranges``: for every coupling, the widest gap between the two groups'
-    activation ranges (1 without a range: the activations' unit scale)."""
-    if not ranges:
-        return 1.0
-    rng = {g: (lo, hi) for g, lo, hi in ranges}
-    out = {grp.name: _output_range(grp.activation, *rng[grp.name]) for grp in model.groups
-           if grp.name in rng}
-    swing = 0.0
-    for c in model.couplings:
-        if c.hidden in out and c.visible in out:
-            (la, ha), (lb, hb) = out[c.hidden], out[c.visible]
-            swing = max(swing, ha - lb, hb - la)
-    return swing if swing > 0 else 1.0
-
-
-def design_ranges(model, u: np.ndarray, margin: float = 0.1
-                  ) -> tuple[tuple[str, float, float], ...]:
-    """Per group, the range of states ``u`` (B, T, N) (e.g. the ODE on the task's
-    inputs), widened by ``margin`` of its span on either side."""
-    out = []
-    for grp in model.groups:
-        x = u[:, :, model.slices[grp.name]]
-        lo, hi = float(np.min(x)), float(np.max(x))
-        pad = margin * max(hi - lo, 1e-9)
-        out.append((grp.name, lo - pad, hi + pad))
-    return tuple(out)
-
-
-def design_excursions(model, t: np.ndarray, u: np.ndarray) -> tuple[tuple[str, float], ...]:
-    """Per translinear group, the longest path its shared emitter travels along the
-    states ``u`` (B, T, N) at model times ``t``, ``max_b int |dV_E/dt| dt`` in units of
-    ``V_T``: a softmax emitter follows ``V_T ln sum exp(param u_i)``, so it moves at
-    ``param sum_i p_i du_i/dt``; a tanh pair's at half its base, ``param |du_i/dt| / 2``
-    (the worst unit)."""
-    if u.shape[1] < 2:
-        return ()
-    out = []
-    for grp in model.groups:
-        if grp.activation not in TRANSLINEAR:
-            continue
-        x = grp.param * u[:, :, model.slices[grp.name]]
-        dx = np.diff(x, axis=1)
-        if grp.activation == "softmax":
-            p = np.exp(x - x.max(axis=2, keepdims=True))
-            p = 0.5 * (p[:, 1:] / p[:, 1:].sum(2, keepdims=True)
-                       + p[:, :-1] / p[:, :-1].sum(2, keepdims=True))
-            path = np.abs(np.sum(p * dx, axis=2)).sum(axis=1)
-        else:
-            path = (np.abs(dx) / 2).sum(axis=1).max(axis=1)
-        out.append((grp.name, float(path.max())))
-    return tuple(out)
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, kit_settings)
 
 
 def _check_scales(s: Scales) -> None:
@@ -441,28 +278,28 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
     lines. With ``backward`` (dual arrays: the backward array's conductances and
     signs) each unit collects its currents on columns at
     virtual ground, every line carries both signs and there are no inverted lines."""
-    m, n, sc, lv = system.model, e.names, e.scales, e.level
+    m, n, sc = system.model, e.names, e.scales
     u0 = np.asarray(system.u0[k])
     conn = connectivity(system, G, signs, k, backward)
     dual = backward is not None
     lines_all = conn.line | conn.inverted if dual else conn.line
-    integrator = block("integrator", lv)
+    integrator = e.block("integrator")
     for grp in m.groups:
         sl = m.slices[grp.name]
         for i in range(grp.size):
             flat = sl.start + i
             e.b.probes.append(Probe(n.state(grp.name, i), k, flat))
             if system.clamped[flat]:
-                block("clamp", lv)(e, ClampSpec(grp.name, i, sc.vs * u0[flat]))
+                e.block("clamp")(e, ClampSpec(grp.name, i, sc.vs * u0[flat]))
                 continue
             port = integrator.port(e, grp.name, i)
             amps = sc.g0 * sc.vs * float(grp.bias[i])
             if dual:
-                block("columns", lv)(e, ColumnsSpec(grp.name, i, port,
+                e.block("columns")(e, ColumnsSpec(grp.name, i, port,
                                                     bool(conn.positive[flat]),
                                                     bool(conn.negative[flat]), amps))
             else:
-                block("inputs", lv)(e, InputsSpec(
+                e.block("inputs")(e, InputsSpec(
                     grp.name, i, port, bool(conn.line[flat]), bool(conn.inverted[flat]),
                     float(conn.gsum[flat]), amps))
             integrator.emit(e, IntegratorSpec(grp.name, i, grp.tau * sc.t0 * sc.g0,
@@ -472,24 +309,24 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
             continue
         shift = (softmax_shift(grp.param, system.u0[:, sl]) if grp.activation == "softmax"
                  else 0.0)
-        block(f"activation:{grp.activation}", lv)(
+        e.block(f"activation:{grp.activation}")(
             e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in lines),
                               shift, shifts.get(grp.name, 0.0)))
         for i in np.flatnonzero(lines):
-            block("driver", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
+            e.block("driver")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
     r_wire = e.config.wire.r_per_cell
     for j, c in enumerate(m.couplings):
         g, sg = _of_copy(G[j], k), _of_copy(signs[j], k)
         if dual:
-            block("dual_crossbar", lv)(e, DualCrossbarSpec(
+            e.block("dual_crossbar")(e, DualCrossbarSpec(
                 c.name, c.hidden, c.visible, g, _of_copy(backward[0][j], k), sg,
                 _of_copy(backward[1][j], k)))
         else:
-            block("crossbar", lv)(e, CrossbarSpec(c.name, c.hidden, c.visible, g, sg,
+            e.block("crossbar")(e, CrossbarSpec(c.name, c.hidden, c.visible, g, sg,
                                                    r_wire))
     if dual:
         return
     for grp in m.groups:
         sl = m.slices[grp.name]
         for i in np.flatnonzero(conn.inverted[sl]):
-            block("inverter", lv)(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
+            e.block("inverter")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))

@@ -1,4 +1,4 @@
-"""How far a circuit is from equilibrium (DESIGN.md section 9), in model units and
+"""How far a circuit is from equilibrium (docs/design.md section 9), in model units and
 model time, from the circuit's own linearisation and trajectory.
 
 With ``tau_i du_i/dt = sum_j A_ij y_j + b_i - u_i`` (``A`` the effective coupling

@@ -1,4 +1,4 @@
-"""Circuit vs ODE reference (DESIGN.md section 5): state error over the trajectory and
+"""Circuit vs ODE reference (docs/design.md section 5): state error over the trajectory and
 at the read-out, settling, and the model energy along the circuit's trajectory. Reads
 both results; imports neither runner. A failed SPICE run is never compared.
 """

@@ -1,5 +1,5 @@
 """Reading a SPICE run back in model terms: states ``u = V / Vs`` at model times
-``t / T0`` (DESIGN.md section 4's scales)."""
+``t / T0`` (docs/design.md section 4's scales)."""
 
 from __future__ import annotations
 

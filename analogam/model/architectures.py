@@ -1,4 +1,4 @@
-"""Builders of the two architectures of DESIGN.md section 3.
+"""Builders of the two architectures of docs/design.md section 3.
 
 Pure functions from parameters to a validated :class:`~analogam.model.Model`; the math
 itself lives in :mod:`analogam.model`.
@@ -68,7 +68,7 @@ def build_energy_transformer(
     name: str = "energy-transformer",
     task: str = "none",
 ) -> Model:
-    """Single-head causal Energy Transformer (DESIGN.md section 3).
+    """Single-head causal Energy Transformer (docs/design.md section 3).
 
     Visible v (D, identity); ``context`` attention units (softmax, beta) whose weight
     rows are the embeddings (vocab x D table) of the context tokens; M memory units

@@ -1,4 +1,4 @@
-"""The model's math, in one place (DESIGN.md section 3): outputs, drives, force, energy,
+"""The model's math, in one place (docs/design.md section 3): outputs, drives, force, energy,
 Jacobian, decoder logits, the residual, and the energy-bound check. The ODE reference,
 the compiler and the trainer read these and re-derive nothing.
 
@@ -9,7 +9,7 @@ For group G with activation output ``g_G = dL_G/du_G``::
 
 (``W_c`` is applied as ``W_c`` for the hidden side and ``W_c^T`` for the visible side;
 a directed coupling, ``System.backward``, gives the visible side ``V_c^T`` instead, and
-then E is not a Lyapunov function: no energy exists, DESIGN.md section 9).
+then E is not a Lyapunov function: no energy exists, docs/design.md section 9).
 Clamped units have zero force. ``dE/dt = -sum_G tau_G (du_G/dt)^T J_G (du_G/dt) <= 0``
 for convex Lagrangians, so E is a Lyapunov function. States in model units, time in
 model time units.
@@ -94,7 +94,7 @@ def force(system: System, u: Array) -> Array:
 
 
 def energy(system: System, u: Array) -> Array:
-    """E(u) of DESIGN.md section 3, one value per batch element (model units)."""
+    """E(u) of docs/design.md section 3, one value per batch element (model units)."""
     m = system.model
     g = outputs(system, u)
     e = np.zeros(u.shape[0])
@@ -146,7 +146,7 @@ def residual(system: System, u: Array, rhs=None) -> Array:
 
 def energy_rise(e: Array) -> Array:
     """Largest increase of the energy between consecutive samples of each trajectory
-    (``e``: (B, T)), 0 where it never rises: the Lyapunov check of DESIGN.md section 5."""
+    (``e``: (B, T)), 0 where it never rises: the Lyapunov check of docs/design.md section 5."""
     return np.maximum(np.max(np.diff(e, axis=1), axis=1, initial=0.0), 0.0)
 
 
@@ -185,7 +185,7 @@ def check_energy_bounded(system: System) -> BoundCheck:
     """E is bounded below unless two unbounded groups (identity, relu) are coupled
     with gain >= 1: with identity visible units and ReLU memories, integrating the
     memories out leaves 1/2|v|^2 - 1/2|relu(W v + b)|^2, unbounded once sigma_max(W)
-    reaches 1 (DESIGN.md section 5). Couplings of one unbounded group to several
+    reaches 1 (docs/design.md section 5). Couplings of one unbounded group to several
     unbounded partners are stacked, so their joint gain is what is bounded."""
     m = system.model
     unbounded = {g.name for g in m.groups if not get_activation(g.activation).bounded}

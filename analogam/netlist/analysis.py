@@ -3,7 +3,7 @@ conditions, a DC operating point, an AC sweep or a DC sweep (the amplifier bench
 Times in seconds, frequencies in Hz, temperature in degC.
 
 The simulator options set the transient's accuracy: trapezoidal integration with a
-maximum step of ``tau_min / steps_per_tau`` (DESIGN.md section 8: a 10 ns step on a
+maximum step of ``tau_min / steps_per_tau`` (docs/design.md section 8: a 10 ns step on a
 1 us tau gives about 1e-5 state error against a tight ODE).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit import Compiled
+from ..circuit import Compiled, get_level
 from ..errors import NetlistError
 
 SIM_OPTIONS: tuple[tuple[str, float | str], ...] = (
@@ -22,12 +22,6 @@ SIM_OPTIONS: tuple[tuple[str, float | str], ...] = (
 SOLVERS = ("klu", "sparse")
 """ngspice's sparse LU: KLU (ngspice >= 42 built with it: several times faster on dense
 crossbars) or Sparse 1.3. ngspice 39 knows only Sparse and ignores the option."""
-KLU_MIN_ELEMENTS = 20_000
-"""From this many elements up an ideal-level circuit is written for KLU. KLU (no
-absolute pivot tolerance) fails where Sparse does not on transistor and op-amp circuits
-(measured: the tanh pair at the opamp level, Hamming at the bjt and opamp levels), and
-gains nothing on small circuits; a KLU run that fails is repeated with Sparse by the
-runner."""
 POINTS = 200
 
 
@@ -98,9 +92,11 @@ Analysis = Transient | OperatingPoint | AcSweep | DcSweep
 
 
 def solver_for(compiled: Compiled) -> str:
-    """KLU for large ideal-level circuits, Sparse otherwise (:data:`KLU_MIN_ELEMENTS`)."""
-    big = len(compiled.circuit.elements) >= KLU_MIN_ELEMENTS
-    return "klu" if big and compiled.level == "ideal" else "sparse"
+    """KLU where the level's solver policy asks for it (circuits of at least its
+    ``klu_min_elements``), Sparse otherwise."""
+    least = get_level(compiled.level).klu_min_elements
+    return "klu" if least is not None and len(compiled.circuit.elements) >= least \
+        else "sparse"
 
 
 def transient_for(compiled: Compiled, t_end: float | None = None, points: int = POINTS,

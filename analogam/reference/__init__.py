@@ -1,5 +1,5 @@
 """Stage 3, the ODE reference: the model's dynamics integrated by a real adaptive solver,
-batched over inputs, with the checks of DESIGN.md section 5 (bounded, non-increasing
+batched over inputs, with the checks of docs/design.md section 5 (bounded, non-increasing
 energy; settled at the read-out) reported in the result, never hidden.
 """
 

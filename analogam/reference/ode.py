@@ -30,7 +30,8 @@ from ..model import (
     residual,
 )
 from .integrators import dopri5, power_radius, rkc
-from .kernel import HAVE_NUMBA, Spec, integrate_compiled, spec_of
+from .kernel import HAVE_NUMBA, integrate_compiled
+from .spec import Spec, spec_of
 
 MAX_JACOBIAN_BYTES = 2 << 30
 SETTLE_TOL = 1e-3
@@ -45,7 +46,7 @@ _IMPLICIT = ("Radau", "BDF")
 
 @dataclass(frozen=True)
 class OdeResult:
-    """Trajectories of a batch and the checks of DESIGN.md section 5.
+    """Trajectories of a batch and the checks of docs/design.md section 5.
 
     ``u``: (B, T, N) states at times ``t`` (T,), the last at the read-out time.
     ``energy``: (B, T). ``residual``: (B,) ``max_i |tau_i du_i/dt|`` over free units at

@@ -3,24 +3,26 @@ its reports (text, JSON, PNG), Monte Carlo and sweeps over device nonidealities.
 The only library package that may import every other stage.
 """
 
+from .build import compile_system
+from .checks import preflight
+from .files import (
+    CompiledFiles,
+    compile_to_files,
+    format_compiled,
+    netlist_header,
+    transient_netlist,
+)
 from .generate import Generation, format_generation, generate
 from .montecarlo import format_monte_carlo, format_sweep, monte_carlo, plot_sweep, sweep
 from .ode_report import TaskOdeReport, evaluate_ode, format_ode_report
 from .pipeline import (
-    CompiledFiles,
     OpCheck,
-    SimulationReport,
     check_operating_points,
-    compile_system,
-    compile_to_files,
-    format_compiled,
-    netlist_header,
-    preflight,
     simulate_task,
     simulate_weights,
     trainer_predictions,
-    transient_netlist,
 )
+from .record import SimulationReport
 from .report import format_op_check, format_report, report_dict, write_report
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Equilibrium propagation run by the circuit itself (DESIGN.md sections 6 and 9).
+"""Equilibrium propagation run by the circuit itself (docs/design.md sections 6 and 9).
 
 Each step: the free phase is an ngspice transient of the circuit as programmed (every
 device error included); the nudged phases, from the free phase's settled state, are
@@ -32,7 +32,7 @@ from ..spice import DEFAULT_TIMEOUT_S, Runner
 from ..tasks import Task, bind_task, task_for
 from ..train.loss import Loss
 from ..train.params import Optimizer, from_theta, theta_grads, to_theta
-from .pipeline import run_netlists
+from .runs import run_netlists
 
 
 def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeout_s: float

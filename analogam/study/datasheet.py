@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..circuit.blocks.amplifier import opamp_subckt
-from ..circuit.blocks.cmos import MillerSizing, cmos_opamp, transistor_area
-from ..circuit.ir import Process, SubcktDef
+from ..circuit.blocks.cmos import cmos_opamp, transistor_area
+from ..circuit.ir import MOS_KINDS, NPN_KINDS, Process, SubcktDef
 from ..circuit.kits import OpampKit
-from ..circuit.pdk import get_process_kit
+from ..circuit.pdk import DEFAULT_CORNER, DEFAULT_KIT, MillerSizing, get_process_kit
 from ..circuit.testbench import build_amplifier_bench
 from ..errors import SimulationError
 from ..netlist import AcSweep, DcSweep, OperatingPoint, Transient, format_netlist
@@ -113,7 +113,7 @@ def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = ""
     slew = (hi - lo) / max(t80 - t20, 1e-18)
     swing = _range(bench("inverting"), supplies, -1.0)
     follow = _range(bench("follower"), supplies, 1.0)
-    n_tr = sum(e.kind in ("pmosfet", "npn", "pnpn") for e in amp.elements)
+    n_tr = sum(e.kind in MOS_KINDS + NPN_KINDS for e in amp.elements)
     return Datasheet(amp.name, corner, offset, i_pos, power, a0, f_u, 180.0 + phase, slew,
                      swing[1], follow[0], n_tr, transistor_area(amp))
 
@@ -146,13 +146,13 @@ def _current(v: dict, source: str) -> np.ndarray:
     raise SimulationError(f"bench result has no current for V{source}")
 
 
-def pdk_datasheet(kit_name: str = "sky130", corner: str = "tt",
+def pdk_datasheet(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
                   sizing: MillerSizing | None = None) -> Datasheet:
-    """The process kit's two-stage Miller op-amp at ``corner``, on its split supply."""
+    """The process kit's two-stage Miller op-amp at ``corner`` (sized by ``sizing``,
+    default the kit's own), on its split supply."""
     kit = get_process_kit(kit_name)
-    process = Process(kit.name, corner, kit.includes(corner), kit.params, kit.scale)
     half = kit.vdd / 2
-    return characterise(cmos_opamp(kit, sizing), (half, -half), corner, process)
+    return characterise(cmos_opamp(kit, sizing), (half, -half), corner, kit.process(corner))
 
 
 def macromodel_datasheet(kit: OpampKit | None = None) -> Datasheet:

@@ -1,4 +1,4 @@
-"""Non-equilibrium diagnostics of a circuit (DESIGN.md section 9): its linearisation
+"""Non-equilibrium diagnostics of a circuit (docs/design.md section 9): its linearisation
 measured in ngspice at a state, and what it and the circuit's trajectory say.
 
 The linearisation is one DC operating point of a batched circuit held at the state
@@ -34,7 +34,9 @@ from ..netlist import format_netlist, operating_point_for
 from ..reference import SETTLE_TOL
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import bind_task
-from .pipeline import SimulationReport, readout_rate, run_netlists
+from .checks import readout_rate
+from .record import SimulationReport
+from .runs import run_netlists
 
 ALONG = (0.0, 0.05, 0.2)
 """Where along the transient (fractions of the read-out time) the circuit is linearised
@@ -158,7 +160,7 @@ class NonEquilibrium:
     @property
     def linear_warnings(self) -> tuple[str, ...]:
         """An unstable linearisation at the read-out state, with its numbers (what the
-        trajectory checks of :func:`~.pipeline.dynamics_warnings` cannot see)."""
+        trajectory checks of :func:`~.checks.dynamics_warnings` cannot see)."""
         sp = self.spectrum
         if not sp.unstable:
             return ()

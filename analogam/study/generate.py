@@ -25,7 +25,8 @@ from ..model import Model
 from ..reference import simulate_ode
 from ..spice import Runner
 from ..tasks import Task, bind_task, task_for
-from .pipeline import simulate_task, with_design_range
+from .build import with_design_range
+from .pipeline import simulate_task
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ One *sample* is one perturbed circuit (sample i of a :class:`DeviceConfig`'s see
 variation) simulated in ngspice on every input and compared with the ideal ODE of the
 model's own weights. Circuits are compiled here and their netlists run on a
 :class:`~analogam.spice.Runner` (serial, local worker processes, or Dask); every job is
-a pure function of (model, inputs, level, config, sample): same seed, same numbers,
-wherever it runs.
+a pure function of (model, inputs, compile options, sample): same seed, same numbers,
+wherever it runs. The options travel whole (level, process kit and corner, the device
+configuration), and the results file's key hashes them whole.
 
 Finished samples are written (atomically) to the results file as they arrive; a run
 started again with the same settings skips them, so an interrupted run loses nothing
@@ -17,22 +18,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from ..atomic import atomic_open, check_output
-from ..circuit import CompileOptions, DeviceConfig
-from ..errors import AnalogamError, SimulationError, one_line
+from ..circuit import CompileOptions, DeviceConfig, get_level
+from ..errors import AnalogamError, SimulationError, one_line, printable
 from ..figures import save_figure, subplots
 from ..model import Model
 from ..model.weights import model_to_arrays
 from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
-from .pipeline import compare_all, compile_system, transient_netlist, with_design_range
+from .build import compile_system, with_design_range
+from .files import transient_netlist
+from .pipeline import compare_all
 
 METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_error",
            "settling_tau_max", "settling_tau_median")
@@ -59,7 +61,7 @@ def summarise(records) -> dict:
     return out
 
 
-def run_key(model: Model, inputs: np.ndarray, level: str, what: dict) -> str:
+def run_key(model: Model, inputs: np.ndarray, options: CompileOptions, what: dict) -> str:
     """A digest of everything the numbers depend on: a results file written for other
     settings is never resumed."""
     h = hashlib.sha256()
@@ -68,7 +70,7 @@ def run_key(model: Model, inputs: np.ndarray, level: str, what: dict) -> str:
         h.update(k.encode())
         h.update(np.ascontiguousarray(arrays[k]).tobytes())
     h.update(np.ascontiguousarray(inputs).tobytes())
-    h.update(level.encode())
+    h.update(options.digest().encode())
     h.update(json.dumps(what, sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
 
@@ -184,33 +186,39 @@ def _record(s: _Sample, model: Model, task: Task, inputs: np.ndarray, ode, syste
     }
 
 
-def sweep(model: Model, inputs: np.ndarray, config: DeviceConfig, param: str | None,
-          values: list, samples: int, *, level: str = "ideal", scheduler: str = "local",
+def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConfig,
+          param: str | None,
+          values: list, samples: int, *, scheduler: str = "local",
           results: Path | None = None, progress: Callable | None = None,
           timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False,
           task: Task | None = None) -> dict:
     """Monte Carlo at each value of one configuration key ``param`` (``None``: the
     config as it is). Returns ``{"points": [{"value", "summary"}...], "records": {...},
-    "resumed": n}``. ``progress(done, total, job, record)`` after each sample."""
+    "resumed": n}``. ``progress(done, total, job, record)`` after each sample.
+    ``options``: the compile options every sample is built with (a bare device
+    configuration means the ideal level)."""
+    if isinstance(options, DeviceConfig):
+        options = CompileOptions(config=options)
     if not isinstance(samples, int) or samples < 1:
         raise AnalogamError(f"samples must be a whole number >= 1, got {samples}")
     if param is not None and not values:
         raise AnalogamError("a sweep needs at least one value")
+    config = options.config
     configs = [config if param is None else config.with_value(param, v) for v in values]
     jobs = [Job(f"v{j:03d}_s{i:05d}", cfg, i)
             for j, cfg in enumerate(configs) for i in range(samples)]
-    what = {"param": param, "values": values, "samples": samples,
-            "config": asdict(config), "batched": batched}
-    with ResultsFile(results, run_key(model, inputs, level, what),
-                     {"model": model.name, "task": model.task, "level": level,
+    what = {"param": param, "values": values, "samples": samples, "batched": batched}
+    with ResultsFile(results, run_key(model, inputs, options, what),
+                     {"model": model.name, "task": model.task, "level": options.level,
+                      "pdk": options.pdk, "corner": options.corner,
                       "param": param, "values": values, "samples": samples,
                       "inputs": len(inputs)}) as store:
-        return _run(store, jobs, model, inputs, values, level, scheduler, progress, timeout_s,
-                    batched, task)
+        return _run(store, jobs, model, inputs, values, options, scheduler, progress,
+                    timeout_s, batched, task)
 
 
 def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, values: list,
-         level: str, scheduler: str, progress, timeout_s: float, batched: bool,
+         options: CompileOptions, scheduler: str, progress, timeout_s: float, batched: bool,
          task: Task | None) -> dict:
     todo = [j for j in jobs if j.key not in store.records]
 
@@ -225,11 +233,11 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         # the bias and time scale are planned once, from the ideal trajectory
-        planned = with_design_range(CompileOptions(level), model, ode)
+        planned = with_design_range(options, model, ode)
         pending, index = [], []
         for job in todo:
-            compiled = compile_system(
-                system, replace(planned, config=job.config, sample=job.sample), batched)
+            compiled = compile_system(system, planned.with_config(job.config, job.sample),
+                                      batched)
             s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))
@@ -256,10 +264,11 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
             "resumed": len(jobs) - len(todo)}
 
 
-def monte_carlo(model: Model, inputs: np.ndarray, config: DeviceConfig, samples: int,
+def monte_carlo(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConfig,
+                samples: int,
                 **kw) -> dict:
     """N perturbed circuits: per-sample records and their summary (mean, std, range)."""
-    return sweep(model, inputs, config, None, [None], samples, **kw)
+    return sweep(model, inputs, options, None, [None], samples, **kw)
 
 
 def plot_sweep(results: dict[str, dict], param: str, path: Path) -> None:
@@ -288,10 +297,17 @@ def _fmt_stat(st: dict | None, pct: bool = False) -> str:
             f"[{f * st['min']:.4g}, {f * st['max']:.4g}]")
 
 
-def format_monte_carlo(model: Model, res: dict, level: str, output=None) -> str:
+def describe_options(options: CompileOptions) -> str:
+    """The level, and the process kit and corner where the level has one."""
+    if get_level(options.level).process_kit:
+        return f"level {options.level} ({options.pdk} {options.corner})"
+    return f"level {options.level}"
+
+
+def format_monte_carlo(model: Model, res: dict, options: CompileOptions, output=None) -> str:
     """A Monte Carlo run's summary as text."""
     st = res["points"][0]["summary"]
-    head = (f"{model.name}: {st['samples']} samples, level {level}"
+    head = (f"{printable(model.name)}: {st['samples']} samples, {describe_options(options)}"
             + (f" ({res['resumed']} resumed from {output})" if res["resumed"] else "")
             + (f"; {st['failed']} sample(s) did not simulate" if st["failed"] else ""))
     return "\n".join([
@@ -305,6 +321,6 @@ def format_monte_carlo(model: Model, res: dict, level: str, output=None) -> str:
 def format_sweep(model: Model, param: str, res: dict) -> str:
     """A sweep's accuracy per value as text."""
     pts = res["points"]
-    return "\n".join([f"{model.name}: {param} swept over {len(pts)} values"] + [
+    return "\n".join([f"{printable(model.name)}: {param} swept over {len(pts)} values"] + [
         f"  {pt['value']:<10g} accuracy % {_fmt_stat(pt['summary']['accuracy'], True)}"
         for pt in pts])

@@ -41,7 +41,7 @@ def evaluate_ode(model: Model, inputs: np.ndarray, task: Task | None = None,
 
 
 def format_ode_report(rep: TaskOdeReport) -> str:
-    """Accuracy and the checks of DESIGN.md section 5, as text."""
+    """Accuracy and the checks of docs/design.md section 5, as text."""
     o = rep.ode
     n = rep.inputs.shape[0]
     lines = [

@@ -15,7 +15,8 @@ from ..atomic import check_output
 from ..errors import printable
 from ..figures import plain, render_png, subplots, write_bytes
 from .equilibrium import format_nonequilibrium
-from .pipeline import OpCheck, SimulationReport
+from .pipeline import OpCheck
+from .record import SimulationReport
 
 
 def _bits(row) -> str:
@@ -64,7 +65,9 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         "silicon_per_circuit": c0.circuit.silicon(),
         "process": None if c0.circuit.process is None else {
             "kit": c0.circuit.process.kit, "corner": c0.circuit.process.corner,
-            "crossbar": "ideal resistors (the memory device is not the kit's)"},
+            "crossbar": "ideal resistors (the memory device is not the kit's)",
+            "kit_settings": [{"key": k.key, "value": k.value, "configured": k.was,
+                              "why": k.why} for k in c0.kit_settings]},
         "summary": {
             "inputs": len(rep.inputs), "netlists": len(rep.compiled), "backend": rep.backend,
             "simulator": rep.simulator,
@@ -199,6 +202,8 @@ def format_report(rep: SimulationReport) -> str:
             f"{si['other_resistance_ohm'] / 1e6:.3g} Mohm in all, {si['capacitance_f'] * 1e12:.3g}"
             " pF; the crossbar conductances are ideal resistors (the memory device is not "
             "the kit's)")
+        lines.append("  set by the kit: " + "; ".join(
+            k.describe() for k in rep.compiled[0].kit_settings))
     if rep.energy is not None:
         lines += format_energy(rep.energy, rep.supply_balance)
     if rep.design is not None:

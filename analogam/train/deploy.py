@@ -1,6 +1,6 @@
 """From trained parameters to a model a circuit can hold: conductances pruned to one
 device window, the read-out placed where every input has settled, and the check that
-the continuous-time dynamics agree with the trainer (DESIGN.md section 5)."""
+the continuous-time dynamics agree with the trainer (docs/design.md section 5)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def settle_readout(model: Model, inputs: np.ndarray, tol: float = SETTLE_TOL / 1
 
 
 def deployability(model: Model, inputs: np.ndarray, final: Evaluation) -> dict:
-    """DESIGN.md section 5: do a tight adaptive ODE's read-out predictions equal the
+    """docs/design.md section 5: do a tight adaptive ODE's read-out predictions equal the
     trainer's fixed-point predictions, is the energy bounded, has every input settled?"""
     task = get_task(model.task)
     ode = simulate_ode(bind_task(model, inputs), method="Radau", rtol=1e-8, atol=1e-10,

@@ -1,5 +1,5 @@
 """Gradients of the loss at the free fixed point: equilibrium propagation and the exact
-implicit-differentiation baseline (DESIGN.md sections 5 and 6).
+implicit-differentiation baseline (docs/design.md sections 5 and 6).
 
 Both take a bound :class:`~analogam.model.System`, its relaxed free state and a
 :class:`~analogam.loss.Loss`, and return ``dC/dtheta`` averaged over the samples whose

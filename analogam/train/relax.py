@@ -1,6 +1,6 @@
 """Relaxation to the fixed point the dynamics reach, free or nudged, checked.
 
-Free phase: ``tau du/dt = drive(u) - u``. Nudged phase (EP, DESIGN.md section 6): the
+Free phase: ``tau du/dt = drive(u) - u``. Nudged phase (EP, docs/design.md section 6): the
 read-out group's drive gets the extra force ``-beta dC/dg``, so the fixed point is a
 stationary point of ``F = E + beta C``. Relaxation integrates the dynamics with an
 adaptive solver, then polishes with Newton steps on the analytic Jacobian, but only
@@ -17,8 +17,9 @@ import numpy as np
 
 from ..model import System, activation_jacobians, force, jacobian, residual
 from ..reference import integrate
-from ..reference.kernel import HAVE_NUMBA, Spec, spec_of
+from ..reference.kernel import HAVE_NUMBA
 from ..reference.ode import Subsets
+from ..reference.spec import Spec, spec_of
 from .loss import Loss
 
 

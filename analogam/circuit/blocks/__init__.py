@@ -1,20 +1,38 @@
 """Circuit blocks: small emitters with typed parameters, registered per level in one
 table, :data:`BLOCKS` (block kind -> level -> emitter). A level that registers no
-emitter of a kind inherits its parent's. Adding an activation means adding its
-emitters to :mod:`.activations`; adding a level, naming it in
-:mod:`analogam.circuit.levels` and registering what it changes.
+emitter of a kind inherits it from its parent (any other level). Adding an
+activation means adding its record to :mod:`analogam.model.activations` and its
+emitters to :mod:`.activations`; adding a level, its record in
+:mod:`analogam.circuit.levels` and registering what it changes
+(docs/levels-and-kits.md).
 """
 
 from __future__ import annotations
 
 from ...errors import CircuitError
 from ..levels import lineage
-from . import activations, crossbar, dual, lines, neuron
+from . import activations, amplifier, cmos, crossbar, devices, dual, lines, neuron
 from .base import Emit, Port
 
-BLOCKS: dict[str, dict[str, object]] = {
-    **neuron.BLOCKS, **lines.BLOCKS, **crossbar.BLOCKS, **dual.BLOCKS, **activations.BLOCKS,
-}
+
+def _merge(*tables: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """One table from the modules' own (a kind may be registered in several modules,
+    one level each); registering a (kind, level) twice is a programming error."""
+    out: dict[str, dict[str, object]] = {}
+    for table in tables:
+        for kind, per_level in table.items():
+            slot = out.setdefault(kind, {})
+            for lv, emitter in per_level.items():
+                if lv in slot:
+                    raise CircuitError(f"block {kind!r} registered twice at level {lv!r}")
+                slot[lv] = emitter
+    return out
+
+
+BLOCKS: dict[str, dict[str, object]] = _merge(
+    neuron.BLOCKS, lines.BLOCKS, crossbar.BLOCKS, dual.BLOCKS, activations.BLOCKS,
+    devices.BLOCKS, amplifier.BLOCKS, cmos.BLOCKS,
+)
 
 
 def block(kind: str, level: str):

@@ -25,6 +25,7 @@ from ..ir import GROUND
 from ..kits import DIODE, T_NOMINAL_K, thermal_voltage
 from .amplifier import opamp
 from .base import Emit
+from .devices import NpnSpec, TailSpec
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     vcc, vee = e.rails("activation")
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
-    e.tail(n.elem(s.group, None, "tail"), emit, vee, kit.i_tail)
+    e.block("tail")(e, TailSpec(n.elem(s.group, None, "tail"), emit, vee, kit.i_tail))
     _tail_limit(e, n.elem(s.group, None, "tail"), emit, vee)
     alpha = _alpha(e)
     vt = thermal_voltage()
@@ -214,7 +215,7 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
         _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain,
                     s.base_shift, ref)
         q = n.elem(s.group, i)
-        e.npn(q, col, base, emit)
+        e.block("npn")(e, NpnSpec(q, col, base, emit))
         _bjt_limits(e, q, col, base, emit)
         e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
         e.b.guess(col, ir.volt(vcc))
@@ -239,14 +240,14 @@ def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
         vcc, vee = e.rails("activation")
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
         alpha = _alpha(e)
-        e.tail(n.elem(s.group, i, "tail"), emit, vee, kit.i_tail)
+        e.block("tail")(e, TailSpec(n.elem(s.group, i, "tail"), emit, vee, kit.i_tail))
         _tail_limit(e, n.elem(s.group, i, "tail"), emit, vee)
         for side, sgn in (("p", 1.0), ("m", -1.0)):
             base, col = n.net(f"b{side}", s.group, i), n.net(f"c{side}", s.group, i)
             _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain,
                         s.base_shift, ref)
             q = n.elem(s.group, i) + side
-            e.npn(q, col, base, emit)
+            e.block("npn")(e, NpnSpec(q, col, base, emit))
             _bjt_limits(e, q, col, base, emit)
             e.add("vsource", n.elem(s.group, i, f"ic{side}"), (vcc, col), 0.0, role="sense")
         mid = n.net("tzm", s.group, i)

@@ -20,13 +20,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import ir
 from ..ir import GROUND, SubcktDef
 from ..kits import OpampKit
 from .base import Emit
-from .cmos import cmos_opamp
 
 OPAMP = "anm_opamp"
 CLAMP_EXCESS = 0.01
@@ -75,12 +76,26 @@ def opamp_subckt(k: OpampKit) -> SubcktDef:
                      f"{k.r_out:g} ohm, swing {k.v_neg:g} to {k.v_pos:g} V, Iq {k.iq:g} A")
 
 
+@dataclass(frozen=True)
+class AmplifierSpec:
+    """An op-amp ``name`` from ``inp`` (after its offset source), ``inn`` to ``out`` on
+    the rails ``vdd``/``vss``, its output (and internal nodes) held to ``[lo, hi]``."""
+
+    name: str
+    inp: str
+    inn: str
+    out: str
+    vdd: str
+    vss: str
+    lo: float
+    hi: float
+
+
 def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
-    """An instance of the op-amp on the rails of ``role`` (the macromodel; at the pdk
-    level the kit's transistor-level amplifier, :mod:`.cmos`), with its seeded input
-    offset (a source in series with the non-inverting input). Returns the net its
-    integrating state is set on: the macromodel's internal node (a port, so initial
-    conditions reach it), or the transistor amplifier's output."""
+    """An instance of the level's ``amplifier`` block on the rails of ``role``, with its
+    seeded input offset (a source in series with the non-inverting input) and its
+    output swing as a limit. Returns the net its integrating state is set on (the
+    block's answer: an internal node, or the output)."""
     offset = e.var.offset(e.key(name))
     if offset:
         e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
@@ -90,16 +105,18 @@ def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
     k = e.config.opamp
     lo, hi = k.v_neg + k.swing_margin, k.v_pos - k.swing_margin
     e.limit(name, "output inside the swing", ir.volt(out), lo, hi)
-    if e.kit is not None:
-        e.add("instance", name, (inp, inn, out, vdd, vss), e.b.subckt(cmos_opamp(e.kit)),
-              role="amplifier")
-        return out
-    x, p2 = f"{out}_oa", f"{out}_p2"
-    e.b.guess(x, ir.volt(out))  # in its linear region the stage sits at its output
+    return e.block("amplifier")(e, AmplifierSpec(name, inp, inn, out, vdd, vss, lo, hi))
+
+
+def macromodel(e: Emit, s: AmplifierSpec) -> str:
+    """The macromodel (:func:`opamp_subckt`); its internal node is a port, so the
+    initial state is set there, and it must stay inside the swing too (no wind-up)."""
+    x, p2 = f"{s.out}_oa", f"{s.out}_p2"
+    e.b.guess(x, ir.volt(s.out))  # in its linear region the stage sits at its output
     e.b.guess(p2, ir.volt(x))
-    e.add("instance", name, (inp, inn, out, x, p2, vdd, vss),
+    e.add("instance", s.name, (s.inp, s.inn, s.out, x, p2, s.vdd, s.vss),
           e.b.subckt(opamp_subckt(e.config.opamp)), role="amplifier")
-    e.limit(name, "internal node inside the swing (no wind-up)", ir.volt(x), lo, hi)
+    e.limit(s.name, "internal node inside the swing (no wind-up)", ir.volt(x), s.lo, s.hi)
     return x
 
 
@@ -138,3 +155,6 @@ def difference(e: Emit, name: str, plus: str, minus: str, out: str, r: float, ro
     e.b.guess(d, ir.scale(frac, ir.volt(plus)))
     e.b.guess(s, ir.scale(frac, ir.volt(plus)))
     e.b.guess(out, ir.add(ir.scale(a, ir.volt(plus)), ir.scale(-b, ir.volt(minus))))
+
+
+BLOCKS = {"amplifier": {"opamp": macromodel}}

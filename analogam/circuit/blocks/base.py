@@ -8,12 +8,13 @@ part to part are drawn through ``e.var`` keyed by the part's identity on the chi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..builder import CircuitBuilder
 from ..config import DeviceConfig, Scales
 from ..ir import GROUND, Limit, Meter, num
-from ..levels import lineage
+from ..levels import Level
 from ..naming import Names
 from ..pdk import ProcessKit
 from ..variation import Variation
@@ -32,8 +33,10 @@ class Port:
 @dataclass
 class Emit:
     """Emission context: the builder (shared by all copies), this copy's names, the
-    device configuration, the seeded variation, the resolved scales, the level and (at
-    the pdk level) the process kit.
+    device configuration, the seeded variation, the resolved scales, the level (its
+    traits) and, at a level with one, the process kit. Blocks find the other blocks
+    they build on through :meth:`block` (the level's table), never by testing the
+    level or the kit.
     ``line_swing``: the largest line-to-cell voltage over the design range, in model
     units (sizes the sense resistors). ``once`` records circuit-wide parts already
     emitted (supply rails)."""
@@ -43,42 +46,20 @@ class Emit:
     config: DeviceConfig
     var: Variation
     scales: Scales
-    level: str
+    level: Level
+    resolve: Callable[[str, str], object]
     line_swing: float = 1.0
     once: set = field(default_factory=set)
     copy: int = 0
     kit: ProcessKit | None = None
 
+    def block(self, kind: str):
+        """The emitter of block ``kind`` at this level (:func:`~..blocks.block`)."""
+        return self.resolve(kind, self.level.name)
+
     def for_copy(self, prefix: str, copy: int = 0) -> Emit:
         """The context of copy ``copy`` (same builder, rails and variation)."""
         return replace(self, names=Names(prefix), copy=copy)
-
-    def npn(self, name: str, col: str, base: str, emit: str) -> None:
-        """A translinear NPN: the process kit's (substrate on the negative rail) at the pdk
-        level, else the Gummel-Poon card of ``bjt`` with its seeded area mismatch."""
-        if self.kit is not None:
-            _, sub = self.rails("activation")
-            self.add("pnpn", name, (col, base, emit, sub), self.kit.npn, 1.0,
-                     role="transistor")
-            return
-        self.b.model(self.config.bjt.card())
-        self.add("npn", name, (col, base, emit), self.config.bjt.name,
-                 self.var.bjt_area(self.key(name)), role="transistor")
-
-    def tail(self, name: str, emit: str, vee: str, amps: float) -> None:
-        """A translinear stage's tail current ``amps`` from ``emit`` into ``vee``: an
-        ideal source, or at the pdk level a 1:1 NMOS mirror (W/L 20/4 um) of an ideal
-        reference into its diode-connected twin."""
-        if self.kit is None:
-            self.add("isource", name, (emit, vee), amps, role="tail")
-            return
-        ref = f"{name}_ref"
-        self.add("isource", f"{name}_i", (GROUND, ref), amps, role="tail")
-        self.add("pmosfet", f"{name}_md", (ref, ref, vee, vee), self.kit.nmos, 20.0, 4.0,
-                 1.0, role="tail")
-        self.add("pmosfet", name, (emit, ref, vee, vee), self.kit.nmos, 20.0, 4.0, 1.0,
-                 role="tail")
-        self.b.guess(ref, num(self.config.bjt.v_ee + 1.4))
 
     def limit(self, device: str, quantity: str, expr, lo: float | None = None,
               hi: float | None = None) -> None:
@@ -94,9 +75,9 @@ class Emit:
 
     @property
     def metered(self) -> bool:
-        """From the opamp level up every block draws from rails of its own, through a
-        sense source per copy and role (energy is measured there)."""
-        return "opamp" in lineage(self.level)
+        """At a metered level every block draws from rails of its own, through a sense
+        source per copy and role (energy is measured there)."""
+        return self.level.metered
 
     def rails(self, role: str, kit: str = "bjt") -> tuple[str, str]:
         """The positive and negative supply nets for ``role`` of this copy

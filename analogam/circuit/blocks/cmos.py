@@ -10,53 +10,34 @@
     compensation  Miller capacitor cc with nulling resistor rz from d2 to out:
                   GBW ~ gm1 / (2 pi cc), slew ~ I_tail / cc
 
-Designed for sky130's 5 V devices on split +-2.5 V supplies around the circuit's
-ground (the analog mid-rail): about 20 uA of bias, a 20 uA tail, 100 uA in the output
-stage. Measured by the tool itself (``analogam datasheet``).
+Sized by the kit (:class:`~..pdk.MillerSizing`, its ``miller`` record): sky130's is
+designed for its 5 V devices on split +-2.5 V supplies around the circuit's ground
+(the analog mid-rail): about 20 uA of bias, a 20 uA tail, 100 uA in the output stage.
+Measured by the tool itself (``analogam datasheet``).
 The compensation capacitor and the bias and nulling resistors are ideal elements here
 (a chip would use MIM capacitors and poly resistors of the kit).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..ir import Element, SubcktDef
-from ..pdk import ProcessKit
+from ..ir import MOS_KINDS, Element, SubcktDef
+from ..pdk import MillerSizing, ProcessKit
+from .amplifier import AmplifierSpec
+from .base import Emit
 
 CMOS_OPAMP = "cmos_opamp"
 
 
-@dataclass(frozen=True)
-class MillerSizing:
-    """Drawn width and length (um) per device pair, the bias resistor (ohm), the
-    compensation capacitor (F) and the nulling resistor (ohm)."""
-
-    w_in: float = 8.0
-    l_in: float = 1.0
-    w_load: float = 8.0
-    l_load: float = 1.0
-    w_tail: float = 8.0
-    l_tail: float = 2.0
-    w_out: float = 80.0
-    l_out: float = 1.0
-    w_sink: float = 40.0
-    l_sink: float = 2.0
-    r_bias: float = 200e3
-    c_c: float = 0.5e-12
-    r_z: float = 2e3
-
-
 def cmos_opamp(kit: ProcessKit, s: MillerSizing | None = None) -> SubcktDef:
-    """The two-stage Miller op-amp of the module docstring on ``kit``'s devices."""
-    s = s or MillerSizing()
-    n, p = kit.nmos, kit.pmos
+    """The two-stage Miller op-amp of the module docstring on ``kit``'s devices, sized
+    by ``s`` (default: the kit's own sizing)."""
+    s = s or kit.miller
+    n, p = "nmos", "pmos"
 
-    def mos(name, d, g, src, b, dev, w, ln):
-        if w < kit.w_min or ln < kit.l_min:
-            raise ValueError(f"{name}: W={w} L={ln} below the kit's minimum "
-                             f"({kit.w_min}, {kit.l_min} um)")
-        return Element("pmosfet", name, (d, g, src, b), (dev, w, ln, 1.0), "transistor")
+    def mos(name, d, g, src, b, kind, w, ln):
+        kit.check_size(f"{CMOS_OPAMP} {name}", w, ln)
+        return Element(kind, name, (d, g, src, b), (getattr(kit, kind), w, ln, 1.0),
+                       "transistor")
 
     elements = (
         mos("m1", "d1", "inn", "tail", "vss", n, s.w_in, s.l_in),
@@ -79,4 +60,14 @@ def cmos_opamp(kit: ProcessKit, s: MillerSizing | None = None) -> SubcktDef:
 def transistor_area(sub: SubcktDef) -> float:
     """Sum of W x L (um^2) over the block's transistors."""
     return sum(e.values[1] * e.values[2] * e.values[3] for e in sub.elements
-               if e.kind == "pmosfet")
+               if e.kind in MOS_KINDS)
+
+
+def miller(e: Emit, s: AmplifierSpec) -> str:
+    """The kit's transistor-level amplifier: its state is its output itself."""
+    e.add("instance", s.name, (s.inp, s.inn, s.out, s.vdd, s.vss),
+          e.b.subckt(cmos_opamp(e.kit)), role="amplifier")
+    return s.out
+
+
+BLOCKS = {"amplifier": {"pdk": miller}}

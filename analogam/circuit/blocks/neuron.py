@@ -1,7 +1,7 @@
 """The neuron: its integrator, the currents it integrates (current copy of its line,
 self-compensation, bias), or the clamp that replaces it for an input unit.
 
-A free unit integrates (DESIGN.md section 4)::
+A free unit integrates (docs/design.md section 4)::
 
     C dV_u/dt = I_copy + I_self + I_bias - V_u / R_leak
               = G0 Vs (sum_j xi_j y_j + bias - u),        C = tau T0 G0,  R_leak = 1/G0

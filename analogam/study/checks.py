@@ -1,0 +1,126 @@
+"""The checks of docs/design.md section 5 that a run's numbers pass before they are a
+result: the model's (pre-flight), the devices' operating points predicted from the ODE
+and read from ngspice, the circuit's own dynamics (oscillation, still moving at the
+read-out) and its fidelity to the ODE. Each returns its findings as lines (or
+:class:`~analogam.circuit.limits.Violation` records) with their numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..circuit import Compiled
+from ..circuit.levels import get_level
+from ..circuit.limits import Violation, check_limits, limit_nets, state_env
+from ..compare import Comparison
+from ..compare.equilibrium import detect_oscillation
+from ..errors import SimulationError
+from ..model import System
+from ..reference import SETTLE_TOL, OdeResult, simulate_ode
+from ..spice import SpiceResult
+
+
+def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
+              ) -> list[str]:
+    """docs/design.md section 5 on the model before anything is written: energy bounded
+    below, and the ODE reference settled (and energy non-increasing) by the read-out.
+    Returns one line per failed check (empty when all pass)."""
+    ode = ode or simulate_ode(system, t_end=t_end)
+    return list(ode.warnings)
+
+
+def copy_slices(compiled: list[Compiled]) -> list[slice]:
+    """Which inputs of the batch each circuit holds."""
+    out, start = [], 0
+    for c in compiled:
+        out.append(slice(start, start + c.system.batch))
+        start += c.system.batch
+    return out
+
+
+def labels(inputs: np.ndarray) -> list[str]:
+    return ["".join(map(str, np.asarray(r).ravel()[:64])) for r in inputs]
+
+
+def copy_maps(compiled: list[Compiled]) -> list[dict[int, int]]:
+    """Per circuit: its copies' input indices in the batch."""
+    return [{k: sl.start + k for k in range(c.system.batch)}
+            for c, sl in zip(compiled, copy_slices(compiled), strict=True)]
+
+
+def predicted_violations(compiled: list[Compiled], ode: OdeResult) -> list[Violation]:
+    """The devices' limits against node voltages predicted from the ODE trajectory,
+    before anything is simulated (see :mod:`analogam.circuit.limits`)."""
+    out = []
+    for c, sl, cmap in zip(compiled, copy_slices(compiled), copy_maps(compiled), strict=True):
+        env = state_env(c.circuit, ode.u[sl], c.scales.vs)
+        out += check_limits(c.circuit, env, ode.t, "predicted", cmap)
+    return out
+
+
+def simulated_violations(compiled: list[Compiled], results: list[SpiceResult]
+                         ) -> list[Violation]:
+    """The devices' limits against the node voltages ngspice computed."""
+    out = []
+    for c, r, cmap in zip(compiled, results, copy_maps(compiled), strict=True):
+        nets = limit_nets(c.circuit)
+        if not nets:
+            continue
+        env = {}
+        for net in nets:
+            try:
+                env[net] = r.voltage(net)
+            except SimulationError:
+                pass   # not saved: the prediction stands in
+        out += check_limits(c.circuit, env, r.time / c.scales.t0, "simulated", cmap)
+    return out
+
+
+def readout_rate(t: np.ndarray, u: np.ndarray, system: System) -> np.ndarray:
+    """Per trajectory (B, T, N), ``max |tau du/dt|`` over the free units between its
+    last two samples (model units): how far from rest it still is at the read-out."""
+    du = np.abs(u[:, -1] - u[:, -2]) / (t[-1] - t[-2]) * system.model.tau
+    return du[:, system.free].max(axis=1) if system.free.any() else np.zeros(len(u))
+
+
+def dynamics_warnings(cmp: Comparison, system: System, labels: list[str]
+                      ) -> tuple[str, ...]:
+    """The circuit's own trajectories: one warning per input that oscillates (period
+    and amplitude, :func:`~analogam.compare.equilibrium.detect_oscillation`), and one
+    for the other inputs whose circuit is still moving at the read-out (``|tau du/dt|``
+    above the settling tolerance) while the ODE has come to rest."""
+    out = []
+    tv = system.model.tau_max
+    swinging = np.zeros(len(labels), bool)
+    for b, label in enumerate(labels):
+        osc = detect_oscillation(cmp.t, cmp.u_spice[b], system.free)
+        if osc is not None:
+            swinging[b] = True
+            out.append(f"the circuit oscillates on input {label}: unit {osc.unit}, period "
+                       f"{osc.period / tv:.4g} tau_v ({osc.period / tv * cmp.tau_s:.4g} s), "
+                       f"amplitude {osc.amplitude:.3g} (model units)")
+    rate = readout_rate(cmp.t, cmp.u_spice, system)
+    still = ((rate > SETTLE_TOL) & (readout_rate(cmp.t, cmp.u_ode, system) <= SETTLE_TOL)
+             & ~swinging)
+    if still.any():
+        worst = int(np.argmax(np.where(still, rate, -1)))
+        out.append(f"the circuit has not settled at the read-out on {int(still.sum())} of "
+                   f"{len(labels)} inputs (|tau du/dt| up to {rate[worst]:.3g} on input "
+                   f"{labels[worst]}, tolerance {SETTLE_TOL:g}) while the ODE has")
+    return tuple(out)
+
+
+def fidelity_warnings(cmp: Comparison, level: str, labels: list[str]) -> tuple[str, ...]:
+    """One warning when the circuit's read-out is further from its ODE's than the
+    level's tolerance (:class:`~analogam.circuit.levels.Level`), even where the
+    predictions agree: naming the worst input, its error and the tolerance. (The
+    trajectory error is reported beside it; between output points it also measures
+    how finely the transient was resolved.)"""
+    tol = get_level(level).tolerance
+    worst = int(np.argmax(cmp.readout_err))
+    err = float(cmp.readout_err[worst])
+    if err <= tol:
+        return ()
+    n = int(np.sum(cmp.readout_err > tol))
+    return (f"the circuit's read-out is up to {err:.3g} (model units; input "
+            f"{labels[worst]}) from the ODE's on {n} of {len(labels)} inputs, more than the "
+            f"{level} level's tolerance {tol:g}",)

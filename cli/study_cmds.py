@@ -1,0 +1,188 @@
+"""Commands that study, train or characterise: train, montecarlo, sweep, datasheet."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from analogam.atomic import check_output
+
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_TOLERANCE,
+    RegistryChoice,
+    default_kit,
+    fail,
+    inputs_of,
+    kit_names,
+    mc_progress,
+    progress_bar,
+    results_path,
+    train_tasks,
+)
+from .options import (
+    compile_options,
+    device_options,
+    input_options,
+    run_options,
+    task_and_inputs,
+    with_options,
+)
+
+
+@click.command()
+@click.option("--pdk", "kit", default=default_kit, type=RegistryChoice(kit_names),
+              help="Process kit whose transistor-level op-amp to characterise.")
+@click.option("--corner", "corners", default="tt,ff,ss", show_default=True,
+              help="Comma-separated corners of the kit.")
+@click.option("--macromodel", is_flag=True,
+              help="Characterise the op-amp level's macromodel instead (checks the benches).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def datasheet(kit, corners, macromodel, as_json) -> None:
+    """Characterise an amplifier in ngspice: gain, gain-bandwidth, phase margin, slew,
+    offset, quiescent power, output swing; and the op-amp level keys fitted to it."""
+    import json
+
+    from analogam.study.datasheet import format_datasheet, macromodel_datasheet, pdk_datasheet
+
+    sheets = ([macromodel_datasheet()] if macromodel else
+              [pdk_datasheet(kit, c.strip()) for c in corners.split(",") if c.strip()])
+    if as_json:
+        click.echo(json.dumps([{**d.as_dict(), "macromodel": d.macromodel()}
+                               for d in sheets], indent=1))
+        return
+    click.echo(format_datasheet(sheets))
+    fit = " ".join(f"--set {k}={v:.4g}" for k, v in sheets[0].macromodel().items())
+    click.echo(f"  the op-amp level fitted to the {sheets[0].corner} column: {fit}")
+
+
+@click.command()
+@click.argument("task", type=RegistryChoice(train_tasks))
+@click.option("--method", type=click.Choice(["ep", "implicit"]), default="ep", show_default=True,
+              help="Equilibrium propagation, or the exact implicit gradient.")
+@click.option("--beta-nudge", type=float, default=None,
+              help="EP nudging strength (default: xor 0.05, parity8 1e-5, digits 0.05).")
+@click.option("--epochs", type=int, default=None,
+              help="Epochs (default: xor 60, parity8 10, digits 12).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--init", type=click.Choice(["random", "constructed"]), default=None,
+              help="Initial model (default: xor random; parity8 and digits constructed: "
+                   "for digits, each memory a random training image of its class).")
+@click.option("--lr", type=float, default=None, help="Step size (task default).")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
+@click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="Trained weights (.npz); the log (.train.json), plot (.train.png) and "
+                   "checkpoint (.ckpt.npz) go beside it.")
+@click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start over.")
+def train(task, output, fresh, seed, **kw) -> None:
+    """Train XOR, parity or the 8x8 digits by equilibrium propagation on the model's
+    energy.
+
+    Interrupted runs resume from the last finished epoch when started again with the
+    same settings. Exits 2 when the trained model is not deployable (the tight ODE
+    disagrees with the trainer, an input does not settle, or the energy is unbounded)."""
+    from analogam.train import config_for
+    from analogam.train.outputs import train_files, train_to_files
+
+    cfg = config_for(task, seed=seed, **kw)
+
+    def show(rec: dict, epochs: int) -> None:
+        held = "" if rec["heldout_acc"] is None else f" held-out {rec['heldout_acc']:.3f}"
+        cos = rec["cos_ep_implicit"]
+        click.echo(f"{progress_bar(rec['epoch'], epochs)} epochs: loss {rec['loss']:.4f} "
+                   f"train {rec['train_acc']:.3f}{held} skipped {rec['skipped']} "
+                   f"min rate {rec['min_rate']:.3g}"
+                   + ("" if cos != cos else f" cos(EP,implicit) {cos:.5f}")
+                   + f" ({rec['seconds']:.1f} s)", err=True)
+
+    try:
+        result, files = train_to_files(cfg, output, fresh=fresh, on_epoch=show)
+    except KeyboardInterrupt:
+        fail(f"interrupted; finished epochs are in {train_files(output).checkpoint}; run the "
+              "same command to resume", EXIT_INTERRUPTED)
+    d, last = result.deploy, result.log[-1]
+    held = "" if last["heldout_acc"] is None else f", held-out {last['heldout_acc']:.3f}"
+    click.echo(f"{files.weights}: train {last['train_acc']:.3f}{held} at the settled fixed "
+               f"point; tight ODE agrees on {d['ode_agrees']}/{d['inputs']}, settled "
+               f"{d['ode_settled']}/{d['inputs']} at t={d['readout_time']:g}, energy "
+               f"{'bounded' if d['bounded'] else 'UNBOUNDED'}; log {files.log}, plot "
+               f"{files.plot}")
+    if not d["deployable"]:
+        click.echo("analogam: warning: the trained model is not analog-deployable (see above)",
+                   err=True)
+        sys.exit(EXIT_TOLERANCE)
+
+
+mc_options = [
+    click.option("--samples", type=int, default=20, show_default=True,
+                 help="Perturbed circuits per configuration."),
+    click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+                 help="Results JSON, written as samples finish; rerun to resume."),
+]
+
+
+@click.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@with_options(input_options)
+@with_options(mc_options)
+@with_options(device_options)
+@with_options(run_options)
+def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, output, scheduler,
+               timeout, strict, t_end, **kw) -> None:
+    """N perturbed circuits in ngspice: accuracy, state error against the ideal ODE and
+    settling time, with their spread."""
+
+    from analogam.model.weights import load_model
+    from analogam.study import format_monte_carlo, monte_carlo
+
+    model = load_model(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    opts = compile_options(**kw)
+    res = monte_carlo(model, bits, opts, samples, scheduler=scheduler,
+                      results=results_path(output, weights, inputs, kw),
+                      progress=mc_progress, timeout_s=timeout, task=task)
+    click.echo(format_monte_carlo(model, res, opts, output))
+
+
+@click.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--param", required=True,
+              help="The configuration key to vary, e.g. conductance.prog_noise_scale.")
+@click.option("--values", required=True, help="Comma-separated values, e.g. 0,0.05,0.1.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="PNG of accuracy against the parameter.")
+@with_options(input_options)
+@with_options(mc_options)
+@with_options(device_options)
+@with_options(run_options)
+def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clamp_bits, samples,
+          output, scheduler, timeout, strict, t_end, **kw) -> None:
+    """Monte Carlo at each value of one configuration key; accuracy against it."""
+    from pathlib import Path
+
+    from analogam.model.weights import load_model
+    from analogam.study import format_sweep, plot_sweep
+    from analogam.study import sweep as run_sweep
+
+    try:
+        vals = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise click.UsageError(f"--values must be numbers separated by commas, got "
+                               f"{values[:40]!r}") from None
+    if not vals:
+        raise click.UsageError("--values needs at least one number")
+    model = load_model(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    opts = compile_options(**kw)
+    opts.config.with_value(param, vals[0])  # validates the key before any work
+    if plot_path:
+        check_output(plot_path, inputs_of(weights, inputs, kw.get("config_path")))
+    res = run_sweep(model, bits, opts, param, vals, samples, scheduler=scheduler,
+                    results=results_path(output, weights, inputs, kw),
+                    progress=mc_progress, timeout_s=timeout, task=task)
+    click.echo(format_sweep(model, param, res))
+    if plot_path:
+        plot_sweep({model.name: res}, param, Path(plot_path))
+        click.echo(f"  plot: {plot_path}")
