@@ -23,7 +23,7 @@ SHORTCUTS = {
     "levels": "conductance.levels", "rescale": "conductance.rescale",
     "prune_below": "conductance.prune_below",
     "temp": "environment.temperature_c", "ptat": "bjt.ptat",
-    "gbw": "opamp.gbw", "a0": "opamp.a0",
+    "gbw": "opamp.gbw", "a0": "opamp.a0", "latency": "design.latency",
 }
 
 
@@ -81,6 +81,7 @@ device_options = [
     _shortcut("ptat", None, "BJT attenuators track temperature.", flag=True),
     _shortcut("gbw", float, "Op-amp gain-bandwidth (Hz)."),
     _shortcut("a0", float, "Op-amp open-loop DC gain."),
+    _shortcut("latency", float, "Settle within this many seconds (plans T0 and tails)."),
     click.option("--t-end", type=float, default=None,
                  help="Simulate to this model time (default: the read-out time)."),
     click.option("--strict", is_flag=True, help="Turn pre-flight warnings into errors."),
@@ -98,8 +99,7 @@ def _parse_value(text: str):
     try:
         return float(text)
     except ValueError:
-        raise click.UsageError(f"--set value {text[:40]!r} is not a number or true/false"
-                               ) from None
+        return text.strip()   # a text key (design.fidelity); the configuration checks it
 
 
 def compile_options(level: str, config_path: str | None, sets: tuple[str, ...],

@@ -76,23 +76,45 @@ def test_a_kiloohm_per_cell_is_flagged_before_simulating():
         hamming(1000.0, level="ideal")
 
 
+TRAJECTORY = {"design.fidelity": "trajectory"}
+
+
 @pytest.mark.ngspice
-def test_integrator_bandwidth_is_checked_and_the_time_scale_follows_it():
-    """The 8x32 DenseAM at a fixed 1 us time scale: its integrators lose a few percent
-    of their input while they move, which the check names; left automatic, the time
-    scale slows until the loss is within the limit, and the circuit then follows the
-    ODE within the level's tolerance."""
+def test_under_the_trajectory_policy_bandwidth_slows_the_time_scale():
+    """The 8x32 DenseAM at a fixed 1 us time scale, uncompensated: its integrators run
+    slower than their tau while they move, which the trajectory policy names; left
+    automatic, the time scale slows until the stretch is within the limit, and the
+    circuit then follows the ODE's path within the level's tolerance."""
     m = memories_8x32()
-    fixed = run(m, "opamp", **{"scales.t0": 1e-6})
-    assert any("integrator" in w and "loses up to" in w for w in fixed.preflight)
+    plain = {**TRAJECTORY, "design.compensate": False}
+    fixed = run(m, "opamp", **plain, **{"scales.t0": 1e-6})
+    assert any("integrator" in w and "slower than its tau" in w for w in fixed.preflight)
     assert fixed.design.bandwidth.error > fixed.design.bandwidth_limit
     assert fixed.comparison.max_err.max() > 2e-2
-    auto = run(m, "opamp")
+    auto = run(m, "opamp", **plain)
     assert auto.preflight == ()
     assert auto.design.bandwidth.error <= auto.design.bandwidth_limit
     assert any("T0 slowed" in n for n in auto.compiled[0].circuit.notes)
     assert auto.compiled[0].scales.t0 > 1e-6
     assert auto.comparison.max_err.max() <= 2e-2
+
+
+@pytest.mark.ngspice
+def test_compensation_restores_the_path_and_the_answer_policy_judges_the_answer():
+    """The same circuit at the same 1 us, judged by its answer: no warning either way
+    (the fixed point does not move). Programming C' = C - G_node / w_u brings the
+    trajectory back to the ODE's (the check that fails without the compensation: the
+    uncompensated path is several times further off)."""
+    m = memories_8x32()
+    off = run(m, "opamp", **{"scales.t0": 1e-6, "design.compensate": False})
+    on = run(m, "opamp", **{"scales.t0": 1e-6})
+    for rep in (off, on):
+        assert rep.preflight == () and rep.fidelity == () and rep.agreement == 1.0
+        assert rep.comparison.readout_err.max() <= 2e-2
+    assert on.comparison.max_err.max() <= 2e-2
+    assert off.comparison.max_err.max() > 3 * on.comparison.max_err.max()
+    assert all(u.stretch == pytest.approx(1.0, abs=1e-9) for u in on.compiled[0].speeds
+               if not u.limited)
 
 
 @pytest.mark.ngspice
@@ -104,12 +126,12 @@ def test_translinear_emitter_charge_is_checked_and_the_time_scale_follows_it():
     tolerance. Left automatic, the time scale slows until the charge is within the
     limit and the circuit follows the ODE."""
     m = random_denseam(128, 32, seed=0)
-    fixed = run(m, "bjt", **{"scales.t0": 1e-6})
+    fixed = run(m, "bjt", **TRAJECTORY, **{"scales.t0": 1e-6})
     em = fixed.design.emitter
     assert em.group == "h" and em.error > 10 * fixed.design.bandwidth_limit
     assert any("shared emitter" in w for w in fixed.preflight)
     assert fixed.comparison.max_err.max() > 0.1
-    auto = run(m, "bjt")
+    auto = run(m, "bjt", **TRAJECTORY)
     assert auto.preflight == () and auto.design.emitter.error <= auto.design.bandwidth_limit
     assert any("T0 slowed" in n for n in auto.compiled[0].circuit.notes)
     assert auto.comparison.max_err.max() <= 2e-2

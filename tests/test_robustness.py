@@ -218,7 +218,7 @@ def _huge_ode(tmp):
     m = build_denseam(np.full((1, 100_000), 1e-3), beta=1.0, name="wide")
     p = tmp / "wide.npz"
     save_model(m, p)
-    return ["ode", p]
+    return ["ode", p, "--method", "Radau"]
 
 
 def _convert_overflow(tmp):

@@ -38,9 +38,18 @@ class CircuitBuilder:
     limits: list[Limit] = field(default_factory=list)
     meters: list[Meter] = field(default_factory=list)
     process: Process | None = None
+    conductance: dict[str, float] = field(default_factory=dict)
+    """Per net, the sum of the conductances (S) of the resistors on it so far."""
+    lags: dict[str, float] = field(default_factory=dict)
+    """Per integrator port, the lag (s) of the amplifiers in its input path."""
+    speeds: list = field(default_factory=list)
+    """:class:`~.speed.UnitSpeed` per integrating unit, in emission order."""
 
-    def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
-        """Append an element; ``values`` in the order of the primitive's parameters."""
+    def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str,
+            nominal: float | None = None) -> str:
+        """Append an element; ``values`` in the order of the primitive's parameters.
+        ``nominal``: a resistor's designed value (ohm) where ``values`` hold a varied
+        one (the design counts conductances as designed, never the chip's draw)."""
         prim = PRIMITIVES[kind]
         arity_ok = kind == "instance" or len(nets) == len(prim.ports)
         if not arity_ok or len(values) != len(prim.params):
@@ -50,6 +59,10 @@ class CircuitBuilder:
             raise CircuitError(f"{kind} {name!r}: unknown role {role!r}; valid: "
                                + ", ".join(ROLES))
         self.elements.append(Element(kind, name, tuple(nets), tuple(values), role))
+        if kind == "resistor":
+            g = 1.0 / (values[0] if nominal is None else nominal)
+            for net in nets:
+                self.conductance[net] = self.conductance.get(net, 0.0) + g
         return name
 
     def guess(self, net: str, expr: Expr) -> None:

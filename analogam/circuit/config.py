@@ -17,6 +17,8 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [sense]                    # v_full_scale, gain, r_amp, mismatch, copy_gain_sigma
     [wire]                     # r_per_cell
     [environment]              # temperature_c
+    [simulation]               # steps_per_tau
+    [design]                   # fidelity, latency, compensate, c_floor, tolerance
 """
 
 from __future__ import annotations
@@ -122,10 +124,35 @@ class Simulation:
                                 "less resolved)", 0.1, 1e4, positive=True)
 
 
+@dataclass(frozen=True)
+class Design:
+    """What the compiler designs for (docs/design.md section 10): a circuit is judged by
+    its answer, its latency and its energy; the trajectory's distance from the ODE is
+    reported."""
+
+    fidelity: str = spec("answer", "-", "answer: the time scale is planned for latency "
+                         "and predictable errors are compensated; trajectory: the time "
+                         "scale is also slowed until the amplifiers' bandwidth and the "
+                         "emitters' charge follow the ODE's path within the tolerance",
+                         choices=("answer", "trajectory"))
+    latency: float = spec(0.0, "s", "settle within this many seconds: the compiler plans "
+                          "T0 and the tail currents for it, or says which block forbids "
+                          "it and the fastest latency it allows (0: no target)", 0, 1.0)
+    compensate: bool = spec(True, "-", "program each op-amp integrator's capacitor and "
+                            "leak for its amplifier's finite gain-bandwidth and gain: C' = "
+                            "(C - G_node / w_u) / (1 + 1/A0), G_L' = (G_L - G_in / A0) / "
+                            "(1 + 1/A0), while C' stays above c_floor C")
+    c_floor: float = spec(0.05, "1", "smallest compensated capacitor as a fraction of the "
+                          "nominal: below it the amplifier sets the unit's pace", 0, 1,
+                          positive=True)
+    tolerance: float = spec(0.0, "1", "largest read-out error against the ODE (model "
+                            "units) before a warning; 0: the level's own", 0, 10)
+
+
 SECTIONS: dict[str, type] = {
     "scales": Scales, "conductance": Conductance, "passives": Passives, "bjt": BjtKit,
     "opamp": OpampKit, "sense": Sense, "wire": Wire, "environment": Environment,
-    "simulation": Simulation,
+    "simulation": Simulation, "design": Design,
 }
 
 
@@ -143,6 +170,7 @@ class DeviceConfig:
     wire: Wire = field(default_factory=Wire)
     environment: Environment = field(default_factory=Environment)
     simulation: Simulation = field(default_factory=Simulation)
+    design: Design = field(default_factory=Design)
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) \
@@ -209,6 +237,10 @@ def _coerce(where: str, typ: type, value):
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, got {value!r}")
         return value
+    if typ is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be text, got {str(value)[:40]!r}")
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer |
                                                        np.floating):
         raise ConfigError(f"{where} must be a number, got {str(value)[:40]!r}")
@@ -231,6 +263,11 @@ def _validate_section(name: str, sec) -> None:
             continue
         where = f"{name}.{f.name}"
         val = _coerce(where, type(f.default), getattr(sec, f.name))
+        if isinstance(val, str):
+            if val not in f.metadata["choices"]:
+                raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])}"
+                                  f", got {val[:40]!r}")
+            continue
         if isinstance(val, bool):
             continue
         lo, hi, pos = f.metadata["lo"], f.metadata["hi"], f.metadata["positive"]
@@ -282,6 +319,8 @@ def load_config(path: str | Path) -> DeviceConfig:
 def _toml_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
     if isinstance(v, int):
         return str(v)
     return repr(float(v))

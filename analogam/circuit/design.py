@@ -7,10 +7,13 @@ topology does to the model's dynamics, computed from its element values.
 
       e_bw = G_node / (2 pi GBW C)
 
-  of the unit's input current while it moves (zero once settled). ``G_node`` is the
-  sum of the conductances on the node (injection, bias, replica, leak). With the time
-  scale left automatic the compiler slows it until ``e_bw`` is within the limit
-  (``C = tau T0 G0`` grows with T0, ``G_node`` does not).
+  of the unit's input current while it moves (zero once settled): to first order an
+  extra capacitance, which stretches the unit's time constant and leaves its fixed
+  point alone. It is compensated (:mod:`.speed`); what remains (a unit whose
+  amplifier, not its capacitor, sets its pace) is reported as the stretch
+  ``tau_eff / tau - 1``. Under ``design.fidelity = "trajectory"`` a stretch beyond the
+  limit is a warning and the automatic time scale slows for it; under the default
+  (``answer``) it is the latency's business, not a fault.
 
 - **Translinear emitter charge.** The transistors of a softmax (or a tanh pair) share
   one emitter node held by the tail current. When the base drives move together the
@@ -27,10 +30,11 @@ topology does to the model's dynamics, computed from its element values.
   ``P`` the path the emitter travels in units of ``V_T`` along the ODE trajectory of
   the design inputs (:func:`~.plan.design_excursions`). ``C_je`` is the
   Gummel-Poon forward-bias capacitance (FC = 0.5, VJE = 0.75 V, MJE = 0.33) at ``V_BE =
-  V_T ln(I_tail / (N I_S))``. ``e_em`` is held to the same limit as the integrator
-  bandwidth, and the automatic time scale is slowed for it. Measured on a random
-  32x128 DenseAM (beta 10, the emitter travels 2.5 V): e_em = 4.8e-2 at T0 = 1 us,
-  state error 0.29; at 10 us 0.028.
+  V_T ln(I_tail / (N I_S))``. Under ``design.fidelity = "trajectory"``, ``e_em`` is
+  held to the same limit as the integrator bandwidth, and the automatic time scale is
+  slowed for it; under ``answer`` it is reported (the fixed point does not move).
+  Measured on a random 32x128 DenseAM (beta 10, the emitter travels 2.5 V): e_em =
+  4.8e-2 at T0 = 1 us, state error 0.29; at 10 us 0.028.
 
 - **Wire resistance.** With ``r`` ohms per crossbar cell the lines are resistive
   ladders. The drivers hold each line's end, the copies sense the current there and
@@ -57,7 +61,6 @@ import scipy.sparse.linalg as spla
 
 from ..model import System, concat_systems
 from ..model.dynamics import activation_jacobians
-from .ir import GROUND
 from .kits import BjtKit, thermal_voltage
 from .levels import get_level
 
@@ -88,23 +91,17 @@ def bandwidth_limit(level: str, ranges=()) -> float:
     return get_level(level).tolerance / (2 * scale)
 
 
-def integrator_bandwidth_error(elements, gbw: float) -> BandwidthError | None:
-    """The worst op-amp integrator among ``elements`` (a circuit's; None: no op-amp
+def integrator_bandwidth_error(speeds) -> BandwidthError | None:
+    """The op-amp integrator whose time constant is stretched most by its amplifier
+    after compensation (:mod:`.speed`): ``error`` = tau_eff / tau - 1 (None: no op-amp
     integrators)."""
-    elements = list(elements)
-    g_node: dict[str, float] = {}
-    for e in elements:
-        if e.kind == "resistor":
-            for n in e.nets:
-                g_node[n] = g_node.get(n, 0.0) + 1.0 / e.param("r")
     worst = None
-    for e in elements:
-        node = e.nets[0]
-        if e.role != "integrator" or e.kind != "capacitor" or GROUND in e.nets:
+    for u in speeds:
+        if u.c_programmed == u.c_nominal and u.tau_eff_s == u.tau_s:
             continue   # an ideal integrator: its node is the state itself
-        err = g_node.get(node, 0.0) / (2 * np.pi * gbw * e.param("c"))
+        err = u.stretch - 1
         if worst is None or err > worst.error:
-            worst = BandwidthError(e.name, float(err), g_node.get(node, 0.0), e.param("c"))
+            worst = BandwidthError(u.unit, float(err), u.g_node, u.c_programmed)
     return worst
 
 
@@ -324,20 +321,29 @@ def wire_stability(system: System, u: np.ndarray, g0: float, r: float,
 
 @dataclass(frozen=True)
 class DesignReview:
-    """The design checks of a compiled circuit: its worst integrator's bandwidth error
-    and its worst translinear emitter-charge error (both against ``bandwidth_limit``),
-    its wire-resistance stability (None: ideal wires), and one warning line per failed
-    check."""
+    """The design checks of a compiled circuit: its worst integrator's residual stretch
+    and its worst translinear emitter-charge error (both against ``bandwidth_limit``
+    under the trajectory policy), its wire-resistance stability (None: ideal wires),
+    one warning line per failed check, and the speed model's prediction: settling (s),
+    how many units their amplifier sets the pace of (``amplifier_limited``) of how many
+    integrate."""
 
     bandwidth: BandwidthError | None
     bandwidth_limit: float
     wire: WireStability | None
     warnings: tuple[str, ...]
     emitter: EmitterError | None = None
+    fidelity: str = "answer"
+    predicted_settling_s: float = 0.0
+    amplifier_limited: int = 0
+    units: int = 0
 
     def as_dict(self) -> dict:
         bw, w, em = self.bandwidth, self.wire, self.emitter
         return {
+            "fidelity": self.fidelity,
+            "predicted_settling_s": self.predicted_settling_s,
+            "amplifier_limited_units": self.amplifier_limited, "integrating_units": self.units,
             "integrator_bandwidth_error": None if bw is None else {
                 "integrator": bw.integrator, "error": bw.error, "limit": self.bandwidth_limit,
                 "g_node_S": bw.g_node, "c_F": bw.c},
@@ -350,27 +356,27 @@ class DesignReview:
         }
 
 
-def design_review(compiled, u: np.ndarray) -> DesignReview:
+def design_review(compiled, u: np.ndarray, settling_s: float | None = None
+                  ) -> DesignReview:
     """The design checks of the circuits ``compiled`` (a list of Compiled: one circuit,
-    or one per input) at the model's fixed points ``u`` (inputs, N)."""
+    or one per input) at the model's fixed points ``u`` (inputs, N); ``settling_s``:
+    the predicted settling (s; default the compiler's estimate from the slowest
+    effective time constant)."""
     first = compiled[0]
     cfg = first.options.config
+    trajectory = cfg.design.fidelity == "trajectory"
     limit = bandwidth_limit(first.level, first.options.ranges)
-    worst = None
-    for c in compiled:
-        bw = integrator_bandwidth_error(c.circuit.elements, cfg.opamp.gbw)
-        if bw is not None and (worst is None or bw.error > worst.error):
-            worst = bw
+    worst = integrator_bandwidth_error([u for c in compiled for u in c.speeds])
     warnings = []
-    if worst is not None and worst.error > limit:
+    if trajectory and worst is not None and worst.error > limit:
         warnings.append(
-            f"integrator {worst.integrator} loses up to {worst.error:.2g} of its input "
-            f"current while it moves (summing-node conductance {worst.g_node:.3g} S over "
-            f"2 pi GBW C, C = {worst.c:.3g} F; limit {limit:.2g}): raise opamp.gbw or "
-            "sense.gain, or slow the circuit (--t0)")
+            f"integrator {worst.integrator} runs {worst.error:.2g} slower than its tau "
+            f"after compensation (summing-node conductance {worst.g_node:.3g} S, C = "
+            f"{worst.c:.3g} F; limit {limit:.2g}): its amplifier sets its pace; raise "
+            "opamp.gbw, or slow the circuit (--t0)")
     em = emitter_charge_error(first.system.model, first.level, cfg.bjt,
                               first.options.excursions, first.scales.t0)
-    if em is not None and em.error > limit:
+    if trajectory and em is not None and em.error > limit:
         warnings.append(
             f"the {em.group} transistors' shared emitter (C_E {em.c_e:.3g} F, travelling "
             f"{em.path_v:.3g} V) takes {em.error:.2g} of a time unit's tail charge from "
@@ -386,4 +392,8 @@ def design_review(compiled, u: np.ndarray) -> DesignReview:
                 f"the model's fixed points it grows at {wire.rate:.3g} per model time "
                 f"unit; stable below {wire.threshold:.3g} ohm/cell): the self term reads "
                 "the driver end of each line, the cells see less")
-    return DesignReview(worst, limit, wire, tuple(warnings), em)
+    speeds = [u for c in compiled for u in c.speeds]
+    return DesignReview(worst, limit, wire, tuple(warnings), em, cfg.design.fidelity,
+                        max(c.predicted_settling_s() for c in compiled)
+                        if settling_s is None else settling_s,
+                        sum(u.limited for u in speeds), len(speeds))

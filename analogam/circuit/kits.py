@@ -20,11 +20,11 @@ def thermal_voltage(temp_k: float = T_NOMINAL_K) -> float:
 
 
 def spec(default, unit: str, doc: str, lo: float | None = None, hi: float | None = None,
-         positive: bool = False):
+         positive: bool = False, choices: tuple[str, ...] = ()):
     """A dataclass field with its unit, meaning and valid range ``[lo, hi]`` (``positive``:
-    strictly above ``lo``)."""
+    strictly above ``lo``), or for a text field its valid ``choices``."""
     return field(default=default, metadata={"unit": unit, "doc": doc, "lo": lo, "hi": hi,
-                                            "positive": positive})
+                                            "positive": positive, "choices": choices})
 
 
 @dataclass(frozen=True)

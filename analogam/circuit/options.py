@@ -18,8 +18,10 @@ class CompileOptions:
     nonidealities to realise, and the design range: per group, the lowest and highest
     state (model units) the circuit must handle (from the ODE on the task's inputs;
     empty: the devices' bias is left as configured) and, per translinear group, how far
-    its shared emitter travels (:func:`~.plan.design_excursions`; empty: not checked);
-    at a level with a process kit, the kit (``pdk``) and its ``corner``."""
+    its shared emitter travels (:func:`~.plan.design_excursions`; empty: not checked),
+    and how long the model takes to settle on them (``settle``, model units: the
+    latency plan scales it; 0: unknown, the read-out time stands in); at a level with a
+    process kit, the kit (``pdk``) and its ``corner``."""
 
     level: str = "ideal"
     config: DeviceConfig = field(default_factory=DeviceConfig)
@@ -28,6 +30,7 @@ class CompileOptions:
     excursions: tuple[tuple[str, float], ...] = ()
     pdk: str = DEFAULT_KIT
     corner: str = DEFAULT_CORNER
+    settle: float = 0.0
 
     def with_config(self, config: DeviceConfig, sample: int | None = None
                     ) -> CompileOptions:

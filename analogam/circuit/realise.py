@@ -32,13 +32,14 @@ from .blocks.lines import LineSpec
 from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
 from .config import Conductance, Scales
-from .design import bandwidth_limit, emitter_charge_error, integrator_bandwidth_error
+from .design import bandwidth_limit, emitter_charge_error
 from .ir import Circuit, Probe
 from .levels import LEVELS, get_level
 from .naming import Names
 from .options import CompileOptions
 from .pdk import get_process_kit
 from .plan import KitSetting, bias_plan, line_swing
+from .speed import UnitSpeed, UnitTiming, plan_time_scale, predicted_settling
 from .variation import Variation
 
 T0_DEFAULT_TAU_S = 1e-6
@@ -62,6 +63,14 @@ class Compiled:
     asymmetry: float = 0.0
     kit_settings: tuple[KitSetting, ...] = ()
     """The configuration keys the process kit decided (empty without one)."""
+    speeds: tuple[UnitSpeed, ...] = ()
+    """Each integrating unit's timing (:mod:`.speed`), in emission order."""
+
+    def predicted_settling_s(self) -> float:
+        """Seconds until the circuit settles, by the speed model (:mod:`.speed`)."""
+        m = self.system.model
+        return predicted_settling(self.speeds, self.options.settle or m.readout_time,
+                                  m.tau_max, self.scales.t0)
 
     @property
     def level(self) -> str:
@@ -232,18 +241,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
         return e
 
     e = emit(t0)
-    limit = bandwidth_limit(level.name, opt.ranges)
-    bw = integrator_bandwidth_error(e.b.elements, cfg.opamp.gbw)
-    em = emitter_charge_error(m, level.name, cfg.bjt, opt.excursions, t0)
-    # both errors fall as 1/T0 (C = tau T0 G0 on the same integrator node; the same
-    # emitter charge against a longer time unit)
-    slow = max(bw.error if bw else 0.0, em.error if em else 0.0) / limit
-    if not cfg.scales.t0 and slow > 1:
-        t0 *= slow * 1.02
-        e = emit(t0)
-        e.b.notes.append(f"T0 slowed to {t0:.4g} s: the op-amp integrators' bandwidth "
-                         f"and the translinear emitters' charge errors stay within "
-                         f"{limit:g}")
+    t0, e = _plan_time_scale(m, opt, level.name, t0, e, emit)
     scales = e.scales
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]
@@ -252,7 +250,52 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     asym = array_asymmetry(tuple(w * r for w, r in zip(realised.weights, receives,
                                                        strict=True)),
                            realised.backward) if dual else 0.0
-    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, kit_settings)
+    return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, kit_settings,
+                    tuple(e.b.speeds))
+
+
+def _plan_time_scale(m, opt: CompileOptions, level: str, t0: float, e: Emit, emit
+                     ) -> tuple[float, Emit]:
+    """The time scale (docs/design.md section 10) and the circuit emitted at it.
+
+    - ``scales.t0`` set: as given (the study's latency plan sets it, from the model's
+      ODE at the circuit's effective time constants: :mod:`analogam.study.latency`).
+    - ``design.latency`` set: the largest T0 whose settling, predicted from the slowest
+      effective time constant (:mod:`.speed`), is within the target (CircuitError
+      naming the limiting block when none is).
+    - otherwise the slowest tau is 1 us; under ``design.fidelity = "trajectory"`` it is
+      slowed until each integrator's residual stretch (after compensation) and each
+      translinear emitter's charge error are within the bandwidth limit."""
+    cfg = opt.config
+    d, amp = cfg.design, cfg.opamp
+    if cfg.scales.t0:
+        return t0, e
+    if d.latency:
+        settle = opt.settle or m.readout_time
+        g0 = e.scales.g0
+        timings = tuple(UnitTiming(u.unit, u.tau_s / t0, u.g_node, u.lag_s)
+                        for u in e.b.speeds)
+        t0 = plan_time_scale(d.latency, timings, settle, m.tau_max, g0, amp.gbw, amp.a0,
+                             d.c_floor, d.compensate)
+        e = emit(t0)
+        e.b.notes.append(f"T0 {t0:.4g} s: planned to settle within {d.latency:.4g} s "
+                         f"(the model settles in {settle:.4g} time units)")
+        return t0, e
+    if d.fidelity != "trajectory":
+        return t0, e
+    limit = bandwidth_limit(level, opt.ranges)
+    residual = max([u.stretch - 1 for u in e.b.speeds] + [0.0])
+    em = emitter_charge_error(m, level, cfg.bjt, opt.excursions, t0)
+    # both errors fall as 1/T0 (C = tau T0 G0 on the same integrator node; the same
+    # emitter charge against a longer time unit)
+    slow = max(residual, em.error if em else 0.0) / limit
+    if slow > 1:
+        t0 *= slow * 1.02
+        e = emit(t0)
+        e.b.notes.append(f"T0 slowed to {t0:.4g} s: the op-amp integrators' bandwidth "
+                         f"and the translinear emitters' charge errors stay within "
+                         f"{limit:g}")
+    return t0, e
 
 
 def _check_scales(s: Scales) -> None:

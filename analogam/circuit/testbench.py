@@ -11,6 +11,7 @@ from .blocks.activations import ActivationSpec
 from .builder import CircuitBuilder
 from .config import DeviceConfig, Scales
 from .ir import GROUND, Circuit, Probe, Process, SubcktDef, num
+from .levels import get_level
 from .naming import Names
 from .variation import Variation
 
@@ -28,8 +29,8 @@ def build_softmax_testbench(u: np.ndarray, beta: float, level: str = "bjt",
     K, n = u.shape
     vs = cfg.scales.vs
     e = Emit(CircuitBuilder(title="softmax testbench"), Names(), cfg, Variation(cfg),
-             Scales(vs, cfg.scales.g0, 1e-6), level)
-    softmax = block("activation:softmax", level)
+             Scales(vs, cfg.scales.g0, 1e-6), get_level(level), block)
+    softmax = e.block("activation:softmax")
     outs = []
     for k in range(K):
         ek = e.for_copy(f"k{k}_")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.plan import design_excursions, design_ranges
 from ..model import Model, System
-from ..reference import OdeResult
+from ..reference import OdeResult, settling_time
+from .latency import plan_latency
 
 
 def compile_system(system: System, options: CompileOptions, batched: bool = True
@@ -19,11 +22,16 @@ def compile_system(system: System, options: CompileOptions, batched: bool = True
     return [build_circuit(system.sample(b), options) for b in range(system.batch)]
 
 
-def with_design_range(options: CompileOptions, model: Model, ode: OdeResult
-                      ) -> CompileOptions:
-    """The options with the design range and emitter paths taken from the ODE on the
-    task's inputs (the bias and the time scale are planned for it), unless given."""
+def with_design_range(options: CompileOptions, model: Model, ode: OdeResult,
+                      system: System | None = None) -> CompileOptions:
+    """The options with the design range, the emitter paths and the settling time
+    (model units, the slowest input's) taken from the ODE on the task's inputs, unless
+    given; and, with a latency target and the bound ``system`` the ODE integrated, the
+    time scale that meets it (:func:`~.latency.plan_latency`)."""
     if options.ranges or not ode.success:
         return options
-    return replace(options, ranges=design_ranges(model, ode.u),
-                   excursions=design_excursions(model, ode.t, ode.u))
+    settle = settling_time(ode.t, ode.u, np.ones(model.n_units, bool))
+    options = replace(options, ranges=design_ranges(model, ode.u),
+                      excursions=design_excursions(model, ode.t, ode.u),
+                      settle=float(settle.max()))
+    return options if system is None else plan_latency(system, options, settle)

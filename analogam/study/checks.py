@@ -109,13 +109,14 @@ def dynamics_warnings(cmp: Comparison, system: System, labels: list[str]
     return tuple(out)
 
 
-def fidelity_warnings(cmp: Comparison, level: str, labels: list[str]) -> tuple[str, ...]:
+def fidelity_warnings(cmp: Comparison, level: str, labels: list[str],
+                      tolerance: float = 0.0) -> tuple[str, ...]:
     """One warning when the circuit's read-out is further from its ODE's than the
-    level's tolerance (:class:`~analogam.circuit.levels.Level`), even where the
-    predictions agree: naming the worst input, its error and the tolerance. (The
-    trajectory error is reported beside it; between output points it also measures
-    how finely the transient was resolved.)"""
-    tol = get_level(level).tolerance
+    tolerance (``tolerance``, ``design.tolerance``; 0: the level's own,
+    :class:`~analogam.circuit.levels.Level`), even where the predictions agree: naming
+    the worst input, its error and the tolerance. The trajectory error is reported
+    beside it, never a warning: a circuit is judged by its answer."""
+    tol = tolerance or get_level(level).tolerance
     worst = int(np.argmax(cmp.readout_err))
     err = float(cmp.readout_err[worst])
     if err <= tol:
@@ -123,4 +124,4 @@ def fidelity_warnings(cmp: Comparison, level: str, labels: list[str]) -> tuple[s
     n = int(np.sum(cmp.readout_err > tol))
     return (f"the circuit's read-out is up to {err:.3g} (model units; input "
             f"{labels[worst]}) from the ODE's on {n} of {len(labels)} inputs, more than the "
-            f"{level} level's tolerance {tol:g}",)
+            f"tolerance {tol:g}" + ("" if tolerance else f" (the {level} level's)"),)

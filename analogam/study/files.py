@@ -65,7 +65,7 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
     checks = preflight(system, ode)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
-    compiled = compile_system(system, with_design_range(options, model, ode),
+    compiled = compile_system(system, with_design_range(options, model, ode, system),
                               batched=not per_input)
     predicted = predicted_violations(compiled, ode)
     if strict and predicted:

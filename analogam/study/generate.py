@@ -111,8 +111,9 @@ def generate(model: Model, start, n_tokens: int, options: CompileOptions | None 
     task = task or task_for(model)
     start = np.asarray(start, int)
     _check_generative(task, start)
-    options = with_design_range(options or CompileOptions(), model,
-                                simulate_ode(bind_task(model, task.inputs(), task)))
+    every = bind_task(model, task.inputs(), task)
+    options = with_design_range(options or CompileOptions(), model, simulate_ode(every),
+                                every)
     ring_c, ring_o = start.copy(), start.copy()
     toks_c, toks_o, err, settle, energy, cells = [], [], [], [], [], []
     warnings: dict[str, None] = {}

@@ -233,7 +233,7 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         system = bind_task(model, inputs, task)
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         # the bias and time scale are planned once, from the ideal trajectory
-        planned = with_design_range(options, model, ode)
+        planned = with_design_range(options, model, ode, system)
         pending, index = [], []
         for job in todo:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),

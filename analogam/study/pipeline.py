@@ -40,6 +40,7 @@ from .checks import (
     simulated_violations,
 )
 from .files import transient_netlist
+from .latency import predicted_settling
 from .record import SimulationReport, pruning_effect
 from .runs import run_netlists, simulator_description
 
@@ -96,12 +97,15 @@ def simulate_task(
     task = task or task_for(model)
     system = bind_task(model, inputs, task)
     ode_nominal = simulate_ode(system, t_end=t_end)
-    options = with_design_range(options, model, ode_nominal)
+    options = with_design_range(options, model, ode_nominal, system)
     compiled = compile_system(system, options, batched)
     nominal = reference == "nominal"
     ode = ode_nominal if nominal or _holds_nominal(compiled, system) else simulate_ode(
         concat_systems([c.system for c in compiled]), t_end=t_end)
-    design = design_review(compiled, ode.u_final)
+    settle_pred = np.concatenate([predicted_settling(system.select(sl), c)
+                                  for c, sl in zip(compiled, copy_slices(compiled),
+                                                   strict=True)])
+    design = design_review(compiled, ode.u_final, float(settle_pred.max()))
     checks = preflight(system, ode_nominal) + list(design.warnings)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
@@ -125,7 +129,8 @@ def simulate_task(
         raise CircuitError("operating-point check failed in the simulation (--strict): "
                            + simulated[0].describe(labels(inputs)))
     cmp = compare_all(compiled, results, ode, system if nominal else None)
-    fidelity = fidelity_warnings(cmp, options.level, labels(inputs))
+    fidelity = fidelity_warnings(cmp, options.level, labels(inputs),
+                                 options.config.design.tolerance)
     if strict and fidelity:
         raise CircuitError(f"fidelity check failed (--strict): {fidelity[0]}")
     dynamics = dynamics_warnings(cmp, system, labels(inputs))
@@ -142,7 +147,7 @@ def simulate_task(
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
         simulator=simulator_description(netlists),
         violations=tuple(predicted + simulated), design=design, fidelity=fidelity,
-        dynamics=dynamics,
+        dynamics=dynamics, predicted_settle_s=settle_pred,
     )
 
 

@@ -81,6 +81,8 @@ class SimulationReport:
     dynamics: tuple[str, ...] = ()
     nonequilibrium: tuple = ()
     """:class:`~analogam.study.equilibrium.NonEquilibrium` per diagnosed input."""
+    predicted_settle_s: np.ndarray | None = None
+    """Per input, the settling (s) the speed model predicts (:mod:`.latency`)."""
 
     @property
     def warnings(self) -> tuple[str, ...]:

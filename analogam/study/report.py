@@ -224,10 +224,14 @@ def format_report(rep: SimulationReport) -> str:
 
 def format_design(d) -> list[str]:
     """Text lines: the design checks' numbers (their failures are warnings)."""
-    out = []
+    out = [f"  design for the {d.fidelity}: predicted settling {d.predicted_settling_s:.3g} s"
+           + (f"; {d.amplifier_limited} of {d.units} integrators paced by their amplifier"
+              if d.amplifier_limited else "")]
     if d.bandwidth is not None:
-        out.append(f"  integrator bandwidth: up to {d.bandwidth.error:.2g} of an input lost "
-                   f"while it moves (limit {d.bandwidth_limit:.2g})")
+        out.append(f"  integrator bandwidth: time constant stretched by up to "
+                   f"{d.bandwidth.error:.2g} after compensation ({d.bandwidth.integrator}"
+                   + (f"; limit {d.bandwidth_limit:.2g})" if d.fidelity == "trajectory"
+                      else ")"))
     if d.emitter is not None:
         out.append(f"  translinear emitter ({d.emitter.group}, C_E {d.emitter.c_e:.3g} F, "
                    f"travels {d.emitter.path_v:.3g} V): {d.emitter.error:.2g} of a time "

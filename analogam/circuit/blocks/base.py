@@ -66,8 +66,9 @@ class Emit:
         """Record a safe operating condition ``lo <= expr <= hi`` of ``device``."""
         self.b.limits.append(Limit(device, quantity, expr, lo, hi, self.copy))
 
-    def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str) -> str:
-        return self.b.add(kind, name, nets, *values, role=role)
+    def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str,
+            nominal: float | None = None) -> str:
+        return self.b.add(kind, name, nets, *values, role=role, nominal=nominal)
 
     def key(self, name: str) -> str:
         """The identity of element ``name`` on the chip (its variation key)."""

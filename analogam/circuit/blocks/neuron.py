@@ -16,8 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from .. import ir
 from ..ir import GROUND, Meter
+from ..speed import UnitSpeed, compensate
 from .amplifier import difference, opamp
 from .base import Emit, Port, UnitSpec
 from .lines import add_flow, flow, negated, sense_resistance, sensed
@@ -56,9 +59,17 @@ def ideal_port(e: Emit, group: str, i: int) -> Port:
     return Port(e.names.state(group, i), 1.0)
 
 
+def _unit(e: Emit, s: IntegratorSpec) -> str:
+    return f"{e.names.prefix}{s.group}_{s.index}"
+
+
 def ideal_integrator(e: Emit, s: IntegratorSpec) -> None:
-    """Leak and capacitor from the state node to ground; the initial state by ``.ic``."""
+    """Leak and capacitor from the state node to ground; the initial state by ``.ic``.
+    Its time constant is exactly ``C r_leak``."""
     n, u = e.names, e.names.state(s.group, s.index)
+    tau = s.c * s.r_leak
+    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, tau, s.c, s.c, 1.0 / s.r_leak,
+                                e.b.lags.get(u, 0.0), tau, False))
     e.add("resistor", n.elem(s.group, s.index, "leak"), (u, GROUND),
           e.var.resistor(e.key(n.elem(s.group, s.index, "leak")), s.r_leak), role="leak")
     e.add("capacitor", n.elem(s.group, s.index, "int"), (u, GROUND),
@@ -75,12 +86,20 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     """Inverting integrator: leak and capacitor from the summing node (virtual ground) to
     the op-amp output, which is the state node. The initial state is set on the
     op-amp's internal node, and the summing node is held at 0 while the DC point is
-    found."""
-    n = e.names
+    found. The capacitor and leak are programmed for the amplifier's finite
+    gain-bandwidth and gain (:func:`~..speed.compensate`, ``design.compensate``)."""
+    n, amp, d = e.names, e.config.opamp, e.config.design
     node, u = n.net("sum", s.group, s.index), n.state(s.group, s.index)
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
-    e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), s.r_leak), role="leak")
-    e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), s.c), role="integrator")
+    g_in = e.b.conductance.get(node, 0.0)
+    comp = compensate(s.c, 1.0 / s.r_leak, g_in, amp.gbw, amp.a0, d.c_floor, d.compensate)
+    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.c * s.r_leak, s.c, comp.c,
+                                g_in + 1.0 / s.r_leak, e.b.lags.get(node, 0.0),
+                                comp.tau_eff_s, comp.limited))
+    e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), 1.0 / comp.g_leak),
+          role="leak")
+    e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), comp.c),
+          role="integrator")
     internal = opamp(e, cap, GROUND, node, u, "integrator")
     e.b.ic[internal] = s.v0
     e.b.ic[node] = 0.0
@@ -167,13 +186,22 @@ def amplified_inputs(e: Emit, s: InputsSpec) -> None:
     rs = sense_resistance(e, s.gsum) if s.gsum else 0.0
     rho = rs / r
     node = s.port.node
+    # the lag of the input path (s): each amplifier's noise gain over w_u; the copy's
+    # difference amplifier, behind the partner's line driver (and its inverter)
+    w_u = 2 * np.pi * e.config.opamp.gbw
+    x = rs * s.gsum
+    paths = []
+    if s.line:
+        paths.append((1 + k * (1 + x + rho)) / w_u + 1 / w_u)
+    if s.inverted:
+        paths.append((1 + k) / w_u + 1 / w_u + 2 / w_u)
+    e.b.lags[node] = max(paths, default=0.0)
 
     def inject(name: str, src: str, res: float, role: str) -> None:
         e.add("resistor", name, (src, node), e.var.sense_resistor(e.key(name), res),
-              role=role)
+              role=role, nominal=res)
 
     if s.line:
-        x = rs * s.gsum
         line, name, out = n.line(g, i), n.elem(g, i, "cp"), n.net("xo", g, i)
         a, b = k * (1 + k * rho / (1 + k * (1 + x))), k * (1 + x + rho)
         difference(e, name, n.net("d", g, i), line, out, r, "copy", a, b)
@@ -195,8 +223,9 @@ def amplified_inputs(e: Emit, s: InputsSpec) -> None:
         side = 0 if s.amps < 0 else 1   # the inverting port takes -amps
         volts = e.config.opamp.supplies[side]
         name = n.elem(g, i, "bias")
+        r_bias = abs(volts / s.amps)
         e.add("resistor", name, (e.rail("bias", side, "opamp"), node),
-              e.var.resistor(e.key(name), abs(volts / s.amps)), role="bias")
+              e.var.resistor(e.key(name), r_bias), role="bias", nominal=r_bias)
 
 
 BLOCKS = {
