@@ -42,6 +42,7 @@ class UnitSpeed:
 
     unit: str
     group: str
+    index: int
     tau_s: float
     c_nominal: float
     c_programmed: float

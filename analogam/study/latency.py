@@ -1,21 +1,21 @@
-"""Latency from the model's own dynamics (docs/design.md section 10): the circuit's
-units run at their effective time constants (:mod:`analogam.circuit.speed`: the
-programmed capacitor plus what the amplifier adds, plus the lag of the amplifiers in
-the input path), so its trajectory is, to first order, the model's ODE with each
-group's tau replaced by its slowest unit's effective one. Its settling time is the
-circuit's predicted latency, and the time scale that meets a latency target is found
-on it (the compiler's own plan, from the slowest time constant alone, is the first
-guess)."""
+"""Latency from the model's own dynamics (docs/design.md section 10): each unit of
+the circuit integrates at its effective time constant (:mod:`analogam.circuit.speed`:
+the programmed capacitor plus what its amplifier adds) an input that reaches it
+through the lag of the amplifiers in its path (the partner's line driver, the copy's
+difference amplifier). Integrating the model's own drive with that timing predicts the
+circuit's trajectory to first order, and its settling time the circuit's latency; the
+time scale that meets a latency target is found on it (the compiler's own plan, from
+the slowest time constant alone, is the first guess)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
+from scipy.integrate import solve_ivp
 
 from ..circuit import Compiled, CompileOptions, build_circuit
-from ..model import System
-from ..reference import settling_time, simulate_ode
+from ..errors import SimulationError
+from ..model import System, force
+from ..reference import settling_time
 
 PLAN_STEPS = 8
 """Refinements of the time scale (each a compile and an ODE of the slowest inputs)."""
@@ -25,27 +25,54 @@ PLAN_INPUTS = 8
 """The design inputs the plan integrates: the ones the ODE takes longest to settle."""
 
 
-def effective_system(system: System, compiled: Compiled) -> System:
-    """``system`` with each group's tau (model units) the slowest of its units'
-    effective time constants plus input lag, in units of the circuit's T0."""
-    t0 = compiled.scales.t0
-    worst: dict[str, float] = {}
+def unit_timing(system: System, compiled: Compiled) -> tuple[np.ndarray, np.ndarray]:
+    """Per flat unit of ``system``, its effective time constant and its input-path lag,
+    in model time units of the circuit's T0 (the slowest copy's, where the circuit holds
+    several)."""
+    m, t0 = system.model, compiled.scales.t0
+    tau, lag = np.array(m.tau, float), np.zeros(m.n_units)
     for u in compiled.speeds:
-        worst[u.group] = max(worst.get(u.group, 0.0), (u.tau_eff_s + u.lag_s) / t0)
-    m = system.model
-    groups = tuple(replace(g, tau=max(g.tau, worst.get(g.name, g.tau))) for g in m.groups)
-    return replace(system, model=replace(m, groups=groups))
+        k = m.slices[u.group].start + u.index
+        tau[k] = max(tau[k], u.tau_eff_s / t0)
+        lag[k] = max(lag[k], u.lag_s / t0)
+    return tau, lag
 
 
 def predicted_settling(system: System, compiled: Compiled) -> np.ndarray:
     """Per input, the seconds the circuit ``compiled`` (holding ``system``) takes to
-    settle (1 % band), from the model's ODE at the effective time constants."""
-    eff = effective_system(system, compiled)
-    stretch = eff.model.tau_max / system.model.tau_max
-    t_end = system.model.readout_time * max(1.0, stretch) * 1.5
-    ode = simulate_ode(eff, t_end=t_end, n_points=401, rtol=1e-6, atol=1e-8)
-    free = eff.free
-    return settling_time(ode.t, ode.u, free) * compiled.scales.t0
+    settle (1 % band), from the model's drive at the circuit's timing: each unit
+    integrates at its effective time constant a copy of its input that reaches it
+    through the lag of its input path,
+
+        tau_eff du/dt = z - u,      lag dz/dt = drive(u) - z,
+
+    ``drive(u) = u + tau force(u)`` the model's own (:func:`analogam.model.force`)."""
+    m = system.model
+    tau_eff, lag = unit_timing(system, compiled)
+    B, N = system.u0.shape
+    free = system.free
+    lagged = lag > 0
+    stretch = float(np.max((tau_eff + lag) / m.tau))
+    t_end = m.readout_time * max(1.0, stretch) * 1.5
+
+    def rhs(_t, y):
+        u = y[: B * N].reshape(B, N)
+        z = y[B * N:].reshape(B, N)
+        d = u + m.tau * force(system, u)
+        target = np.where(lagged, z, d)
+        du = np.where(free, (target - u) / tau_eff, 0.0)
+        dz = np.where(lagged, (d - z) / np.where(lagged, lag, 1.0), 0.0)
+        return np.concatenate([du.ravel(), dz.ravel()])
+
+    u0 = np.asarray(system.u0, float)
+    z0 = u0 + m.tau * force(system, u0)
+    t = np.linspace(0.0, t_end, 801)
+    sol = solve_ivp(rhs, (0.0, t_end), np.concatenate([u0.ravel(), z0.ravel()]),
+                    method="LSODA", t_eval=t, rtol=1e-6, atol=1e-9)
+    if not sol.success:
+        raise SimulationError(f"the speed model's integration failed: {sol.message}")
+    u = sol.y[: B * N].T.reshape(t.size, B, N).transpose(1, 0, 2)
+    return settling_time(t, u, free) * compiled.scales.t0
 
 
 def plan_latency(system: System, options: CompileOptions, settle: np.ndarray

@@ -68,7 +68,7 @@ def ideal_integrator(e: Emit, s: IntegratorSpec) -> None:
     Its time constant is exactly ``C r_leak``."""
     n, u = e.names, e.names.state(s.group, s.index)
     tau = s.c * s.r_leak
-    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, tau, s.c, s.c, 1.0 / s.r_leak,
+    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.index, tau, s.c, s.c, 1.0 / s.r_leak,
                                 e.b.lags.get(u, 0.0), tau, False))
     e.add("resistor", n.elem(s.group, s.index, "leak"), (u, GROUND),
           e.var.resistor(e.key(n.elem(s.group, s.index, "leak")), s.r_leak), role="leak")
@@ -93,7 +93,7 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
     g_in = e.b.conductance.get(node, 0.0)
     comp = compensate(s.c, 1.0 / s.r_leak, g_in, amp.gbw, amp.a0, d.c_floor, d.compensate)
-    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.c * s.r_leak, s.c, comp.c,
+    e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.index, s.c * s.r_leak, s.c, comp.c,
                                 g_in + 1.0 / s.r_leak, e.b.lags.get(node, 0.0),
                                 comp.tau_eff_s, comp.limited))
     e.add("resistor", leak, (node, u), e.var.resistor(e.key(leak), 1.0 / comp.g_leak),
@@ -186,15 +186,17 @@ def amplified_inputs(e: Emit, s: InputsSpec) -> None:
     rs = sense_resistance(e, s.gsum) if s.gsum else 0.0
     rho = rs / r
     node = s.port.node
-    # the lag of the input path (s): each amplifier's noise gain over w_u; the copy's
-    # difference amplifier, behind the partner's line driver (and its inverter)
+    # the lag of the input path (s): each amplifier's noise gain over w_u: the copy's
+    # difference amplifier (and, for the inverted line, the inverting amplifier); the
+    # line drivers' own lag largely cancels, the copy reading driver and line together
+    # (against ngspice: within 10 % at 1 GHz and on sky130, docs/design.md section 10)
     w_u = 2 * np.pi * e.config.opamp.gbw
     x = rs * s.gsum
     paths = []
     if s.line:
-        paths.append((1 + k * (1 + x + rho)) / w_u + 1 / w_u)
+        paths.append((1 + k * (1 + x + rho)) / w_u)
     if s.inverted:
-        paths.append((1 + k) / w_u + 1 / w_u + 2 / w_u)
+        paths.append((1 + k) / w_u + 2 / w_u)
     e.b.lags[node] = max(paths, default=0.0)
 
     def inject(name: str, src: str, res: float, role: str) -> None:
