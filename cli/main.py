@@ -102,7 +102,7 @@ def ode(weights: str, input_bits, inputs, task_name, clamp_bits, t_end, method) 
 
 for _command in (circuit_cmds.compile_cmd, circuit_cmds.simulate, circuit_cmds.generate,
                  study_cmds.datasheet, study_cmds.train, study_cmds.montecarlo,
-                 study_cmds.sweep):
+                 study_cmds.sweep, study_cmds.explore):
     cli.add_command(_command)
 
 

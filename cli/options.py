@@ -117,6 +117,9 @@ def compile_options(level: str, config_path: str | None, sets: tuple[str, ...],
     for name, val in shortcuts.items():
         if val is not None:
             cfg = cfg.with_value(SHORTCUTS[name], val)
+    if cfg.scales.t0 and cfg.design.latency:
+        raise click.UsageError("set either scales.t0 (--t0) or design.latency (--latency), "
+                               "not both")
     kit = {k: v for k, v in (("pdk", pdk), ("corner", corner)) if v is not None}
     return CompileOptions(level=level, config=cfg, **kit)
 

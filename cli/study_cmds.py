@@ -186,3 +186,85 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clam
     if plot_path:
         plot_sweep({model.name: res}, param, Path(plot_path))
         click.echo(f"  plot: {plot_path}")
+
+
+def _floats(text: str, what: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.UsageError(f"{what} must be numbers separated by commas, got "
+                               f"{text[:40]!r}") from None
+    if not vals or not all(v > 0 for v in vals):
+        raise click.UsageError(f"{what} needs at least one positive number")
+    return vals
+
+
+@click.command()
+@click.argument("weights", type=click.Path(dir_okay=False))
+@click.option("--latencies", default="1e-7,3e-7,1e-6", show_default=True,
+              help="Comma-separated latency targets (s).")
+@click.option("--compare-levels", "level_list", default=None,
+              help="Comma-separated levels to explore (default: the --level given).")
+@click.option("--corners", default="tt", show_default=True,
+              help="Comma-separated corners of the kit (levels with a process kit).")
+@click.option("--max-inputs", type=click.IntRange(1, None), default=8, show_default=True,
+              help="Simulate this many of the inputs (evenly spaced), per design.")
+@with_options(input_options)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the designs as JSON here.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="PNG of energy against latency with the Pareto front.")
+@with_options(device_options)
+@with_options(run_options)
+def explore(weights, latencies, level_list, corners, max_inputs, input_bits, inputs, task_name,
+            clamp_bits, output, plot_path, scheduler, timeout, strict, t_end, **kw) -> None:
+    """Latency target x level x corner: latency, energy, read-out error, accuracy,
+    capacitance and MIM area, amplifiers and power, and the Pareto front.
+
+    Exits 2 when no design is clean (right answers, no check finding)."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from analogam.atomic import atomic_open
+    from analogam.circuit.levels import get_level
+    from analogam.model.weights import load_model
+    from analogam.spice import Runner
+    from analogam.study.explore import explore as run_explore
+    from analogam.study.explore import explore_dict, format_explore, plot_explore
+
+    targets = _floats(latencies, "--latencies")
+    lvls = [get_level(v.strip()).name for v in (level_list or kw["level"]).split(",")
+            if v.strip()]
+    crn = [c.strip() for c in corners.split(",") if c.strip()]
+    model = load_model(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    bits = bits[np.linspace(0, len(bits) - 1, min(max_inputs, len(bits))).astype(int)]
+    protect = inputs_of(weights, inputs, kw.get("config_path"))
+    for path in (output, plot_path):
+        if path:
+            check_output(path, protect)
+    opts = compile_options(**kw)
+
+    def show(done, total, p) -> None:
+        what = (f"refused ({p.error[:80]})" if p.error else
+                f"settled {p.settle_s * 1e9:.3g} ns, "
+                + ("" if p.energy_j is None else f"{p.energy_j * 1e9:.3g} nJ, ")
+                + f"accuracy {p.accuracy:.3f}")
+        click.echo(f"{progress_bar(done, total)} {p.label} at {p.target_s:.3g} s: {what}",
+                   err=True)
+
+    with Runner(scheduler, "auto", timeout) as runner:
+        points = run_explore(model, bits, targets, lvls, crn, options=opts, runner=runner,
+                             task=task, progress=show)
+    click.echo(format_explore(model, points, len(bits)))
+    if output:
+        with atomic_open(output, "w") as f:
+            json.dump(explore_dict(points), f, indent=1)
+        click.echo(f"  designs: {output}")
+    if plot_path:
+        plot_explore(model, points, Path(plot_path))
+        click.echo(f"  plot: {plot_path}")
+    if not any(p.clean for p in points):
+        sys.exit(EXIT_TOLERANCE)

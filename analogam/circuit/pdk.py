@@ -94,6 +94,8 @@ class ProcessKit:
     these (a test holds them to the measurement)."""
     miller: MillerSizing = field(default_factory=MillerSizing)
     tail_mirror: MirrorSizing = MirrorSizing(20.0, 4.0, 0.8)
+    mim_density: float = 2e-15
+    """The kit's MIM capacitor density (F per um^2): sky130's cap_mim_m3, 2 fF/um^2."""
 
     def check_size(self, device: str, w: float, length: float) -> None:
         """A drawn size the kit cannot make is a CircuitError naming the device."""

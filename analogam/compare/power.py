@@ -94,3 +94,28 @@ def supply_balance(compiled: Compiled, result: SpiceResult) -> float:
     by_roles = _energy(t, _power(result, [m for m in meters
                                           if m.copy >= 0 and m.role != "input"]), t[-1])
     return (at_supplies - by_roles) / at_supplies if at_supplies else 0.0
+
+
+EULER_STEPS_PER_TAU = 10
+"""The digital baseline's step: forward Euler at a tenth of the fastest tau."""
+DIGITAL_PJ_PER_OP = {"int8 arithmetic, 45 nm": 0.115, "fp32 arithmetic, 45 nm": 2.3}
+"""Energy per operation of digital arithmetic alone (a multiply-accumulate is two
+operations; no memory traffic): Horowitz, "Computing's energy problem", ISSCC 2014
+(45 nm: int8 add 0.03 pJ + multiply 0.2 pJ; fp32 add 0.9 pJ + multiply 3.7 pJ)."""
+IN_MEMORY_PJ_PER_OP = (0.1, 0.4)
+"""Analog in-memory computing chips (the IBM HERMES phase-change chip, Nature
+Electronics 2023): 0.1 to 0.4 pJ per operation."""
+
+
+def equivalent_ops(weights, settle: float, tau_min: float) -> float:
+    """The operations a digital machine spends on the same answer: forward Euler on the
+    model's ODE at ``tau_min / EULER_STEPS_PER_TAU`` until the settling time ``settle``
+    (model units), each step both matrix-vector products of every coupling, two
+    operations per multiply-accumulate:
+
+        ops = 4 nnz ceil(EULER_STEPS_PER_TAU settle / tau_min)
+
+    ``weights``: one copy's coupling matrices (nnz counts their nonzero entries)."""
+    nnz = sum(int(np.count_nonzero(np.asarray(w))) for w in weights)
+    steps = max(1, int(np.ceil(EULER_STEPS_PER_TAU * settle / tau_min)))
+    return float(4 * nnz * steps)

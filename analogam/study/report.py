@@ -12,6 +12,12 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import check_output
+from ..compare.power import (
+    DIGITAL_PJ_PER_OP,
+    EULER_STEPS_PER_TAU,
+    IN_MEMORY_PJ_PER_OP,
+    equivalent_ops,
+)
 from ..errors import printable
 from ..figures import plain, render_png, subplots, write_bytes
 from .equilibrium import format_nonequilibrium
@@ -21,6 +27,14 @@ from .record import SimulationReport
 
 def _bits(row) -> str:
     return "".join(str(int(x)) for x in row)
+
+
+def inference_ops(rep: SimulationReport) -> float:
+    """Equivalent digital operations of the median input's inference
+    (:func:`~analogam.compare.power.equivalent_ops`, at the ODE's settling time)."""
+    m = rep.compiled[0].system.model
+    settle = float(np.median(rep.comparison.settle_ode_tau)) * m.tau_max
+    return equivalent_ops([w[0] for w in rep.compiled[0].system.weights], settle, m.tau_min)
 
 
 def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
@@ -84,6 +98,18 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
             "dynamics_warnings": list(rep.dynamics),
             "pruning": None if rep.pruning is None else asdict(rep.pruning),
             "supply_balance": rep.supply_balance,
+            "settling_s_predicted_max": None if rep.predicted_settle_s is None else float(
+                rep.predicted_settle_s.max()),
+            "energy_per_op": None if rep.energy is None else {
+                "equivalent_ops": inference_ops(rep),
+                "pJ_per_op": 1e12 * float(np.median([e.total_j for e in rep.energy]))
+                / inference_ops(rep),
+                "definition": f"forward Euler at tau_min/{EULER_STEPS_PER_TAU} to the ODE's "
+                              "settling time, 4 operations per weight per step",
+                "digital_pJ_per_op": DIGITAL_PJ_PER_OP,
+                "in_memory_pJ_per_op": list(IN_MEMORY_PJ_PER_OP),
+                "not_counted": ["amplifier bias wake-up", "read-out sample-and-hold or "
+                                "comparators", "crossbar programming"]},
             "design": None if rep.design is None else rep.design.as_dict(),
             "operating_point_violations": {
                 stage: sum(v.stage == stage for v in rep.violations)
@@ -205,7 +231,7 @@ def format_report(rep: SimulationReport) -> str:
         lines.append("  set by the kit: " + "; ".join(
             k.describe() for k in rep.compiled[0].kit_settings))
     if rep.energy is not None:
-        lines += format_energy(rep.energy, rep.supply_balance)
+        lines += format_energy(rep.energy, rep.supply_balance, inference_ops(rep))
     if rep.design is not None:
         lines += format_design(rep.design)
     if rep.pred_trainer is not None:
@@ -244,9 +270,12 @@ def format_design(d) -> list[str]:
     return out
 
 
-def format_energy(energy, balance: float | None) -> list[str]:
+def format_energy(energy, balance: float | None, ops: float | None = None) -> list[str]:
     """Text lines: energy per inference measured at the supplies, by role (median over
-    the inputs), and what is listed apart."""
+    the inputs), what is listed apart and what is not counted, and (``ops``: the
+    equivalent operations of the median input, :func:`~analogam.compare.power.
+    equivalent_ops`) the energy per operation beside the digital and in-memory
+    anchors."""
     total = np.array([e.total_j for e in energy])
     roles = sorted({r for e in energy for r in e.by_role_j})
     split = ", ".join(f"{r} {1e9 * np.median([e.by_role_j.get(r, 0.0) for e in energy]):.3g}"
@@ -260,6 +289,15 @@ def format_energy(energy, balance: float | None) -> list[str]:
              "mW"]
     if balance is not None:
         lines.append(f"    supplies vs sum of roles: {balance:+.1e} (relative)")
+    lines.append("    not counted: waking the amplifiers' bias, the read-out (a sample-and-hold "
+                 "or comparator per read-out unit), programming the crossbar")
+    if ops is not None:
+        anchors = ", ".join(f"{k} {v:g}" for k, v in DIGITAL_PJ_PER_OP.items())
+        lo, hi = IN_MEMORY_PJ_PER_OP
+        lines.append(f"    per equivalent operation: {1e12 * np.median(total) / ops:.3g} pJ/op "
+                     f"({ops:.3g} ops: forward Euler at tau_min/{EULER_STEPS_PER_TAU} to the "
+                     f"settling time, 4 per weight per step); digital {anchors} pJ/op "
+                     f"(Horowitz 2014); analog in-memory chips {lo:g}-{hi:g} pJ/op")
     return lines
 
 
