@@ -18,7 +18,8 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [wire]                     # r_per_cell
     [environment]              # temperature_c
     [simulation]               # steps_per_tau
-    [design]                   # fidelity, latency, compensate, c_floor, tolerance
+    [design]                   # fidelity, latency, compensate, c_floor, tolerance,
+                               # scale_amplifiers
 """
 
 from __future__ import annotations
@@ -147,6 +148,11 @@ class Design:
                           positive=True)
     tolerance: float = spec(0.0, "1", "largest read-out error against the ODE (model "
                             "units) before a warning; 0: the level's own", 0, 10)
+    scale_amplifiers: bool = spec(True, "-", "with a latency target, at a level whose "
+                                  "amplifiers are tunable, bias each integrator's amplifier "
+                                  "for the gain-bandwidth its summing node needs (G_node / "
+                                  "(pi C), in half-octave steps, never below opamp.gbw): "
+                                  "power grows with fan-in, time does not")
 
 
 SECTIONS: dict[str, type] = {

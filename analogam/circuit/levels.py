@@ -36,6 +36,8 @@ class Level:
     - ``topologies``: the crossbar topologies it builds (:data:`TOPOLOGIES`).
     - ``klu_min_elements``: circuits with at least this many elements are solved with
       KLU (None: always Sparse).
+    - ``tunable_amplifiers``: each amplifier may be biased for the gain-bandwidth its
+      role needs (a macromodel's parameters; a kit's sizing is fixed).
     """
 
     name: str
@@ -48,6 +50,7 @@ class Level:
     process_kit: bool = False
     topologies: tuple[str, ...] = TOPOLOGIES
     klu_min_elements: int | None = None
+    tunable_amplifiers: bool = False
 
     def builds(self, topology: str) -> bool:
         """True when the level builds crossbars of ``topology``."""
@@ -69,7 +72,8 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
           "(Gummel-Poon card)", 2e-2, transistors=True),
     Level("opamp", "bjt", "+ integrators, line drivers and ReLU rectifiers on an "
           "op-amp macromodel with finite gain, bandwidth and swing", 2e-2,
-          transistors=True, amplifiers=True, metered=True, topologies=("single",)),
+          transistors=True, amplifiers=True, metered=True, topologies=("single",),
+          tunable_amplifiers=True),
     Level("pdk", "opamp", "+ every amplifier a transistor-level two-stage Miller op-amp and "
           "every translinear transistor the NPN of a process kit (by name, at a corner), on "
           "the kit's supply; crossbar conductances stay ideal resistors", 5e-2,

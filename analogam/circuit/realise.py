@@ -276,7 +276,8 @@ def _plan_time_scale(m, opt: CompileOptions, level: str, t0: float, e: Emit, emi
         timings = tuple(UnitTiming(u.unit, u.tau_s / t0, u.g_node, u.lag_s)
                         for u in e.b.speeds)
         t0 = plan_time_scale(d.latency, timings, settle, m.tau_max, g0, amp.gbw, amp.a0,
-                             d.c_floor, d.compensate)
+                             d.c_floor, d.compensate,
+                             d.scale_amplifiers and e.level.tunable_amplifiers)
         e = emit(t0)
         e.b.notes.append(f"T0 {t0:.4g} s: planned to settle within {d.latency:.4g} s "
                          f"(the model settles in {settle:.4g} time units)")

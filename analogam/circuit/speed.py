@@ -89,6 +89,21 @@ def compensate(c: float, g_leak: float, g_in: float, gbw: float, a0: float,
     return Compensation(c_p, g_l, c_eff / (g_l + g_node / a0), limited)
 
 
+GBW_STEP = 2 ** 0.5
+"""Amplifiers biased per unit come in half-octave steps of gain-bandwidth."""
+
+
+def scaled_gbw(base: float, c: float, g_node: float) -> float:
+    """The gain-bandwidth (Hz) that keeps ``G_node / w_u`` at most half the capacitor
+    ``c`` (``w_u >= 2 G_node / C``), rounded up to a half-octave step above ``base``
+    (never below it): a unit keeps its time constant whatever its fan-in, and its
+    amplifier's power grows with the conductance it integrates."""
+    need = 2 * g_node / (2 * np.pi * c)
+    if need <= base:
+        return base
+    return base * GBW_STEP ** float(np.ceil(np.log(need / base) / np.log(GBW_STEP) - 1e-9))
+
+
 def predicted_settling(units: tuple[UnitSpeed, ...], settle: float, tau_max: float,
                        t0: float) -> float:
     """Seconds until the circuit settles: ``(t_s / tau_max) max(tau_max T0, max_i
@@ -109,13 +124,16 @@ class UnitTiming:
 
 
 def settling_at(t0: float, timings: tuple[UnitTiming, ...], settle: float, tau_max: float,
-                g0: float, gbw: float, a0: float, floor: float, compensated: bool
-                ) -> tuple[float, UnitTiming]:
-    """Predicted settling (s) at time scale ``t0`` and the unit that sets it."""
+                g0: float, gbw: float, a0: float, floor: float, compensated: bool,
+                scaled: bool = False) -> tuple[float, UnitTiming]:
+    """Predicted settling (s) at time scale ``t0`` and the unit that sets it
+    (``scaled``: each integrator's amplifier biased per :func:`scaled_gbw`)."""
     worst, slowest = None, tau_max * t0
     for u in timings:
         g_in = u.g_node - g0
-        comp = compensate(u.tau * t0 * g0, g0, g_in, gbw, a0, floor, compensated)
+        c = u.tau * t0 * g0
+        w = scaled_gbw(gbw, c, u.g_node) if scaled else gbw
+        comp = compensate(c, g0, g_in, w, a0, floor, compensated)
         eff = comp.tau_eff_s + u.lag_s
         if eff > slowest:
             worst, slowest = u, eff
@@ -124,16 +142,16 @@ def settling_at(t0: float, timings: tuple[UnitTiming, ...], settle: float, tau_m
 
 def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: float,
                     tau_max: float, g0: float, gbw: float, a0: float, floor: float,
-                    compensated: bool) -> float:
+                    compensated: bool, scaled: bool = False) -> float:
     """The largest T0 (s per model time unit) whose predicted settling is within
     ``latency`` (s): larger capacitors and less power per unit time for the same
     answer. Raises CircuitError naming the unit and block that forbid the target and
     the fastest latency they allow."""
     fastest, worst = settling_at(1e-18, timings, settle, tau_max, g0, gbw, a0, floor,
-                                 compensated)
+                                 compensated, scaled)
     if fastest > latency:
         lag = worst.lag_s if worst else 0.0
-        amp = worst.g_node / (2 * np.pi * gbw * g0) if worst else 0.0
+        amp = 0.0 if scaled or not worst else worst.g_node / (2 * np.pi * gbw * g0)
         what = (f"unit {worst.unit}: its integrator's amplifier ({gbw:.3g} Hz over a summing "
                 f"node of {worst.g_node:.3g} S: {amp:.3g} s) and the amplifiers in its "
                 f"input path ({lag:.3g} s)" if worst else "the translinear emitters")
@@ -145,7 +163,7 @@ def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: flo
     for _ in range(200):
         mid = np.sqrt(lo * hi)
         if settling_at(mid, timings, settle, tau_max, g0, gbw, a0, floor,
-                       compensated)[0] > latency:
+                       compensated, scaled)[0] > latency:
             hi = mid
         else:
             lo = mid

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,7 +34,7 @@ CLAMP_EXCESS = 0.01
 """Volts past a supply at which the clamp sinks the input stage's largest current."""
 
 
-def opamp_subckt(k: OpampKit) -> SubcktDef:
+def opamp_subckt(k: OpampKit, name: str = OPAMP) -> SubcktDef:
     """The macromodel of the module docstring with the kit's parameters."""
     r1 = k.r_out_stage
     c1 = k.a0 / (2 * np.pi * k.gbw * r1)
@@ -69,7 +69,7 @@ def opamp_subckt(k: OpampKit) -> SubcktDef:
     if k.i_bias:
         elements += [E("isource", "ibp", ("inp", GROUND), (k.i_bias,)),
                      E("isource", "ibn", ("inn", GROUND), (k.i_bias,))]
-    return SubcktDef(OPAMP, ("inp", "inn", "out", "int", "p2", "vdd", "vss"),
+    return SubcktDef(name, ("inp", "inn", "out", "int", "p2", "vdd", "vss"),
                      tuple(elements), "amplifiers",
                      f"two-pole op-amp macromodel: A0 {k.a0:g}, GBW {k.gbw:g} Hz, SR "
                      f"{k.slew_rate:g} V/s, second pole {k.pole2_ratio:g} GBW, Rout "
@@ -89,9 +89,13 @@ class AmplifierSpec:
     vss: str
     lo: float
     hi: float
+    gbw: float | None = None
+    """The gain-bandwidth (Hz) this instance is biased for, where the level's
+    amplifiers are tunable (None: the configuration's)."""
 
 
-def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
+def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str,
+          gbw: float | None = None) -> str:
     """An instance of the level's ``amplifier`` block on the rails of ``role``, with its
     seeded input offset (a source in series with the non-inverting input) and its
     output swing as a limit. Returns the net its integrating state is set on (the
@@ -105,7 +109,8 @@ def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str) -> str:
     k = e.config.opamp
     lo, hi = k.v_neg + k.swing_margin, k.v_pos - k.swing_margin
     e.limit(name, "output inside the swing", ir.volt(out), lo, hi)
-    return e.block("amplifier")(e, AmplifierSpec(name, inp, inn, out, vdd, vss, lo, hi))
+    return e.block("amplifier")(e, AmplifierSpec(name, inp, inn, out, vdd, vss, lo, hi,
+                                                 gbw))
 
 
 def macromodel(e: Emit, s: AmplifierSpec) -> str:
@@ -114,8 +119,11 @@ def macromodel(e: Emit, s: AmplifierSpec) -> str:
     x, p2 = f"{s.out}_oa", f"{s.out}_p2"
     e.b.guess(x, ir.volt(s.out))  # in its linear region the stage sits at its output
     e.b.guess(p2, ir.volt(x))
+    k = e.config.opamp
+    sub = (opamp_subckt(k) if s.gbw is None or s.gbw == k.gbw else
+           opamp_subckt(replace(k, gbw=s.gbw), f"{OPAMP}_{s.gbw / 1e6:.0f}mhz"))
     e.add("instance", s.name, (s.inp, s.inn, s.out, x, p2, s.vdd, s.vss),
-          e.b.subckt(opamp_subckt(e.config.opamp)), role="amplifier")
+          e.b.subckt(sub), role="amplifier")
     e.limit(s.name, "internal node inside the swing (no wind-up)", ir.volt(x), s.lo, s.hi)
     return x
 

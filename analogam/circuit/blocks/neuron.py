@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import ir
 from ..ir import GROUND, Meter
-from ..speed import UnitSpeed, compensate
+from ..speed import UnitSpeed, compensate, scaled_gbw
 from .amplifier import difference, opamp
 from .base import Emit, Port, UnitSpec
 from .lines import add_flow, flow, negated, sense_resistance, sensed
@@ -92,7 +92,8 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     node, u = n.net("sum", s.group, s.index), n.state(s.group, s.index)
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
     g_in = e.b.conductance.get(node, 0.0)
-    comp = compensate(s.c, 1.0 / s.r_leak, g_in, amp.gbw, amp.a0, d.c_floor, d.compensate)
+    gbw = integrator_gbw(e, s.c, g_in + 1.0 / s.r_leak)
+    comp = compensate(s.c, 1.0 / s.r_leak, g_in, gbw, amp.a0, d.c_floor, d.compensate)
     e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.index, s.c * s.r_leak, s.c, comp.c,
                                 g_in + 1.0 / s.r_leak, e.b.lags.get(node, 0.0),
                                 comp.tau_eff_s, comp.limited))
@@ -100,11 +101,23 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
           role="leak")
     e.add("capacitor", cap, (node, u), e.var.capacitor(e.key(cap), comp.c),
           role="integrator")
-    internal = opamp(e, cap, GROUND, node, u, "integrator")
+    internal = opamp(e, cap, GROUND, node, u, "integrator",
+                     None if gbw == amp.gbw else gbw)
     e.b.ic[internal] = s.v0
     e.b.ic[node] = 0.0
     if internal != u:   # a transistor amplifier's state is its output itself
         e.b.guess(u, ir.volt(internal))
+
+
+def integrator_gbw(e: Emit, c: float, g_node: float) -> float:
+    """The gain-bandwidth (Hz) of a unit's integrator amplifier: the configuration's,
+    or, with a latency target at a level whose amplifiers are tunable
+    (``design.scale_amplifiers``), what its summing node needs
+    (:func:`~..speed.scaled_gbw`)."""
+    base, d = e.config.opamp.gbw, e.config.design
+    if not (d.latency and d.scale_amplifiers and e.level.tunable_amplifiers):
+        return base
+    return scaled_gbw(base, c, g_node)
 
 
 class IntegratorBlock(NamedTuple):
