@@ -122,3 +122,25 @@ def test_explore_builds_each_target_refuses_the_impossible_and_marks_the_front(t
     assert pareto(pts) == [True, False, False]
     assert [p["pareto"] for p in explore_dict(pts)["points"]] == [True, False, False]
     assert plot_explore(m, pts, tmp_path / "front.png").stat().st_size > 1000
+
+
+def test_a_latency_target_scales_the_tails_and_the_amplifiers_with_fan_in():
+    """Constant time in size: at one latency target the softmax tail grows with the
+    number of memories (the emitter's C_E V_T / I_tail stays a tenth of tau_h T0) and
+    each integrator's amplifier with the conductance it integrates; neither moves at
+    the default time scale."""
+    from analogam.model import Stimulus, bind
+    from analogam.model.architectures import random_denseam
+
+    def compiled(k, level, **keys):
+        m = random_denseam(k)
+        s = bind(m, Stimulus(1, init={"v": m.couplings[0].weights[:1]}))
+        return build_circuit(s, _opts(level, **{"conductance.rescale": True, **keys}))
+
+    fast = {"design.latency": 3e-7}
+    tails = [compiled(k, "bjt", **fast).options.config.bjt.i_tail for k in (64, 256)]
+    assert tails[1] / tails[0] == pytest.approx(4.0, rel=1e-6) and tails[0] > 1e-4
+    assert compiled(256, "bjt").options.config.bjt.i_tail == DeviceConfig().bjt.i_tail
+    amps = [{e.values[0] for e in compiled(k, "opamp", **fast).circuit.elements
+             if e.role == "amplifier" and e.kind == "instance"} for k in (16, 256)]
+    assert any("mhz" in a for a in amps[1]) and len(amps[1]) > len(amps[0])

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import CircuitError
 from ..model import System
+from ..model.activations import get_activation
 from .blocks import Emit, block
 from .blocks.activations import ActivationSpec, softmax_shift
 from .blocks.crossbar import CrossbarSpec
@@ -34,12 +35,20 @@ from .builder import CircuitBuilder
 from .config import Conductance, Scales
 from .design import bandwidth_limit, emitter_charge_error
 from .ir import Circuit, Probe
+from .kits import thermal_voltage
 from .levels import LEVELS, get_level
 from .naming import Names
 from .options import CompileOptions
 from .pdk import get_process_kit
 from .plan import KitSetting, bias_plan, line_swing
-from .speed import UnitSpeed, UnitTiming, plan_time_scale, predicted_settling
+from .speed import (
+    EMITTER_FRACTION,
+    UnitSpeed,
+    UnitTiming,
+    plan_time_scale,
+    predicted_settling,
+    tail_for,
+)
 from .variation import Variation
 
 T0_DEFAULT_TAU_S = 1e-6
@@ -242,6 +251,13 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
 
     e = emit(t0)
     t0, e = _plan_time_scale(m, opt, level.name, t0, e, emit)
+    tail = _latency_tail(m, cfg, level, t0)
+    if tail > cfg.bjt.i_tail:
+        cfg = cfg.with_value("bjt.i_tail", tail)
+        opt = replace(opt, config=cfg)
+        e = emit(t0)     # the blocks read the raised tail through cfg
+        e.b.notes.append(f"translinear tails raised to {tail:.4g} A: each shared emitter "
+                         f"within {EMITTER_FRACTION:g} of its group's time constant")
     scales = e.scales
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]
@@ -252,6 +268,24 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                            realised.backward) if dual else 0.0
     return Compiled(e.b.freeze(), scales, realised, opt, rng, pruned, asym, kit_settings,
                     tuple(e.b.speeds))
+
+
+def _latency_tail(m, cfg, level, t0: float) -> float:
+    """Under a latency target, at a level with transistors and no process kit (a kit's
+    tail is set by its device), the tail current that keeps every translinear group's
+    emitter fast against the group (:func:`~.speed.tail_for`; 0: no change)."""
+    if not (cfg.design.latency and level.transistors) or level.process_kit:
+        return 0.0
+    need = 0.0
+    for grp in m.groups:
+        if get_activation(grp.activation).translinear:
+            n = grp.size if grp.activation == "softmax" else 2
+            need = max(need, tail_for(n, cfg.bjt.cje, cfg.bjt.tf, thermal_voltage(),
+                                      grp.tau * t0))
+    if not np.isfinite(need):
+        raise CircuitError(f"T0 {t0:.3g} s leaves the translinear transistors' transit "
+                           f"time ({cfg.bjt.tf:g} s) no room; relax design.latency")
+    return need
 
 
 def _plan_time_scale(m, opt: CompileOptions, level: str, t0: float, e: Emit, emit

@@ -175,3 +175,20 @@ def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: flo
 def emitter_time(c_e: float, vt: float, i_tail: float) -> float:
     """The shared emitter's time constant ``C_E V_T / I_tail`` (s)."""
     return c_e * vt / i_tail
+
+
+EMITTER_FRACTION = 0.1
+"""A translinear emitter's time constant is held to this fraction of its group's."""
+
+
+def tail_for(n: int, cje: float, tf: float, vt: float, tau_s: float) -> float:
+    """The tail current (A) that holds a shared emitter of ``n`` junctions (zero-bias
+    capacitance ``cje`` each, forward-biased to about twice that, transit time ``tf``)
+    to ``EMITTER_FRACTION`` of its group's time constant ``tau_s`` (s):
+
+        C_E V_T / I <= f tau,   C_E = 2 n cje + tf I / V_T
+        =>  I >= 2 n cje V_T / (f tau - tf)
+
+    (inf when the transit time alone is too slow)."""
+    room = EMITTER_FRACTION * tau_s - tf
+    return float("inf") if room <= 0 else 2 * n * cje * vt / room
