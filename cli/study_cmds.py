@@ -8,6 +8,7 @@ import click
 
 from analogam.atomic import check_output
 
+from . import options as shared
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_TOLERANCE,
@@ -20,14 +21,6 @@ from .common import (
     progress_bar,
     results_path,
     train_tasks,
-)
-from .options import (
-    compile_options,
-    device_options,
-    input_options,
-    run_options,
-    task_and_inputs,
-    with_options,
 )
 
 
@@ -125,10 +118,10 @@ mc_options = [
 
 @click.command()
 @click.argument("weights", type=click.Path(dir_okay=False))
-@with_options(input_options)
-@with_options(mc_options)
-@with_options(device_options)
-@with_options(run_options)
+@shared.with_options(shared.input_options)
+@shared.with_options(mc_options)
+@shared.with_options(shared.device_options)
+@shared.with_options(shared.run_options)
 def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, output, scheduler,
                timeout, strict, t_end, **kw) -> None:
     """N perturbed circuits in ngspice: accuracy, state error against the ideal ODE and
@@ -138,8 +131,8 @@ def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, outp
     from analogam.study import format_monte_carlo, monte_carlo
 
     model = load_model(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
-    opts = compile_options(**kw)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    opts = shared.compile_options(**kw)
     res = monte_carlo(model, bits, opts, samples, scheduler=scheduler,
                       results=results_path(output, weights, inputs, kw),
                       progress=mc_progress, timeout_s=timeout, task=task)
@@ -153,10 +146,10 @@ def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, outp
 @click.option("--values", required=True, help="Comma-separated values, e.g. 0,0.05,0.1.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="PNG of accuracy against the parameter.")
-@with_options(input_options)
-@with_options(mc_options)
-@with_options(device_options)
-@with_options(run_options)
+@shared.with_options(shared.input_options)
+@shared.with_options(mc_options)
+@shared.with_options(shared.device_options)
+@shared.with_options(shared.run_options)
 def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clamp_bits, samples,
           output, scheduler, timeout, strict, t_end, **kw) -> None:
     """Monte Carlo at each value of one configuration key; accuracy against it."""
@@ -174,8 +167,8 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clam
     if not vals:
         raise click.UsageError("--values needs at least one number")
     model = load_model(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
-    opts = compile_options(**kw)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    opts = shared.compile_options(**kw)
     opts.config.with_value(param, vals[0])  # validates the key before any work
     if plot_path:
         check_output(plot_path, inputs_of(weights, inputs, kw.get("config_path")))
@@ -209,13 +202,13 @@ def _floats(text: str, what: str) -> list[float]:
               help="Comma-separated corners of the kit (levels with a process kit).")
 @click.option("--max-inputs", type=click.IntRange(1, None), default=8, show_default=True,
               help="Simulate this many of the inputs (evenly spaced), per design.")
-@with_options(input_options)
+@shared.with_options(shared.input_options)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the designs as JSON here.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="PNG of energy against latency with the Pareto front.")
-@with_options(device_options)
-@with_options(run_options)
+@shared.with_options(shared.device_options)
+@shared.with_options(shared.run_options)
 def explore(weights, latencies, level_list, corners, max_inputs, input_bits, inputs, task_name,
             clamp_bits, output, plot_path, scheduler, timeout, strict, t_end, **kw) -> None:
     """Latency target x level x corner: latency, energy, read-out error, accuracy,
@@ -239,13 +232,13 @@ def explore(weights, latencies, level_list, corners, max_inputs, input_bits, inp
             if v.strip()]
     crn = [c.strip() for c in corners.split(",") if c.strip()]
     model = load_model(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
     bits = bits[np.linspace(0, len(bits) - 1, min(max_inputs, len(bits))).astype(int)]
     protect = inputs_of(weights, inputs, kw.get("config_path"))
     for path in (output, plot_path):
         if path:
             check_output(path, protect)
-    opts = compile_options(**kw)
+    opts = shared.compile_options(**kw)
 
     def show(done, total, p) -> None:
         what = (f"refused ({p.error[:80]})" if p.error else
