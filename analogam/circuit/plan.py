@@ -55,14 +55,14 @@ def kit_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
     Planned on the kit: the sense full scale, so the copies' outputs (gain x full
     scale) fit the swing, and ``Vs`` (V per model unit) reduced so the widest state of
     the design range, and the inverted line of the widest output, stay inside it."""
-    amp = kit.amplifier
+    amp = kit.amplifier_sizing(cfg.design.amplifier)[1]
     # no two nodes are further apart than the supplies: every MOS terminal pair and every
     # NPN collector-emitter stays within the kit's limits by construction
     if kit.vdd > min(kit.v_max, kit.vce_max):
         raise CircuitError(f"process kit {kit.name}: a {kit.vdd:g} V supply exceeds its "
                            f"devices' limits ({kit.v_max:g} V MOS, {kit.vce_max:g} V V_CE)")
     default = DeviceConfig()
-    values = kit.config_values(corner)
+    values = kit.config_values(corner, cfg.design.amplifier)
     why, honoured = {}, set()
     for key, val in list(values.items()):
         user = _get(cfg, key)

@@ -40,6 +40,7 @@ class DesignPoint:
     level: str
     corner: str | None
     target_s: float
+    sizing: str | None = None
     t0_s: float | None = None
     settle_s: float | None = None
     predicted_s: float | None = None
@@ -61,15 +62,16 @@ class DesignPoint:
 
     @property
     def label(self) -> str:
-        return self.level + (f" {self.corner}" if self.corner else "")
+        return " ".join(x for x in (self.level, self.corner, self.sizing) if x)
 
 
-def _point(rep, level: str, corner: str | None, target: float, mim: float) -> DesignPoint:
+def _point(rep, level: str, corner: str | None, target: float, sizing: str | None,
+           mim: float) -> DesignPoint:
     c0 = rep.compiled[0]
     cap = sum(u.c_programmed for u in c0.speeds)
     c = rep.comparison
     return DesignPoint(
-        level, corner, target, c0.scales.t0, float((c.settle_spice_tau * c.tau_s).max()),
+        level, corner, target, sizing, c0.scales.t0, float((c.settle_spice_tau * c.tau_s).max()),
         float(rep.predicted_settle_s.max()),
         None if rep.energy is None else float(np.median([e.total_j for e in rep.energy])),
         float(c.readout_err.max()), rep.accuracy_spice, rep.agreement, cap, cap / mim * 1e-6,
@@ -79,29 +81,34 @@ def _point(rep, level: str, corner: str | None, target: float, mim: float) -> De
 
 
 def explore(model: Model, inputs: np.ndarray, latencies: list[float], levels: list[str],
-            corners: list[str], *, options: CompileOptions | None = None,
+            corners: list[str], *, sizings: tuple[str, ...] = ("standard",),
+            options: CompileOptions | None = None,
             runner: Runner | None = None, task: Task | None = None,
             progress: Callable[[int, int, DesignPoint], None] | None = None
             ) -> list[DesignPoint]:
-    """Every (level, corner, latency target) on ``inputs``; ``corners`` apply to the
-    levels with a process kit (the others are built once per target). A target the
-    circuit cannot meet is a point with its ``error`` (the compiler names the block and
-    the fastest latency it allows)."""
+    """Every (level, corner, amplifier sizing, latency target) on ``inputs``;
+    ``corners`` and ``sizings`` (the kit's amplifier sizings, ``design.amplifier``)
+    apply to the levels with a process kit (the others are built once per target). A
+    target the circuit cannot meet is a point with its ``error`` (the compiler names
+    the block and the fastest latency it allows)."""
     base = options or CompileOptions()
-    plan = [(lv, c, t) for lv in levels
-            for c in (corners if get_level(lv).process_kit else [None]) for t in latencies]
+    plan = [(lv, c, z, t) for lv in levels
+            for c in (corners if get_level(lv).process_kit else [None])
+            for z in (sizings if get_level(lv).process_kit else [None]) for t in latencies]
     out = []
-    for lv, corner, target in plan:
+    for lv, corner, sizing, target in plan:
         level = get_level(lv)
         mim = get_process_kit(base.pdk).mim_density if level.process_kit else MIM_F_PER_UM2
+        keys = {"design.latency": target, "scales.t0": 0.0}
+        if sizing:
+            keys["design.amplifier"] = sizing
         opts = replace(base, level=lv, corner=corner or base.corner,
-                       config=base.config.with_values({"design.latency": target,
-                                                       "scales.t0": 0.0}))
+                       config=base.config.with_values(keys))
         try:
             rep = simulate_task(model, inputs, opts, runner=runner, task=task)
-            point = _point(rep, lv, corner, target, mim)
+            point = _point(rep, lv, corner, target, sizing, mim)
         except CircuitError as err:
-            point = DesignPoint(lv, corner, target, error=str(err))
+            point = DesignPoint(lv, corner, target, sizing, error=str(err))
         out.append(point)
         if progress is not None:
             progress(len(out), len(plan), point)
@@ -141,15 +148,15 @@ def format_explore(model: Model, points: list[DesignPoint], n_inputs: int) -> st
     front = pareto(points)
     lines = [f"{printable(model.name)}: {len(points)} designs on {n_inputs} inputs "
              "(* on the Pareto front of clean designs: right answers, no finding)",
-             f"  {'level':<10} {'target ns':>9} {'T0 ns':>8} {'settle ns':>9} "
+             f"  {'design':<20} {'target ns':>9} {'T0 ns':>8} {'settle ns':>9} "
              f"{'pred ns':>8} {'nJ':>7} {'readout':>8} {'acc %':>6} {'C pF':>7} "
              f"{'MIM mm2':>8} {'amps':>5} {'hold mW':>8} {'finds':>5}"]
     for p, f in zip(points, front, strict=True):
         if p.error:
-            lines.append(f"  {p.label:<10} {p.target_s * 1e9:>9.4g}  refused: {p.error}")
+            lines.append(f"  {p.label:<20} {p.target_s * 1e9:>9.4g}  refused: {p.error}")
             continue
         lines.append(
-            f"{'*' if f else ' '} {p.label:<10} {p.target_s * 1e9:>9.4g} "
+            f"{'*' if f else ' '} {p.label:<20} {p.target_s * 1e9:>9.4g} "
             f"{_fmt(p.t0_s, 1e9):>8} {_fmt(p.settle_s, 1e9):>9} {_fmt(p.predicted_s, 1e9):>8} "
             f"{_fmt(p.energy_j, 1e9):>7} {_fmt(p.readout_error, 1, '.2g'):>8} "
             f"{_fmt(p.accuracy, 100, '.1f'):>6} {_fmt(p.capacitance_f, 1e12):>7} "

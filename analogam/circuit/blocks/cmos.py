@@ -65,8 +65,9 @@ def transistor_area(sub: SubcktDef) -> float:
 
 def miller(e: Emit, s: AmplifierSpec) -> str:
     """The kit's transistor-level amplifier: its state is its output itself."""
+    sizing, _ = e.kit.amplifier_sizing(e.config.design.amplifier)
     e.add("instance", s.name, (s.inp, s.inn, s.out, s.vdd, s.vss),
-          e.b.subckt(cmos_opamp(e.kit)), role="amplifier")
+          e.b.subckt(cmos_opamp(e.kit, sizing)), role="amplifier")
     return s.out
 
 
