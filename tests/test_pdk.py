@@ -119,3 +119,43 @@ def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
     assert si["mos_area_um2"] == pytest.approx(224.0 * amps + 160.0 * tails)
     assert c.process.kit == "sky130" and len(c.process.includes) == 8
     assert rep.energy is not None and abs(rep.supply_balance) < 1e-9
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("name", ["lowpower", "fast"])
+def test_each_amplifier_sizing_is_what_the_kit_records(name):
+    """The kit's other sizings, measured at tt, are the figures the compiler plans with
+    (a quarter of the bias: slower and frugal; four times the bias on half the Miller
+    capacitor: faster, less phase margin)."""
+    sizing, planned = SKY130.amplifier_sizing(name)
+    d = pdk_datasheet("sky130", "tt", sizing)
+    fit = d.macromodel()
+    for key in ("a0", "gbw", "slew_rate"):
+        assert fit[f"opamp.{key}"] == pytest.approx(planned[key], rel=0.05)
+    assert min(-d.swing_v[0], d.swing_v[1]) > planned["swing"]
+    assert d.phase_margin_deg > 45
+    standard = SKY130.amplifier["gbw"]
+    assert (planned["gbw"] < standard) == (name == "lowpower")
+
+
+def test_the_amplifier_sizing_reaches_the_netlist_and_a_wrong_one_lists_the_kits():
+    from test_weights import ROOT
+
+    from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+    from analogam.model.weights import load_model
+    from analogam.tasks import bind_task, get_task
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    s = bind_task(m, get_task("xor").inputs()[:1])
+
+    def rbias(sizing):
+        c = build_circuit(s, CompileOptions("pdk", DeviceConfig().with_value(
+            "design.amplifier", sizing)))
+        sub = next(d for d in c.circuit.subckts if d.name == "cmos_opamp")
+        return next(e.values[0] for e in sub.elements if e.name == "rbias"), c
+
+    assert rbias("standard")[0] == 200e3 and rbias("lowpower")[0] == 800e3
+    assert rbias("fast")[1].options.config.opamp.gbw == SKY130.sizings["fast"].figures["gbw"]
+    with pytest.raises(CircuitError, match="no amplifier sizing 'slow'.*standard, lowpower, "
+                                           "fast"):
+        rbias("slow")
