@@ -39,18 +39,26 @@ def unit_timing(system: System, compiled: Compiled) -> tuple[np.ndarray, np.ndar
     return tau, lag
 
 
-def predicted_settling(system: System, compiled: Compiled) -> np.ndarray:
-    """Per input, the seconds the circuit ``compiled`` (holding ``system``) takes to
-    settle (1 % band), from the model's drive at the circuit's timing: each unit
-    integrates at its effective time constant a copy of its input that reaches it
-    through the lag of its input path,
+def predicted_settling(system: System, compiled: Compiled | list[Compiled]) -> np.ndarray:
+    """Per input, the seconds the circuit takes to settle (1 % band), from the model's
+    drive at the circuit's timing: each unit integrates at its effective time constant
+    a copy of its input that reaches it through the lag of its input path,
 
         tau_eff du/dt = z - u,      lag dz/dt = drive(u) - z,
 
-    ``drive(u) = u + tau force(u)`` the model's own (:func:`analogam.model.force`)."""
+    ``drive(u) = u + tau force(u)`` the model's own (:func:`analogam.model.force`).
+    ``compiled``: the circuit holding ``system``, or the circuits holding consecutive
+    slices of its batch (one per input: integrated together, as independent blocks)."""
+    parts = compiled if isinstance(compiled, list) else [compiled]
     m = system.model
-    tau_eff, lag = unit_timing(system, compiled)
     B, N = system.u0.shape
+    tau_eff, lag, t0 = np.empty((B, N)), np.empty((B, N)), np.empty(B)
+    start = 0
+    for c in parts:
+        stop = start + c.system.batch
+        tau_eff[start:stop], lag[start:stop] = unit_timing(system, c)
+        t0[start:stop] = c.scales.t0
+        start = stop
     free = system.free
     lagged = lag > 0
     stretch = float(np.max((tau_eff + lag) / m.tau))
@@ -80,7 +88,7 @@ def predicted_settling(system: System, compiled: Compiled) -> np.ndarray:
     if not sol.success:
         raise SimulationError(f"the speed model's integration failed: {sol.message}")
     u = sol.y[: B * N].T.reshape(t.size, B, N).transpose(1, 0, 2)
-    return settling_time(t, u, free) * compiled.scales.t0
+    return settling_time(t, u, free) * t0
 
 
 def plan_latency(system: System, options: CompileOptions, settle: np.ndarray

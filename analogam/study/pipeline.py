@@ -102,9 +102,7 @@ def simulate_task(
     nominal = reference == "nominal"
     ode = ode_nominal if nominal or _holds_nominal(compiled, system) else simulate_ode(
         concat_systems([c.system for c in compiled]), t_end=t_end)
-    settle_pred = np.concatenate([predicted_settling(system.select(sl), c)
-                                  for c, sl in zip(compiled, copy_slices(compiled),
-                                                   strict=True)])
+    settle_pred = predicted_settling(system, compiled)
     design = design_review(compiled, ode.u_final, float(settle_pred.max()))
     checks = preflight(system, ode_nominal) + list(design.warnings)
     if strict and checks:
