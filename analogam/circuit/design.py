@@ -123,6 +123,12 @@ class EmitterError:
     path_v: float
 
 
+def emitter_junctions(grp) -> int:
+    """How many base-emitter junctions share a translinear group's emitter: every unit
+    of a softmax, the two of a tanh pair."""
+    return grp.size if grp.activation == "softmax" else 2
+
+
 def junction_capacitance(cj0: float, v: float) -> float:
     """Gummel-Poon depletion capacitance (F) at forward bias ``v`` (V): ``CJ0 (1 -
     V/VJ)^-M`` below ``FC VJ``, its linear extension above."""
@@ -142,7 +148,7 @@ def emitter_charge_error(model, level: str, kit: BjtKit, excursions, t0: float
     worst = None
     for name, path in excursions:
         grp = model.group(name)
-        n = grp.size if grp.activation == "softmax" else 2
+        n = emitter_junctions(grp)
         vbe = vt * np.log(kit.i_tail / (n * kit.i_s))
         c_e = n * junction_capacitance(kit.cje, vbe) + kit.tf * kit.i_tail / vt
         err = c_e * vt * path / (kit.i_tail * t0 * model.tau_max)

@@ -33,7 +33,7 @@ from .blocks.lines import LineSpec
 from .blocks.neuron import ClampSpec, InputsSpec, IntegratorSpec
 from .builder import CircuitBuilder
 from .config import Conductance, Scales
-from .design import bandwidth_limit, emitter_charge_error
+from .design import bandwidth_limit, emitter_charge_error, emitter_junctions
 from .ir import Circuit, Probe
 from .kits import thermal_voltage
 from .levels import LEVELS, get_level
@@ -46,7 +46,7 @@ from .speed import (
     UnitSpeed,
     UnitTiming,
     plan_time_scale,
-    predicted_settling,
+    slowest_settling,
     tail_for,
 )
 from .variation import Variation
@@ -76,9 +76,10 @@ class Compiled:
     """Each integrating unit's timing (:mod:`.speed`), in emission order."""
 
     def predicted_settling_s(self) -> float:
-        """Seconds until the circuit settles, by the speed model (:mod:`.speed`)."""
+        """Seconds until the circuit settles, by the compiler's estimate
+        (:func:`~.speed.slowest_settling`)."""
         m = self.system.model
-        return predicted_settling(self.speeds, self.options.settle or m.readout_time,
+        return slowest_settling(self.speeds, self.options.settle or m.readout_time,
                                   m.tau_max, self.scales.t0)
 
     @property
@@ -279,9 +280,8 @@ def _latency_tail(m, cfg, level, t0: float) -> float:
     need = 0.0
     for grp in m.groups:
         if get_activation(grp.activation).translinear:
-            n = grp.size if grp.activation == "softmax" else 2
-            need = max(need, tail_for(n, cfg.bjt.cje, cfg.bjt.tf, thermal_voltage(),
-                                      grp.tau * t0))
+            need = max(need, tail_for(emitter_junctions(grp), cfg.bjt.cje, cfg.bjt.tf,
+                                      thermal_voltage(), grp.tau * t0))
     if not np.isfinite(need):
         raise CircuitError(f"T0 {t0:.3g} s leaves the translinear transistors' transit "
                            f"time ({cfg.bjt.tf:g} s) no room; relax design.latency")

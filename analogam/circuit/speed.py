@@ -104,10 +104,12 @@ def scaled_gbw(base: float, c: float, g_node: float) -> float:
     return base * GBW_STEP ** float(np.ceil(np.log(need / base) / np.log(GBW_STEP) - 1e-9))
 
 
-def predicted_settling(units: tuple[UnitSpeed, ...], settle: float, tau_max: float,
+def slowest_settling(units: tuple[UnitSpeed, ...], settle: float, tau_max: float,
                        t0: float) -> float:
-    """Seconds until the circuit settles: ``(t_s / tau_max) max(tau_max T0, max_i
-    tau_eff_i)`` with ``settle`` = t_s (model units)."""
+    """The compiler's estimate of the seconds until the circuit settles (the study's
+    is the model's ODE at the circuit's timing, :mod:`analogam.study.latency`):
+    ``(t_s / tau_max) max(tau_max T0, max_i tau_eff_i + lag_i)`` with ``settle`` = t_s
+    (model units)."""
     slowest = max([tau_max * t0] + [u.tau_eff_s + u.lag_s for u in units])
     return settle / tau_max * slowest
 
@@ -170,11 +172,6 @@ def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: flo
         if hi / lo < 1 + 1e-9:
             break
     return float(lo)
-
-
-def emitter_time(c_e: float, vt: float, i_tail: float) -> float:
-    """The shared emitter's time constant ``C_E V_T / I_tail`` (s)."""
-    return c_e * vt / i_tail
 
 
 EMITTER_FRACTION = 0.1
