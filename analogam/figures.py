@@ -40,9 +40,9 @@ def render_png(fig, dpi: int = 100) -> bytes:
         plt.close(fig)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_open(path, "wb") as f:
+def write_bytes(path: str | os.PathLike, data: bytes, protect=()) -> Path:
+    """Write ``data`` to ``path`` atomically (never onto one of ``protect``)."""
+    with atomic_open(path, "wb", protect) as f:
         f.write(data)
     return Path(path)
 

@@ -93,6 +93,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
     from analogam.spice import Runner
     from analogam.study import (
         check_operating_points,
+        check_report_dir,
         format_op_check,
         format_report,
         report_dict,
@@ -105,6 +106,9 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
     model, prov = load_weights(weights)
     task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
     opts = compile_options(**kw)
+    protect = inputs_of(weights, inputs, kw.get("config_path"))
+    if report_dir:
+        check_report_dir(report_dir, protect)
     cache = Path(cache_dir) if cache_dir else Path(report_dir) / ".spice" if report_dir \
         else None
     bar = ProgressBar("ngspice runs")
@@ -126,7 +130,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
               EXIT_INTERRUPTED)
     bar.close()
     if report_dir:
-        write_report(rep, report_dir, op)
+        write_report(rep, report_dir, op, protect)
     if as_json:
         click.echo(json.dumps(report_dict(rep, op), indent=1))
     else:

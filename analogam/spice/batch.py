@@ -20,7 +20,10 @@ from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
 
 def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
               executable: str = "ngspice") -> SpiceResult:
-    """``ngspice -b -r out.raw`` on the netlist, in a temp dir, killed on timeout."""
+    """``ngspice -b -n -r out.raw`` on the netlist, in a private temp dir, killed on
+    timeout. ``-n``: no start-up file (``.spiceinit`` here or in $HOME) is read; the
+    names are relative, so no part of the temp path reaches ngspice's log (a TMPDIR
+    named ".../error" must not read as a failure)."""
     exe = shutil.which(executable)
     if exe is None:
         return SpiceResult(False, f"{executable} not found on PATH; install it "
@@ -29,7 +32,7 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
     with tempfile.TemporaryDirectory(prefix="analogam-") as tmp:
         cir, raw = Path(tmp) / "circuit.cir", Path(tmp) / "out.raw"
         cir.write_text(netlist, encoding="utf-8")
-        proc = subprocess.Popen([exe, "-b", "-r", str(raw), str(cir)], cwd=tmp,
+        proc = subprocess.Popen([exe, "-b", "-n", "-r", raw.name, cir.name], cwd=tmp,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True,
                                 preexec_fn=die_with_parent)

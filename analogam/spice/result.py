@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,17 +88,33 @@ def tail(text: str, n: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
 
-def keep_failed(netlist: str) -> str:
-    """Keep the netlist of a failed run where the user can find it: content-addressed
-    under the temp directory, so repeating a failure writes nothing new."""
-    d = Path(tempfile.gettempdir()) / "analogam-failed"
+def _private_dir(name: str) -> Path:
+    """``$TMPDIR/<name>-<uid>`` when it is a directory of ours that no one else can
+    write (created 0700 if absent); otherwise a fresh ``mkdtemp``: a directory planted
+    by another account, a link, or a group- or world-writable one is never used."""
+    d = Path(tempfile.gettempdir()) / f"{name}-{os.getuid()}"
     try:
-        d.mkdir(mode=0o700, exist_ok=True)
+        os.mkdir(d, 0o700)
+    except FileExistsError:
+        st = os.lstat(d)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    return d
+
+
+def keep_failed(netlist: str) -> str:
+    """Keep the netlist of a failed run where the user can find it: content-addressed in
+    a private directory under the temp directory (the same failure, the same file). The
+    file is created exclusively and without following links, then renamed into place."""
+    try:
+        d = _private_dir("analogam-failed")
         path = d / (hashlib.sha256(netlist.encode()).hexdigest()[:16] + ".cir")
-        if not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(netlist, encoding="utf-8")
-            os.replace(tmp, path)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)  # a leftover of this pid (killed mid-write); ours
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(netlist)
+        os.replace(tmp, path)
         return str(path)
     except OSError:
         return ""

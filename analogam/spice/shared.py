@@ -14,6 +14,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -27,11 +28,25 @@ from ..errors import SimulationError
 from .library import check_library, die_with_parent, ngspice_library
 from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
 
+# libngspice sources ./.spiceinit at start-up, or failing that the account's
+# ~/.spiceinit (found through getpwuid, not $HOME): either can hold ``shell`` lines and
+# options that change results. A start-up file of our own in a private directory is read
+# instead of both, so ngspice runs only what analogam wrote.
+OWN_SPICEINIT = "* written by analogam: ngspice reads this file, and no other start-up file\n"
+
 
 def _init_worker(library: str) -> None:
     die_with_parent()
     os.environ["NGSPICE_LIBRARY_PATH"] = library
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="analogam-init-") as private:
+        (Path(private) / ".spiceinit").write_text(OWN_SPICEINIT, encoding="utf-8")
+        os.chdir(private)
+        try:
+            _engine()  # ngSpice_Init runs here, once per worker
+        finally:
+            os.chdir(here)
 
 
 def _engine():

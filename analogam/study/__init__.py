@@ -23,7 +23,13 @@ from .pipeline import (
     trainer_predictions,
 )
 from .record import SimulationReport
-from .report import format_op_check, format_report, report_dict, write_report
+from .report import (
+    check_report_dir,
+    format_op_check,
+    format_report,
+    report_dict,
+    write_report,
+)
 
 __all__ = [
     "CompiledFiles", "Generation", "OpCheck", "SimulationReport", "TaskOdeReport",
@@ -31,5 +37,6 @@ __all__ = [
     "format_compiled", "format_generation", "format_monte_carlo", "format_ode_report",
     "format_op_check", "format_report", "format_sweep", "generate", "monte_carlo",
     "netlist_header", "plot_sweep", "preflight", "report_dict", "simulate_task",
-    "simulate_weights", "sweep", "trainer_predictions", "transient_netlist", "write_report",
+    "check_report_dir", "simulate_weights", "sweep", "trainer_predictions",
+    "transient_netlist", "write_report",
 ]

@@ -178,17 +178,28 @@ def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes
     return out
 
 
+REPORT_FILES = ("report.json", "trajectories.png", "energy.png", "prediction.png")
+
+
+def check_report_dir(outdir: str | os.PathLike, protect=()) -> Path:
+    """``outdir`` if every report file may be written there (none of them a link, a
+    device or one of the command's inputs): called before any simulation runs, so a
+    refused report costs nothing."""
+    out = Path(outdir)
+    for name in REPORT_FILES:
+        check_output(out / name, protect)
+    return out
+
+
 def write_report(rep: SimulationReport, outdir: str | os.PathLike,
-                 op: OpCheck | None = None) -> list[Path]:
+                 op: OpCheck | None = None, protect=()) -> list[Path]:
     """report.json and the plots: everything is rendered first and then each file is
     written atomically, so a failure leaves no half-written report."""
-    out = Path(outdir)
+    out = check_report_dir(outdir, protect)
     files = {"report.json": (json.dumps(report_dict(rep, op), indent=1, allow_nan=False)
                              + "\n").encode(), **render_report(rep)}
-    for name in files:
-        check_output(out / name)
     out.mkdir(parents=True, exist_ok=True)
-    return [write_bytes(out / name, data) for name, data in files.items()]
+    return [write_bytes(out / name, data, protect) for name, data in files.items()]
 
 
 def format_report(rep: SimulationReport) -> str:
