@@ -7,6 +7,7 @@ import sys
 import click
 
 from analogam.atomic import check_output
+from analogam.errors import printable
 
 from . import options as shared
 from .common import (
@@ -140,8 +141,22 @@ def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, outp
     opts = shared.compile_options(**kw)
     res = monte_carlo(model, bits, opts, samples, scheduler=scheduler,
                       results=results_path(output, weights, inputs, kw),
-                      progress=mc_progress, timeout_s=timeout, task=task)
+                      progress=mc_progress, timeout_s=timeout, task=task, strict=strict)
     click.echo(format_monte_carlo(model, res, opts, output))
+    exit_for_findings(res, strict)
+
+
+def exit_for_findings(res: dict, strict: bool) -> None:
+    """Exit 2 when a sample failed a check (1 under --strict, naming the first), as
+    ``simulate`` does; the results are written either way."""
+    from analogam.study.montecarlo import first_findings
+
+    first = first_findings(res)
+    if first and strict:
+        kind, line = next(iter(first.items()))
+        fail(f"{kind.replace('_', '-')} check failed (--strict): {line}")
+    if first:
+        sys.exit(EXIT_TOLERANCE)
 
 
 @click.command()
@@ -179,11 +194,12 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clam
         check_output(plot_path, inputs_of(weights, inputs, kw.get("config_path")))
     res = run_sweep(model, bits, opts, param, vals, samples, scheduler=scheduler,
                     results=results_path(output, weights, inputs, kw),
-                    progress=mc_progress, timeout_s=timeout, task=task)
+                    progress=mc_progress, timeout_s=timeout, task=task, strict=strict)
     click.echo(format_sweep(model, param, res))
     if plot_path:
         plot_sweep({model.name: res}, param, Path(plot_path))
-        click.echo(f"  plot: {plot_path}")
+        click.echo(f"  plot: {printable(plot_path)}")
+    exit_for_findings(res, strict)
 
 
 def _floats(text: str, what: str) -> list[float]:

@@ -16,7 +16,7 @@ from analogam.model.architectures import random_denseam
 from analogam.model.weights import load_model
 from analogam.reference import simulate_ode
 from analogam.study import simulate_task
-from analogam.tasks import bind_task, get_task
+from analogam.tasks import bind_task, get_task, task_for
 
 HAMMING_R_STAR = 155.0   # ohm per cell, from the linearisation (see below)
 
@@ -76,7 +76,10 @@ def test_a_kiloohm_per_cell_is_flagged_before_simulating():
         hamming(1000.0, level="ideal")
 
 
-TRAJECTORY = {"design.fidelity": "trajectory"}
+# the 8x32 DenseAM at Vs = 1 V swings over -5.1 .. 12.6 V: a supply span these
+# bandwidth tests accept, while the design check (tested below) refuses it by default
+WIDE = {"opamp.max_supply_span": 20.0}
+TRAJECTORY = {"design.fidelity": "trajectory", **WIDE}
 
 
 @pytest.mark.ngspice
@@ -106,8 +109,8 @@ def test_compensation_restores_the_path_and_the_answer_policy_judges_the_answer(
     trajectory back to the ODE's (the check that fails without the compensation: the
     uncompensated path is several times further off)."""
     m = memories_8x32()
-    off = run(m, "opamp", **{"scales.t0": 1e-6, "design.compensate": False})
-    on = run(m, "opamp", **{"scales.t0": 1e-6})
+    off = run(m, "opamp", **WIDE, **{"scales.t0": 1e-6, "design.compensate": False})
+    on = run(m, "opamp", **WIDE, **{"scales.t0": 1e-6})
     for rep in (off, on):
         assert rep.preflight == () and rep.fidelity == () and rep.agreement == 1.0
         assert rep.comparison.readout_err.max() <= 2e-2
@@ -150,3 +153,24 @@ def test_a_circuit_off_its_ode_beyond_the_level_tolerance_is_flagged():
     with pytest.raises(CircuitError, match="fidelity check failed"):
         hamming(10.0, level="ideal", strict=True, word=15)
     assert hamming(0.0, level="ideal", word=15).fidelity == ()
+
+
+def test_supplies_widened_past_a_realistic_span_are_a_design_warning():
+    """Automatic rails follow the states: the 16x128 DenseAM at Vs = 1 V needs about
+    55 V of supply, which no amplifier beside a crossbar has; at Vs = 0.1 V it fits."""
+    from analogam.circuit.design import design_review
+    from analogam.study.build import compile_system, with_design_range
+
+    m = random_denseam(16, 128, seed=0)
+    for vs, wide in ((1.0, True), (0.1, False)):
+        t = task_for(m)
+        system = bind_task(m, t.inputs()[:2], t)
+        ode = simulate_ode(system)
+        opts = with_design_range(CompileOptions("opamp", DeviceConfig().with_value(
+            "scales.vs", vs)), m, ode, system)
+        compiled = compile_system(system, opts, False)
+        top, bottom = compiled[0].options.config.opamp.supplies
+        found = [w for w in design_review(compiled, ode.u_final).warnings
+                 if "supplies span" in w]
+        assert (top - bottom > 40) == wide and bool(found) == wide, (top, bottom)
+        assert not found or "max_supply_span 12 V" in found[0]

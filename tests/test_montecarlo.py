@@ -13,7 +13,8 @@ from test_compile import netlist_of
 from test_weights import assert_one_line_error, run_cli
 
 from analogam.circuit import CompileOptions, DeviceConfig, build_circuit, config_from_dict
-from analogam.errors import ConfigError
+from analogam.errors import CircuitError, ConfigError
+from analogam.model.weights import load_model
 from analogam.study import monte_carlo, simulate_task
 from analogam.tasks import bind_task, get_task
 
@@ -175,3 +176,30 @@ def test_copy_gain_error_grows_the_state_error_in_proportion(hamming_model):
                           scheduler="serial")
         err[sigma] = res["points"][0]["summary"]["readout_error"]["mean"]
     assert 5 < err[1e-2] / err[1e-3] < 15
+
+
+HAMMING = str(ROOT / "models" / "hamming74.npz")
+
+
+def test_every_sample_gets_the_checks_simulate_runs(tmp_path):
+    """1 kohm of wire per cell makes Hamming unstable at the opamp level: simulate names
+    it, and so must each sweep point and Monte Carlo sample (text, the results JSON,
+    exit 2); the clean point has no finding; --strict refuses before simulating."""
+    out = tmp_path / "sweep.json"
+    proc = run_cli("sweep", HAMMING, "--param", "wire.r_per_cell", "--values", "0,1000",
+                   "--samples", "1", "--level", "opamp", "--input", "0010110", "-o", out)
+    assert proc.returncode == 2, proc.stderr[-400:]
+    assert "CHECK design: failed on 1 of 2" in proc.stdout
+    assert "1000 ohm/cell makes the circuit unstable" in proc.stdout
+    data = json.loads(out.read_text())
+    clean, wired = (p["summary"]["findings"] for p in data["summary"]["points"])
+    assert clean == {} and wired["design"] == 1 and wired["fidelity"] == 1
+    rec = data["records"]["v001_s00000"]
+    assert "stable below 155 ohm/cell" in rec["findings"]["design"][0]
+    assert data["records"]["v000_s00000"]["findings"] == {}
+    m = load_model(HAMMING)
+    opts = CompileOptions("opamp", cfg(wire__r_per_cell=1000.0))
+    with pytest.raises(CircuitError, match=r"design check failed on sample 0 \(--strict\): "
+                                           r"wire resistance 1000"):
+        monte_carlo(m, np.array([[0, 0, 1, 0, 1, 1, 0]]), opts, 1, scheduler="serial",
+                    strict=True)

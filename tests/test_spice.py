@@ -137,7 +137,8 @@ def test_failures_become_one_line(backend):
         with pytest.raises(SimulationError, match=match):
             r.raise_for_status()
     r = simulate_spice(SLOW, backend=backend, timeout_s=1.0)
-    assert not r.success and "timed out after 1 s" in r.message
+    assert not r.success and r.timed_out and "timed out after 1 s (wall clock" in r.message
+    assert "load average" in r.message and "predicted" not in r.message
 
 
 def test_missing_ngspice_is_one_line():

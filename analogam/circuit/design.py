@@ -398,6 +398,14 @@ def design_review(compiled, u: np.ndarray, settling_s: float | None = None
                 f"the model's fixed points it grows at {wire.rate:.3g} per model time "
                 f"unit; stable below {wire.threshold:.3g} ohm/cell): the self term reads "
                 "the driver end of each line, the cells see less")
+    amp = cfg.opamp
+    top, bottom = amp.supplies
+    if get_level(first.level).amplifiers and top - bottom > amp.max_supply_span:
+        warnings.append(
+            f"the op-amp supplies span {top - bottom:.4g} V ({bottom:g} to {top:g} V, the "
+            f"swing widened to the design range's states at Vs {first.scales.vs:g} V), "
+            f"more than opamp.max_supply_span {amp.max_supply_span:g} V: lower scales.vs, "
+            "or raise the limit for a high-voltage process")
     speeds = [u for c in compiled for u in c.speeds]
     return DesignReview(worst, limit, wire, tuple(warnings), em, cfg.design.fidelity,
                         max(c.predicted_settling_s() for c in compiled)

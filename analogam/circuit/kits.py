@@ -110,6 +110,9 @@ class OpampKit:
                                "a rail counts as railed", 0, 10)
     auto_rails: bool = spec(True, "-", "widen the swing (v_pos, v_neg) to the states the "
                             "design range needs, plus 0.5 V")
+    max_supply_span: float = spec(12.0, "V", "the widest supply (top minus bottom) the design "
+                                  "check accepts: integrated amplifiers beside a crossbar run "
+                                  "on a few volts to about +-6 V", 0, 1000, positive=True)
 
     @property
     def iq(self) -> float:

@@ -15,7 +15,14 @@ import numpy as np
 
 from .library import die_with_parent
 from .rawfile import read_raw
-from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
+from .result import (
+    DEFAULT_TIMEOUT_S,
+    SpiceResult,
+    diagnose,
+    keep_failed,
+    tail,
+    timeout_message,
+)
 
 
 def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -41,8 +48,8 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-            return SpiceResult(False, f"ngspice timed out after {timeout_s:g} s (wall clock)",
-                               "batch", wall_s=time.perf_counter() - t0,
+            return SpiceResult(False, timeout_message(timeout_s), "batch",
+                               wall_s=time.perf_counter() - t0,
                                netlist_path=keep_failed(netlist))
         except BaseException:  # interrupted or terminated: take ngspice down with us
             with contextlib.suppress(OSError):

@@ -20,6 +20,17 @@ import numpy as np
 from ..errors import SimulationError, one_line
 
 DEFAULT_TIMEOUT_S = 600.0
+TIMED_OUT = "ngspice timed out"
+
+
+def timeout_message(timeout_s: float) -> str:
+    """A timeout named as what it is: the wall clock, which the machine's load shares."""
+    try:
+        load = f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        load = ""
+    return (f"{TIMED_OUT} after {timeout_s:g} s (wall clock{load}); raise --timeout or "
+            "run fewer jobs at once")
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,11 @@ class SpiceResult:
     log_tail: str = ""
     wall_s: float = 0.0
     netlist_path: str = ""
+
+    @property
+    def timed_out(self) -> bool:
+        """The run was stopped by its wall-clock limit (not by ngspice)."""
+        return self.message.startswith(TIMED_OUT)
 
     def voltage(self, net: str) -> np.ndarray:
         for key in (f"v({net})".lower(), net.lower()):

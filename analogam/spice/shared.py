@@ -26,7 +26,14 @@ import numpy as np
 
 from ..errors import SimulationError
 from .library import check_library, die_with_parent, ngspice_library
-from .result import DEFAULT_TIMEOUT_S, SpiceResult, diagnose, keep_failed, tail
+from .result import (
+    DEFAULT_TIMEOUT_S,
+    SpiceResult,
+    diagnose,
+    keep_failed,
+    tail,
+    timeout_message,
+)
 
 # libngspice sources ./.spiceinit at start-up, or failing that the account's
 # ~/.spiceinit (found through getpwuid, not $HOME): either can hold ``shell`` lines and
@@ -173,8 +180,7 @@ class SpicePool:
             try:
                 result = futures[i].result(timeout=self.timeout_s)
             except FutureTimeout:
-                result = SpiceResult(False, f"ngspice timed out after {self.timeout_s:g} s "
-                                     "(wall clock)", "shared")
+                result = SpiceResult(False, timeout_message(self.timeout_s), "shared")
                 self._resubmit(jobs, futures, i)
             except BrokenProcessPool:
                 result = SpiceResult(False, "ngspice crashed its worker process", "shared")

@@ -6,9 +6,12 @@ read-out) and its fidelity to the ODE. Each returns its findings as lines (or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..circuit import Compiled
+from ..circuit.design import DesignReview, design_review
 from ..circuit.levels import get_level
 from ..circuit.limits import Violation, check_limits, limit_nets, state_env
 from ..compare import Comparison
@@ -17,6 +20,7 @@ from ..errors import SimulationError
 from ..model import System
 from ..reference import SETTLE_TOL, OdeResult, simulate_ode
 from ..spice import SpiceResult
+from .latency import predicted_settling
 
 
 def preflight(system: System, ode: OdeResult | None = None, t_end: float | None = None
@@ -125,3 +129,66 @@ def fidelity_warnings(cmp: Comparison, level: str, labels: list[str],
     return (f"the circuit's read-out is up to {err:.3g} (model units; input "
             f"{labels[worst]}) from the ODE's on {n} of {len(labels)} inputs, more than the "
             f"tolerance {tol:g}" + ("" if tolerance else f" (the {level} level's)"),)
+
+
+# ---------------------------------------------------------------- one sequence, every run
+
+
+@dataclass(frozen=True)
+class Review:
+    """The checks of one batch of circuits, before and after ngspice: the model's
+    (``preflight``), the design review (``design``), the operating points predicted and
+    simulated (``violations``), the fidelity to the ODE of what the circuits hold and
+    the circuits' own dynamics. Every path that runs a circuit (simulate, Monte Carlo,
+    sweeps) fills one and reports it whole."""
+
+    preflight: tuple[str, ...]
+    design: DesignReview
+    settle_s: np.ndarray
+    """Per input, the settling the speed model predicts (s)."""
+    violations: tuple[Violation, ...] = ()
+    fidelity: tuple[str, ...] = ()
+    dynamics: tuple[str, ...] = ()
+
+    def findings(self, labels: list[str]) -> dict[str, list[str]]:
+        """The failed checks by kind (kinds with none left out), each a line with its
+        numbers."""
+        kinds = {"preflight": list(self.preflight),
+                 "design": list(self.design.warnings),
+                 "operating_point": [v.describe(labels) for v in self.violations],
+                 "fidelity": list(self.fidelity), "dynamics": list(self.dynamics)}
+        return {k: v for k, v in kinds.items() if v}
+
+
+def review_before(system: System, ode_nominal: OdeResult, compiled: list[Compiled],
+                  ode: OdeResult) -> Review:
+    """The checks that need no simulation: the model's ODE (``ode_nominal``, the
+    weights as trained), the design review at the fixed points of what the circuits
+    hold (``ode``) and the operating points predicted along that trajectory."""
+    settle = predicted_settling(system, compiled)
+    design = design_review(compiled, ode.u_final, float(settle.max()))
+    return Review(preflight(system, ode_nominal), design, settle,
+                  tuple(predicted_violations(compiled, ode)))
+
+
+def review_after(review: Review, compiled: list[Compiled], results: list[SpiceResult],
+                 cmp: Comparison, system: System, labels: list[str]) -> Review:
+    """``review`` with the checks of the simulation added: operating points read from
+    ngspice, fidelity to the ODE of what the circuits hold (``cmp`` compares with it),
+    and the circuits' dynamics."""
+    options = compiled[0].options
+    return Review(review.preflight, review.design, review.settle_s,
+                  review.violations + tuple(simulated_violations(compiled, results)),
+                  fidelity_warnings(cmp, options.level, labels,
+                                    options.config.design.tolerance),
+                  dynamics_warnings(cmp, system, labels))
+
+
+def count_findings(records) -> dict[str, int]:
+    """Over sample records holding ``findings`` (kind -> lines): how many samples
+    failed each kind of check."""
+    out: dict[str, int] = {}
+    for r in records:
+        for kind in r.get("findings") or {}:
+            out[kind] = out.get(kind, 0) + 1
+    return dict(sorted(out.items()))

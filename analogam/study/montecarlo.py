@@ -25,7 +25,7 @@ import numpy as np
 
 from ..atomic import atomic_open, check_output
 from ..circuit import CompileOptions, DeviceConfig, get_level
-from ..errors import AnalogamError, SimulationError, one_line, printable
+from ..errors import AnalogamError, CircuitError, SimulationError, one_line, printable
 from ..figures import save_figure, subplots
 from ..model import Model
 from ..model.weights import model_to_arrays
@@ -33,8 +33,9 @@ from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
 from .build import compile_system, with_design_range
+from .checks import Review, count_findings, labels, review_after, review_before
 from .files import transient_netlist
-from .pipeline import compare_all
+from .pipeline import compare_all, realised_ode
 
 METRICS = ("accuracy", "agreement_with_ideal_ode", "max_state_error", "readout_error",
            "settling_tau_max", "settling_tau_median")
@@ -53,7 +54,8 @@ def summarise(records) -> dict:
     simulated; ``failed`` counts those that did not."""
     everything = list(records)
     recs = [r for r in everything if not r.get("failed")]
-    out = {"samples": len(recs), "failed": len(everything) - len(recs)}
+    out = {"samples": len(recs), "failed": len(everything) - len(recs),
+           "findings": count_findings(everything)}
     for m in METRICS:
         v = np.array([r[m] for r in recs], dtype=float)
         out[m] = ({"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
@@ -146,15 +148,23 @@ def _nan_null(x):
     raise TypeError(f"not JSON: {x!r}")
 
 
-def _failed(sample: int, why: str) -> dict:
-    return {"sample": sample, "failed": one_line(why)[:300], **{m: None for m in METRICS}}
+FINDING_LINES = 3
+"""Lines kept per kind of finding in a sample's record (the count is over samples)."""
+
+
+def _failed(sample: int, why: str, findings: dict | None = None) -> dict:
+    return {"sample": sample, "failed": one_line(why)[:300], **{m: None for m in METRICS},
+            "findings": findings or {}}
 
 
 class _Sample:
-    """The circuits of one sample and their results as they arrive."""
+    """The circuits of one sample, the ODE of the weights they hold, the checks made
+    before simulating, and the results as they arrive."""
 
-    def __init__(self, job: Job, compiled: list, netlists: list[str]) -> None:
+    def __init__(self, job: Job, compiled: list, netlists: list[str], ode, review: Review
+                 ) -> None:
         self.job, self.compiled, self.netlists = job, compiled, netlists
+        self.ode, self.review = ode, review
         self.results: list[SpiceResult | None] = [None] * len(netlists)
 
     def complete(self) -> bool:
@@ -162,15 +172,20 @@ class _Sample:
 
 
 def _record(s: _Sample, model: Model, task: Task, inputs: np.ndarray, ode, system) -> dict:
-    """The figures of one Monte Carlo draw; a circuit ngspice cannot simulate is a
-    recorded outcome of that draw (``failed``), not an error of the whole run."""
+    """The figures of one Monte Carlo draw against the ideal ODE (``ode``), and every
+    check of docs/design.md section 5 on its circuits (``findings``, by kind); a
+    circuit ngspice cannot simulate is a recorded outcome of that draw (``failed``),
+    not an error of the whole run."""
+    names = labels(inputs)
     bad = [r for r in s.results if not r.success]
     if bad:
-        return _failed(s.job.sample, bad[0].message)
+        return _failed(s.job.sample, bad[0].message, _kept(s.review.findings(names)))
     try:
         cmp = compare_all(s.compiled, s.results, ode, system)
+        own = cmp if s.ode is ode else compare_all(s.compiled, s.results, s.ode)
     except SimulationError as e:
-        return _failed(s.job.sample, str(e))
+        return _failed(s.job.sample, str(e), _kept(s.review.findings(names)))
+    review = review_after(s.review, s.compiled, s.results, own, system, names)
     pred = task.predict(model, cmp.u_spice[:, -1, :])
     pred_ode = task.predict(model, ode.u_final)
     sm = cmp.summary()
@@ -183,7 +198,14 @@ def _record(s: _Sample, model: Model, task: Task, inputs: np.ndarray, ode, syste
         "settling_tau_max": sm["settling_tau_max"],
         "settling_tau_median": sm["settling_tau_median"],
         "tau_v_s": sm["tau_v_s"],
+        "findings": _kept(review.findings(names)),
     }
+
+
+def _kept(findings: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: [one_line(x)[:300] for x in v[:FINDING_LINES]]
+            + ([f"... and {len(v) - FINDING_LINES} more"] if len(v) > FINDING_LINES else [])
+            for k, v in findings.items()}
 
 
 def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConfig,
@@ -191,12 +213,15 @@ def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConf
           values: list, samples: int, *, scheduler: str = "local",
           results: Path | None = None, progress: Callable | None = None,
           timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False,
-          task: Task | None = None) -> dict:
+          task: Task | None = None, strict: bool = False) -> dict:
     """Monte Carlo at each value of one configuration key ``param`` (``None``: the
     config as it is). Returns ``{"points": [{"value", "summary"}...], "records": {...},
     "resumed": n}``. ``progress(done, total, job, record)`` after each sample.
     ``options``: the compile options every sample is built with (a bare device
-    configuration means the ideal level)."""
+    configuration means the ideal level). Every sample's circuits get the checks of
+    :func:`~analogam.study.simulate_task` (its record's ``findings``; the summary counts
+    samples per kind); under ``strict`` a check that fails before simulating is an error
+    and nothing runs."""
     if isinstance(options, DeviceConfig):
         options = CompileOptions(config=options)
     if not isinstance(samples, int) or samples < 1:
@@ -214,12 +239,12 @@ def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConf
                       "param": param, "values": values, "samples": samples,
                       "inputs": len(inputs)}) as store:
         return _run(store, jobs, model, inputs, values, options, scheduler, progress,
-                    timeout_s, batched, task)
+                    timeout_s, batched, task, strict)
 
 
 def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, values: list,
          options: CompileOptions, scheduler: str, progress, timeout_s: float, batched: bool,
-         task: Task | None) -> dict:
+         task: Task | None, strict: bool) -> dict:
     todo = [j for j in jobs if j.key not in store.records]
 
     def points() -> list[dict]:
@@ -238,7 +263,14 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         for job in todo:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),
                                       batched)
-            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled])
+            own = realised_ode(compiled, system, ode)
+            review = review_before(system, ode, compiled, own)
+            found = review.findings(labels(inputs))
+            if strict and found:
+                kind, lines = next(iter(found.items()))
+                raise CircuitError(f"{kind.replace('_', '-')} check failed on sample "
+                                   f"{job.sample} (--strict): {lines[0]}")
+            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled], own, review)
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))
             pending.append(s)
@@ -304,8 +336,24 @@ def describe_options(options: CompileOptions) -> str:
     return f"level {options.level}"
 
 
+def first_findings(res: dict) -> dict[str, str]:
+    """Per kind of failed check, the first line any sample recorded (by sample key)."""
+    out: dict[str, str] = {}
+    for key, rec in sorted(res["records"].items()):
+        for kind, lines in (rec.get("findings") or {}).items():
+            out.setdefault(kind, f"{key}: {lines[0]}")
+    return out
+
+
+def _format_findings(res: dict, samples: int) -> list[str]:
+    counts = count_findings(res["records"].values())
+    first = first_findings(res)
+    return [f"  CHECK {kind.replace('_', ' ')}: failed on {n} of {samples} sample(s); "
+            f"first: {printable(first[kind])}" for kind, n in counts.items()]
+
+
 def format_monte_carlo(model: Model, res: dict, options: CompileOptions, output=None) -> str:
-    """A Monte Carlo run's summary as text."""
+    """A Monte Carlo run's summary as text, with every failed check counted."""
     st = res["points"][0]["summary"]
     head = (f"{printable(model.name)}: {st['samples']} samples, {describe_options(options)}"
             + (f" ({res['resumed']} resumed from {output})" if res["resumed"] else "")
@@ -315,12 +363,17 @@ def format_monte_carlo(model: Model, res: dict, options: CompileOptions, output=
         f"  accuracy %           {_fmt_stat(st['accuracy'], True)}",
         f"  agrees with ideal %  {_fmt_stat(st['agreement_with_ideal_ode'], True)}",
         f"  max state error      {_fmt_stat(st['max_state_error'])}",
-        f"  settling (tau_v)     {_fmt_stat(st['settling_tau_max'])}"])
+        f"  settling (tau_v)     {_fmt_stat(st['settling_tau_max'])}",
+        *_format_findings(res, len(res["records"]))])
 
 
 def format_sweep(model: Model, param: str, res: dict) -> str:
-    """A sweep's accuracy per value as text."""
+    """A sweep's accuracy per value as text, with the failed checks per value."""
     pts = res["points"]
-    return "\n".join([f"{printable(model.name)}: {param} swept over {len(pts)} values"] + [
-        f"  {pt['value']:<10g} accuracy % {_fmt_stat(pt['summary']['accuracy'], True)}"
-        for pt in pts])
+    lines = [f"{printable(model.name)}: {param} swept over {len(pts)} values"]
+    for pt in pts:
+        found = pt["summary"]["findings"]
+        lines.append(f"  {pt['value']:<10g} accuracy % {_fmt_stat(pt['summary']['accuracy'], True)}"
+                     + (" CHECKS " + ", ".join(f"{k.replace('_', ' ')} {n}"
+                                              for k, n in found.items()) if found else ""))
+    return "\n".join(lines + _format_findings(res, len(res["records"])))

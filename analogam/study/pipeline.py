@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from ..circuit import Compiled, CompileOptions
-from ..circuit.design import design_review
 from ..compare import (
     Comparison,
     InferenceEnergy,
@@ -30,17 +29,8 @@ from ..reference import OdeResult, simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import TASKS, Task, bind_task, get_task, task_for
 from .build import compile_system, with_design_range
-from .checks import (
-    copy_slices,
-    dynamics_warnings,
-    fidelity_warnings,
-    labels,
-    predicted_violations,
-    preflight,
-    simulated_violations,
-)
+from .checks import copy_slices, labels, review_after, review_before
 from .files import transient_netlist
-from .latency import predicted_settling
 from .record import SimulationReport, pruning_effect
 from .runs import run_netlists, simulator_description
 
@@ -100,40 +90,35 @@ def simulate_task(
     options = with_design_range(options, model, ode_nominal, system)
     compiled = compile_system(system, options, batched)
     nominal = reference == "nominal"
-    ode = ode_nominal if nominal or _holds_nominal(compiled, system) else simulate_ode(
-        concat_systems([c.system for c in compiled]), t_end=t_end)
-    settle_pred = predicted_settling(system, compiled)
-    design = design_review(compiled, ode.u_final, float(settle_pred.max()))
-    checks = preflight(system, ode_nominal) + list(design.warnings)
+    ode = ode_nominal if nominal else realised_ode(compiled, system, ode_nominal, t_end)
+    review = review_before(system, ode_nominal, compiled, ode)
+    design = review.design
+    checks = list(review.preflight) + list(design.warnings)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
-    predicted = predicted_violations(compiled, ode)
-    if strict and predicted:
+    if strict and review.violations:
         raise CircuitError("operating-point check failed (--strict): "
-                           + predicted[0].describe(labels(inputs)))
+                           + review.violations[0].describe(labels(inputs)))
     netlists = [transient_netlist(c, t_end) for c in compiled]
     results = run_netlists(netlists, runner, timeout_s, cache, progress)
     for r in results:
         try:
             r.raise_for_status()
         except SimulationError as err:
-            if not design.warnings:
-                raise
+            if not design.warnings or r.timed_out:
+                raise  # a timeout is the wall clock's (and the machine's load), not physics
             raise SimulationError(f"{err}; the design check predicted it: "
                                   f"{design.warnings[0]}", netlist_path=err.netlist_path,
                                   log_tail=err.log_tail) from None
-    simulated = simulated_violations(compiled, results)
-    if strict and simulated:
-        raise CircuitError("operating-point check failed in the simulation (--strict): "
-                           + simulated[0].describe(labels(inputs)))
     cmp = compare_all(compiled, results, ode, system if nominal else None)
-    fidelity = fidelity_warnings(cmp, options.level, labels(inputs),
-                                 options.config.design.tolerance)
-    if strict and fidelity:
-        raise CircuitError(f"fidelity check failed (--strict): {fidelity[0]}")
-    dynamics = dynamics_warnings(cmp, system, labels(inputs))
-    if strict and dynamics:
-        raise CircuitError(f"dynamics check failed (--strict): {dynamics[0]}")
+    review = review_after(review, compiled, results, cmp, system, labels(inputs))
+    simulated = [v.describe(labels(inputs)) for v in review.violations
+                 if v.stage == "simulated"]
+    for kind, found in (("operating-point check failed in the simulation", simulated),
+                        ("fidelity check failed", review.fidelity),
+                        ("dynamics check failed", review.dynamics)):
+        if strict and found:
+            raise CircuitError(f"{kind} (--strict): {found[0]}")
     energy, balance = _energies(compiled, results, cmp)
     return SimulationReport(
         model=model.name, task=task, level=options.level, inputs=inputs,
@@ -144,12 +129,21 @@ def simulate_task(
         energy=energy, supply_balance=balance,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
         simulator=simulator_description(netlists),
-        violations=tuple(predicted + simulated), design=design, fidelity=fidelity,
-        dynamics=dynamics, predicted_settle_s=settle_pred,
+        violations=review.violations, design=design, fidelity=review.fidelity,
+        dynamics=review.dynamics, predicted_settle_s=review.settle_s,
     )
 
 
-def _holds_nominal(compiled: list[Compiled], system: System) -> bool:
+def realised_ode(compiled: list[Compiled], system: System, ode_nominal: OdeResult,
+                 t_end: float | None = None) -> OdeResult:
+    """The ODE of the weights the circuits hold (after quantisation, programming noise,
+    pruning): ``ode_nominal`` itself when they hold exactly the model's."""
+    if holds_nominal(compiled, system):
+        return ode_nominal
+    return simulate_ode(concat_systems([c.system for c in compiled]), t_end=t_end)
+
+
+def holds_nominal(compiled: list[Compiled], system: System) -> bool:
     """True when the circuits hold exactly the model's weights (nothing perturbed), in
     both directions."""
     def same(a, b):
