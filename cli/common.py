@@ -41,14 +41,17 @@ def results_path(output, weights, inputs, kw):
 
 
 class ProgressBar:
-    """Done, rate and time left on stderr, redrawn in place; only for a terminal or
-    more than a handful of items."""
+    """Done, rate and time left on stderr for more than a handful of items: redrawn in
+    place on a terminal; into a log file (not a terminal), one plain line per tenth."""
 
     def __init__(self, what: str) -> None:
+        import sys
         import time
 
         self.what, self.t0, self.done, self.total = what, time.monotonic(), 0, 0
         self.shown = False
+        self.tty = sys.stderr.isatty()
+        self._logged = -1
 
     def update(self, done: int, total: int) -> None:
         import time
@@ -60,9 +63,13 @@ class ProgressBar:
         rate = done / dt
         left = (total - done) / rate if rate > 0 else float("inf")
         eta = "?" if left == float("inf") else f"{int(left // 60)}:{int(left % 60):02d}"
-        click.echo(f"\r{progress_bar(done, total)} {self.what}, {rate:.1f}/s, {eta} left ",
-                   err=True, nl=False)
-        self.shown = True
+        line = f"{progress_bar(done, total)} {self.what}, {rate:.1f}/s, {eta} left"
+        if self.tty:
+            click.echo(f"\r{line} ", err=True, nl=False)
+            self.shown = True
+        elif 10 * done // total > self._logged:
+            self._logged = 10 * done // total
+            click.echo(line, err=True)
 
     def close(self) -> None:
         if self.shown:
@@ -141,4 +148,6 @@ def default_corner() -> str:
 def mc_progress(done: int, total: int, job, rec: dict) -> None:
     what = (f"FAILED ({rec['failed']})" if rec.get("failed") else
             f"accuracy {rec['accuracy']:.3f}, max state error {rec['max_state_error']:.3g}")
+    if rec.get("findings"):
+        what += "; CHECKS failed: " + ", ".join(k.replace("_", " ") for k in rec["findings"])
     click.echo(f"{progress_bar(done, total)} {job.key}: {what}", err=True)

@@ -552,3 +552,15 @@ def test_killed_simulate_leaves_no_worker_and_no_temp_folder(backend, sig, tmp_p
     assert not _alive(workers), f"orphans: {_alive(workers)}"
     if sig == signal.SIGTERM:
         assert leftovers(tmp_path) == []
+
+
+def test_progress_into_a_log_file_is_plain_lines(tmp_path):
+    """Not a terminal: no carriage-return frames, a line per tenth at most, the last
+    one complete."""
+    words = tmp_path / "words.txt"
+    words.write_text("".join(f"{i:07b}\n" for i in range(0, 128, 12)))  # 11 words
+    proc = cli("simulate", ROOT / "models" / "hamming74.npz", "--inputs", words)
+    assert proc.returncode == 0, proc.stderr[-400:]
+    lines = [ln for ln in proc.stderr.splitlines() if "ngspice runs" in ln]
+    assert "\r" not in proc.stderr and 1 <= len(lines) <= 11, proc.stderr
+    assert "11/11 ngspice runs" in lines[-1]
