@@ -213,3 +213,40 @@ def test_simulate_cli_reports_the_trainer_column(tmp_path):
     assert rep["summary"]["accuracy_trainer"] == 1.0
     assert rep["summary"]["agreement_circuit_vs_trainer"] == 1.0
     assert [p["trainer"] for p in rep["per_input"]] == [[0], [1], [1], [0]]
+
+
+def test_a_run_that_collapses_its_step_under_trap_is_repeated_with_gear():
+    """The runner's rescue: the same netlist with ``method=gear``, said in the result;
+    a netlist that fails under both fails with ngspice's own message."""
+    from analogam.spice.runner import RESCUES
+
+    trap = TTS.replace(".tran", ".options sparse method=trap reltol=1e-4\n.tran")
+    gear = next(x for x in RESCUES if x.name == "gear").apply(trap)
+    assert ".options sparse method=gear reltol=1e-4" in gear and "trap" not in gear
+    r = simulate_spice(trap, backend="batch", timeout_s=60)
+    assert not r.success and "timestep too small" in r.message and r.rescued == ("gear",)
+    r = simulate_spice(TTS, backend="batch", timeout_s=60)   # no method to change
+    assert not r.success and r.rescued == ()
+
+
+def test_hamming_at_ff_is_rescued_where_trap_rings_at_switch_on():
+    """Word 0101010 at the ff corner, fast sizing, 250 ns: the trapezoidal rule rings
+    on the read-out's switch-on edge until the step collapses 31 ps in; Gear passes it
+    and the word decodes, within the pdk level's tolerance."""
+    from analogam.circuit import DeviceConfig
+    from analogam.model.weights import load_model
+
+    m = load_model(Path(__file__).resolve().parents[1] / "models" / "hamming74.npz")
+    cfg = DeviceConfig().with_values({"design.latency": 2.5e-7, "design.amplifier": "fast",
+                                      "simulation.steps_per_tau": 4})
+    from analogam.reference import simulate_ode
+    from analogam.study.build import with_design_range
+    from analogam.tasks import bind_task
+
+    task = get_task(m.task)
+    every = bind_task(m, task.inputs(), task)   # the design range of all 128 words
+    planned = with_design_range(CompileOptions("pdk", cfg, corner="ff"), m,
+                                simulate_ode(every), every)
+    rep = simulate_task(m, np.array([[0, 1, 0, 1, 0, 1, 0]]), planned)
+    assert "1 run(s) rescued by gear" in rep.simulator
+    assert rep.accuracy_spice == 1.0 and rep.comparison.readout_err.max() < 2e-2

@@ -47,6 +47,8 @@ class SpiceResult:
     log_tail: str = ""
     wall_s: float = 0.0
     netlist_path: str = ""
+    rescued: tuple[str, ...] = ()
+    """The solver rescues (:data:`~analogam.spice.runner.RESCUES`) this result needed."""
 
     @property
     def timed_out(self) -> bool:

@@ -21,6 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,8 +31,37 @@ from .library import ngspice_library
 from .result import DEFAULT_TIMEOUT_S, SpiceResult
 
 BACKENDS = ("auto", "shared", "batch")
-KLU_OPTION = re.compile(r"^\.options klu ", re.M)
 SCHEDULERS = ("serial", "local", "dask")
+
+
+@dataclass(frozen=True)
+class Rescue:
+    """A failed run repeated, before anyone hears of the failure, with one solver option
+    changed: ``pattern`` in the netlist becomes ``replacement`` when the run failed
+    (with a message containing ``failure``, if given; never after a timeout)."""
+
+    name: str
+    pattern: re.Pattern
+    replacement: str
+    failure: str | None = None
+
+    def applies(self, netlist: str, result: SpiceResult) -> bool:
+        return (not result.success and not result.timed_out
+                and (self.failure is None or self.failure in result.message)
+                and self.pattern.search(netlist) is not None)
+
+    def apply(self, netlist: str) -> str:
+        return self.pattern.sub(self.replacement, netlist)
+
+
+RESCUES = (
+    # KLU has no absolute pivot tolerance and fails where Sparse does not
+    Rescue("sparse", re.compile(r"^\.options klu ", re.M), ".options sparse "),
+    # the trapezoidal rule can ring on a switch-on edge until the step collapses (a pdk
+    # read-out at the ff corner, 30 ps in); Gear's damping passes it, the answer unchanged
+    Rescue("gear", re.compile(r"^(\.options \w+ )method=trap ", re.M), r"\1method=gear ",
+           "timestep too small"),
+)
 
 
 class DistributedError(AnalogamError):
@@ -121,18 +151,23 @@ class Runner:
 
         if not netlists:
             return []
-        retry: list[int] = []
+        texts, rescued = list(netlists), {}
+        todo = list(range(len(netlists)))
+        while todo:   # each rescue removes its own pattern: at most len(RESCUES) rounds
+            again: list[int] = []
 
-        def first(i: int, r: SpiceResult) -> None:
-            if not r.success and KLU_OPTION.search(netlists[i]):
-                retry.append(i)   # KLU failed: Sparse gets its turn before anyone hears
-            else:
-                done(i, r)
+            def finish(j: int, r: SpiceResult, todo=todo, again=again) -> None:
+                i = todo[j]
+                rescue = next((x for x in RESCUES if x.applies(texts[i], r)), None)
+                if rescue is None:
+                    done(i, replace(r, rescued=tuple(rescued[i])) if i in rescued else r)
+                    return
+                texts[i] = rescue.apply(texts[i])
+                rescued.setdefault(i, []).append(rescue.name)
+                again.append(i)
 
-        self._dispatch(netlists, first)
-        if retry:
-            sparse = [KLU_OPTION.sub(".options sparse ", netlists[i]) for i in retry]
-            self._dispatch(sparse, lambda j, r: done(retry[j], r))
+            self._dispatch([texts[i] for i in todo], finish)
+            todo = again
         return out  # type: ignore[return-value]
 
     def _dispatch(self, netlists: list[str], done: OnResult) -> None:

@@ -128,7 +128,7 @@ def simulate_task(
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
         energy=energy, supply_balance=balance,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),
-        simulator=simulator_description(netlists),
+        simulator=simulator_description(netlists, results),
         violations=review.violations, design=design, fidelity=review.fidelity,
         dynamics=review.dynamics, predicted_settle_s=review.settle_s,
     )

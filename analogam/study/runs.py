@@ -75,8 +75,15 @@ def run_netlists(netlists: list[str], runner: Runner | None = None,
     return results  # type: ignore[return-value]
 
 
-def simulator_description(netlists: list[str]) -> str:
-    """Which ngspice ran, and with which solvers (from the netlists' options)."""
+def simulator_description(netlists: list[str], results=()) -> str:
+    """Which ngspice ran, with which solvers (from the netlists' options), and how many
+    runs needed a solver rescue (:data:`~analogam.spice.runner.RESCUES`)."""
     info = ngspice_info()
     solvers = sorted({"KLU" if ".options klu " in n else "Sparse" for n in netlists})
-    return (info.describe() if info else "ngspice") + "; netlists for " + " and ".join(solvers)
+    rescued: dict[str, int] = {}
+    for r in results:
+        for name in r.rescued:
+            rescued[name] = rescued.get(name, 0) + 1
+    return ((info.describe() if info else "ngspice") + "; netlists for "
+            + " and ".join(solvers)
+            + "".join(f"; {n} run(s) rescued by {name}" for name, n in rescued.items()))
