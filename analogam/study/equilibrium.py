@@ -25,6 +25,7 @@ from ..compare.equilibrium import (
     detect_oscillation,
     directed_coupling_proxy,
     entropy_production,
+    entropy_production_floor,
     metric_coupling,
     programmed_coupling,
     spectrum,
@@ -156,6 +157,15 @@ class NonEquilibrium:
     tau_s: float
     linearisation: Linearisation
     trajectory: tuple[tuple[float, float, float | None], ...] = ()
+    entropy_floor: float = 0.0
+    """The entropy production rounding alone gives (k_B per tau_v): a value at or below
+    it is reported as this bound (:func:`entropy_production_floor`)."""
+
+    @property
+    def entropy_bounded(self) -> bool:
+        """True when the entropy production is below its numerical floor (a bound)."""
+        return (self.entropy_production is not None
+                and self.entropy_production <= self.entropy_floor)
 
     @property
     def linear_warnings(self) -> tuple[str, ...]:
@@ -188,7 +198,10 @@ class NonEquilibrium:
         return {
             "asymmetry_circuit": self.asymmetry,
             "asymmetry_programmed": self.asymmetry_programmed,
-            "entropy_production_per_tau_v": self.entropy_production,
+            "entropy_production_per_tau_v": (None if self.entropy_bounded
+                                             else self.entropy_production),
+            "entropy_production_below_per_tau_v": (self.entropy_floor if self.entropy_bounded
+                                                   else None),
             "directed_coupling_proxy": self.proxy,
             "jacobian_max_real_per_tau_v": sp.max_real,
             "jacobian_omega_per_tau_v": sp.omega,
@@ -206,13 +219,16 @@ class NonEquilibrium:
         }
 
 
-def _rates(lin: Linearisation, tv: float) -> tuple[Spectrum, float | None]:
-    """The spectrum and the entropy production (per tau_v) of one linearisation."""
+def _rates(lin: Linearisation, tv: float) -> tuple[Spectrum, float | None, float]:
+    """The spectrum, the entropy production and its numerical floor (both per tau_v) of
+    one linearisation."""
     f = np.flatnonzero(lin.free)
-    ep = None
+    ep, floor = None, 0.0
     if lin.A is not None:
-        ep = entropy_production(metric_coupling(lin.A, lin.Dg)[np.ix_(f, f)], lin.tau[f])
-    return spectrum(lin.J[np.ix_(f, f)] * tv), None if ep is None else ep * tv
+        S = metric_coupling(lin.A, lin.Dg)[np.ix_(f, f)]
+        ep, floor = entropy_production(S, lin.tau[f]), entropy_production_floor(S, lin.tau[f])
+    return (spectrum(lin.J[np.ix_(f, f)] * tv), None if ep is None else ep * tv,
+            floor * tv)
 
 
 def diagnose(system: System, lin: Linearisation, t: np.ndarray, u: np.ndarray,
@@ -225,7 +241,7 @@ def diagnose(system: System, lin: Linearisation, t: np.ndarray, u: np.ndarray,
     one = system.sample(0)
     free = lin.free
     tv = float(system.model.tau_max)
-    sp, ep = _rates(lin, tv)
+    sp, ep, floor = _rates(lin, tv)
     proxy = asym = None
     if lin.A is not None:
         asym = coupling_asymmetry(lin.A, one)
@@ -235,10 +251,11 @@ def diagnose(system: System, lin: Linearisation, t: np.ndarray, u: np.ndarray,
     osc = detect_oscillation(t / tv, u, free)
     along = []
     for te, le in earlier:
-        s_e, ep_e = _rates(le, tv)
+        s_e, ep_e, _ = _rates(le, tv)
         along.append((float(te / tv), s_e.max_real, ep_e))
     return NonEquilibrium(asym, coupling_asymmetry(programmed_coupling(one), one),
-                          ep, sp, proxy, osc, settled, energy_rise, tau_s, lin, tuple(along))
+                          ep, sp, proxy, osc, settled, energy_rise, tau_s, lin, tuple(along),
+                          floor)
 
 
 def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
@@ -249,6 +266,8 @@ def format_nonequilibrium(d: NonEquilibrium, label: str = "") -> list[str]:
             else f"{d.asymmetry:.3g}")
     ep = ("n/a (no stationary state)" if d.entropy_production is None and d.asymmetry
           is not None else "n/a" if d.entropy_production is None
+          else f"< {d.entropy_floor:.2g} k_B per tau_v (its numerical floor: detailed "
+          "balance to rounding)" if d.entropy_bounded
           else f"{d.entropy_production:.3g} k_B per tau_v")
     lines = [
         head,
