@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from analogam.errors import printable
+
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_TOLERANCE,
@@ -138,7 +140,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
         if op is not None:
             click.echo(format_op_check(rep, op))
         if report_dir:
-            click.echo(f"  report: {report_dir}/report.json and plots")
+            click.echo(f"  report: {printable(report_dir)}/report.json and plots")
     if rep.agreement < 1.0 or rep.violations or rep.warnings:
         sys.exit(EXIT_TOLERANCE)
 

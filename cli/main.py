@@ -12,6 +12,7 @@ import sys
 import click
 
 from analogam.atomic import check_output
+from analogam.errors import printable
 
 from . import circuit_cmds, study_cmds
 from .common import (
@@ -58,7 +59,7 @@ def config(output) -> None:
         return
     with atomic_open(output, "w") as f:
         f.write(format_config())
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {printable(output)}")
 
 
 @cli.command()
@@ -75,7 +76,8 @@ def convert(source: str, fmt: str, output: str) -> None:
     check_output(output, [source])
     model = convert_file(source, fmt)
     save_model(model, output, provenance={"converted_from": fmt})
-    click.echo(f"wrote {output}: {model.name} ({model.n_units} units, task {model.task})")
+    click.echo(f"wrote {printable(output)}: {printable(model.name)} ({model.n_units} units, "
+               f"task {printable(model.task)})")
 
 
 @cli.command()

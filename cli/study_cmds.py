@@ -103,11 +103,11 @@ def train(task, output, fresh, seed, **kw) -> None:
               "same command to resume", EXIT_INTERRUPTED)
     d, last = result.deploy, result.log[-1]
     held = "" if last["heldout_acc"] is None else f", held-out {last['heldout_acc']:.3f}"
-    click.echo(f"{files.weights}: train {last['train_acc']:.3f}{held} at the settled fixed "
-               f"point; tight ODE agrees on {d['ode_agrees']}/{d['inputs']}, settled "
-               f"{d['ode_settled']}/{d['inputs']} at t={d['readout_time']:g}, energy "
-               f"{'bounded' if d['bounded'] else 'UNBOUNDED'}; log {files.log}, plot "
-               f"{files.plot}")
+    click.echo(f"{printable(files.weights)}: train {last['train_acc']:.3f}{held} at the "
+               f"settled fixed point; tight ODE agrees on {d['ode_agrees']}/{d['inputs']}, "
+               f"settled {d['ode_settled']}/{d['inputs']} at t={d['readout_time']:g}, energy "
+               f"{'bounded' if d['bounded'] else 'UNBOUNDED'}; log {printable(files.log)}, "
+               f"plot {printable(files.plot)}")
     if not d["deployable"]:
         click.echo("analogam: warning: the trained model is not analog-deployable (see above)",
                    err=True)
@@ -281,9 +281,9 @@ def explore(weights, latencies, level_list, corners, sizings, max_inputs, input_
     if output:
         with atomic_open(output, "w") as f:
             json.dump(explore_dict(points), f, indent=1)
-        click.echo(f"  designs: {output}")
+        click.echo(f"  designs: {printable(output)}")
     if plot_path:
         plot_explore(model, points, Path(plot_path))
-        click.echo(f"  plot: {plot_path}")
+        click.echo(f"  plot: {printable(plot_path)}")
     if not any(p.clean for p in points):
         sys.exit(EXIT_TOLERANCE)

@@ -564,3 +564,12 @@ def test_progress_into_a_log_file_is_plain_lines(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if "ngspice runs" in ln]
     assert "\r" not in proc.stderr and 1 <= len(lines) <= 11, proc.stderr
     assert "11/11 ngspice runs" in lines[-1]
+
+
+def test_printed_paths_carry_no_terminal_escapes(tmp_path):
+    """A path holding an OSC title sequence and a newline is printed escaped."""
+    out = tmp_path / "a\x1b]0;pwned\x07\nb.toml"
+    proc = cli("config", "-o", out)
+    assert proc.returncode == 0 and out.is_file(), proc.stderr
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
+    assert proc.stdout.count("\n") == 1 and "\\x1b]0;pwned\\x07\\x0ab.toml" in proc.stdout
