@@ -250,3 +250,26 @@ def test_hamming_at_ff_is_rescued_where_trap_rings_at_switch_on():
     rep = simulate_task(m, np.array([[0, 1, 0, 1, 0, 1, 0]]), planned)
     assert "1 run(s) rescued by gear" in rep.simulator
     assert rep.accuracy_spice == 1.0 and rep.comparison.readout_err.max() < 2e-2
+
+
+def test_ideal_crossbars_from_400_elements_are_written_for_klu_and_agree_with_sparse():
+    """The solver policy measured in benchmarks/bench_scale.py: a 32x32 ideal crossbar
+    (1441 elements) gets KLU, its answer Sparse's to solver tolerance; a circuit with
+    transistors stays on Sparse."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_scale import crossbar
+
+    from analogam.netlist import transient_for
+
+    c = crossbar(32, "ideal")
+    tran = transient_for(c, t_end=1.0)
+    assert tran.solver == "klu"
+    klu = simulate_spice(format_netlist(c.circuit, tran), backend="batch").raise_for_status()
+    sparse = simulate_spice(format_netlist(c.circuit, transient_for(c, 1.0, solver="sparse")),
+                            backend="batch").raise_for_status()
+    assert klu.rescued == ()
+    for net in ("u_v_0", "u_h_31"):
+        np.testing.assert_allclose(klu.voltage(net)[-1], sparse.voltage(net)[-1], atol=1e-6)
+    assert transient_for(crossbar(32, "bjt")).solver == "sparse"

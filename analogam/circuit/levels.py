@@ -57,12 +57,14 @@ class Level:
         return topology in self.topologies
 
 
-KLU_MIN_ELEMENTS = 20_000
-"""From this many elements up an ideal-level circuit is written for KLU. KLU (no
-absolute pivot tolerance) fails where Sparse does not on transistor and op-amp circuits
-(measured: the tanh pair at the opamp level, Hamming at the bjt and opamp levels), and
-gains nothing on small circuits; a KLU run that fails is repeated with Sparse by the
-runner."""
+KLU_MIN_ELEMENTS = 400
+"""From this many elements up an ideal-level circuit is written for KLU: measured with
+``benchmarks/bench_scale.py`` (ngspice 46, one input, Sparse time over KLU time): 1.1x at
+16x16 (465 elements), 1.6x at 32x32, 1.9x at 64x64, 9.3x at 128x128; below about 400
+elements there is nothing to gain. The other levels stay on Sparse, also measured (Hamming,
+one word): bjt 0.84x (KLU slower), opamp 1.46x but KLU fails on the tanh pair there, pdk
+KLU stops with a collapsed step 62 ps in after 1.7x Sparse's whole run. A KLU run that
+fails is repeated with Sparse by the runner."""
 
 LEVELS: dict[str, Level] = {lv.name: lv for lv in (
     Level("ideal", None, "crossbar resistors; controlled sources and behavioural "
