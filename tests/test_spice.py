@@ -229,27 +229,52 @@ def test_a_run_that_collapses_its_step_under_trap_is_repeated_with_gear():
     assert not r.success and r.rescued == ()
 
 
-def test_hamming_at_ff_is_rescued_where_trap_rings_at_switch_on():
+@pytest.mark.slow
+def test_hamming_at_ff_decodes_where_trap_rings_at_switch_on():
     """Word 0101010 at the ff corner, fast sizing, 250 ns: the trapezoidal rule rings
-    on the read-out's switch-on edge until the step collapses 31 ps in; Gear passes it
-    and the word decodes, within the pdk level's tolerance."""
+    on the read-out's switch-on edge until the step collapses 31 ps in (most words at
+    ff); the pdk level integrates with Gear, which passes it with no rescue, and the
+    word decodes within the level's tolerance."""
     from analogam.circuit import DeviceConfig
     from analogam.model.weights import load_model
-
-    m = load_model(Path(__file__).resolve().parents[1] / "models" / "hamming74.npz")
-    cfg = DeviceConfig().with_values({"design.latency": 2.5e-7, "design.amplifier": "fast",
-                                      "simulation.steps_per_tau": 4})
     from analogam.reference import simulate_ode
     from analogam.study.build import with_design_range
     from analogam.tasks import bind_task
 
+    m = load_model(Path(__file__).resolve().parents[1] / "models" / "hamming74.npz")
+    cfg = DeviceConfig().with_values({"design.latency": 2.5e-7, "design.amplifier": "fast",
+                                      "simulation.steps_per_tau": 4})
     task = get_task(m.task)
     every = bind_task(m, task.inputs(), task)   # the design range of all 128 words
     planned = with_design_range(CompileOptions("pdk", cfg, corner="ff"), m,
                                 simulate_ode(every), every)
     rep = simulate_task(m, np.array([[0, 1, 0, 1, 0, 1, 0]]), planned)
-    assert "1 run(s) rescued by gear" in rep.simulator
+    assert "rescued" not in rep.simulator
     assert rep.accuracy_spice == 1.0 and rep.comparison.readout_err.max() < 2e-2
+
+
+def test_each_level_integrates_with_its_own_method():
+    """Trapezoidal where it is exact enough and cheapest; Gear at the pdk level."""
+    from analogam.netlist import transient_for
+
+    methods = {}
+    for level in ("ideal", "opamp", "pdk"):
+        (c,) = compile_xor(level)
+        methods[level] = dict(transient_for(c).options)["method"]
+    assert methods == {"ideal": "trap", "opamp": "trap", "pdk": "gear"}
+    assert ".options sparse method=gear " in format_netlist(c.circuit, transient_for(c))
+
+
+def compile_xor(level):
+    from analogam.model.weights import load_model
+    from analogam.reference import simulate_ode
+    from analogam.study.build import compile_system, with_design_range
+    from analogam.tasks import bind_task
+
+    m = load_model(Path(__file__).resolve().parents[1] / "models" / "xor.npz")
+    system = bind_task(m, get_task(m.task).inputs()[:1])
+    ode = simulate_ode(system)
+    return compile_system(system, with_design_range(CompileOptions(level), m, ode, system))
 
 
 def test_ideal_crossbars_from_400_elements_are_written_for_klu_and_agree_with_sparse():

@@ -38,6 +38,11 @@ class Level:
       KLU (None: always Sparse).
     - ``tunable_amplifiers``: each amplifier may be biased for the gain-bandwidth its
       role needs (a macromodel's parameters; a kit's sizing is fixed).
+    - ``integration``: ngspice's transient method, ``trap`` or ``gear``. The kit's
+      transistor amplifiers make the trapezoidal rule ring on a read-out's switch-on
+      edge until the step collapses (Hamming at ff, fast sizing: most words); Gear
+      passes it, and at tt both end within 5e-8 model units of each other in the same
+      time (measured on two words).
     """
 
     name: str
@@ -51,6 +56,7 @@ class Level:
     topologies: tuple[str, ...] = TOPOLOGIES
     klu_min_elements: int | None = None
     tunable_amplifiers: bool = False
+    integration: str = "trap"
 
     def builds(self, topology: str) -> bool:
         """True when the level builds crossbars of ``topology``."""
@@ -80,7 +86,7 @@ LEVELS: dict[str, Level] = {lv.name: lv for lv in (
           "every translinear transistor the NPN of a process kit (by name, at a corner), on "
           "the kit's supply; crossbar conductances stay ideal resistors", 5e-2,
           transistors=True, amplifiers=True, metered=True, process_kit=True,
-          topologies=("single",)),
+          topologies=("single",), integration="gear"),
 )}
 
 

@@ -110,10 +110,13 @@ def transient_for(compiled: Compiled, t_end: float | None = None, points: int = 
     steps_per_tau = steps_per_tau or compiled.options.config.simulation.steps_per_tau
     t_end = m.readout_time if t_end is None else t_end
     tstop = t_end * t0
+    method = get_level(compiled.level).integration
     return Transient(tstep=tstop / points, tstop=tstop,
                      tmax=min(m.tau_min * t0 / steps_per_tau, tstop / points),
                      temperature_c=compiled.options.config.environment.temperature_c,
-                     solver=solver or solver_for(compiled))
+                     solver=solver or solver_for(compiled),
+                     options=tuple((k, method if k == "method" else v)
+                                   for k, v in SIM_OPTIONS))
 
 
 def operating_point_for(compiled: Compiled, nets: tuple[str, ...] = (),

@@ -184,7 +184,7 @@ class Runner:
 
         if self._pool is None:
             self._pool = SpicePool(workers=self.workers, timeout_s=self.timeout_s)
-        for i, r in enumerate(self._pool.map(netlists)):
+        for i, r in self._pool.completed(netlists):
             done(i, r)
 
     def _run_batch(self, netlists: list[str], done: OnResult) -> None:

@@ -17,8 +17,7 @@ import signal
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -128,8 +127,9 @@ class SpicePool:
         with SpicePool(workers=2) as pool:
             results = list(pool.map(netlists))
 
-    ``map`` yields results in input order; a run over ``timeout_s`` is reported as a
-    failed result and its pool is rebuilt, the other runs go on.
+    ``completed`` yields ``(index, result)`` as runs finish, ``map`` results in input
+    order; a run over ``timeout_s`` is reported as a failed result and its pool is
+    rebuilt, the other runs go on.
     """
 
     def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
@@ -171,28 +171,47 @@ class SpicePool:
         self.close()
 
     def map(self, netlists: Iterable[str]) -> Iterator[SpiceResult]:
-        jobs = list(netlists)
-        futures = {i: self._executor().submit(run_job, n, self.timeout_s)
-                   for i, n in enumerate(jobs)}
-        for i in range(len(jobs)):
-            # settle a failed job (and kill its worker) before yielding: a caller may
-            # never resume this generator, and the pool must not wait on a stuck worker
-            try:
-                result = futures[i].result(timeout=self.timeout_s)
-            except FutureTimeout:
-                result = SpiceResult(False, timeout_message(self.timeout_s), "shared")
-                self._resubmit(jobs, futures, i)
-            except BrokenProcessPool:
-                result = SpiceResult(False, "ngspice crashed its worker process", "shared")
-                self._resubmit(jobs, futures, i)
-            yield result
+        """Results in input order (see :meth:`completed` for completion order)."""
+        held: dict[int, SpiceResult] = {}
+        nxt = 0
+        for i, r in self.completed(netlists):
+            held[i] = r
+            while nxt in held:
+                yield held.pop(nxt)
+                nxt += 1
 
-    def _resubmit(self, jobs, futures, failed: int) -> None:
-        pending = [j for j in range(failed + 1, len(jobs)) if not futures[j].done()
-                   or futures[j].exception() is not None]
-        self._kill()
-        for j in pending:
-            futures[j] = self._executor().submit(run_job, jobs[j], self.timeout_s)
+    def completed(self, netlists: Iterable[str]) -> Iterator[tuple[int, SpiceResult]]:
+        """``(index, result)`` as each run finishes, so a caller keeps (and caches) a
+        finished run while a slower one still runs. A run past ``timeout_s`` since it
+        started, or one whose worker died, is a failed result; the pool is then rebuilt
+        and the runs it held are submitted again."""
+        jobs = list(netlists)
+        ex = self._executor()
+        futures = {ex.submit(run_job, n, self.timeout_s): i for i, n in enumerate(jobs)}
+        started: dict = {}
+        while futures:
+            done, _ = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+            now = time.monotonic()
+            for f in futures:
+                if f not in started and f.running():
+                    started[f] = now
+            broken = None
+            for f in sorted(done, key=futures.get):
+                if isinstance(f.exception(), BrokenProcessPool):
+                    broken = broken or f     # the others on the dead pool run again
+                    continue
+                yield futures.pop(f), f.result()
+            overdue = [f for f in futures if now - started.get(f, now) > self.timeout_s]
+            if broken is not None or overdue:
+                for f in overdue or [broken]:
+                    why = timeout_message(self.timeout_s) if overdue else \
+                        "ngspice crashed its worker process"
+                    yield futures.pop(f), SpiceResult(False, why, "shared")
+                rest = sorted(futures.values())
+                self._kill()
+                ex = self._executor()
+                futures = {ex.submit(run_job, jobs[i], self.timeout_s): i for i in rest}
+                started = {}
 
     def worker_rss_kib(self) -> list[int]:
         """Resident memory of each worker (KiB), to watch for growth across runs."""
