@@ -37,10 +37,15 @@ def test_xor_circuit_matches_ode(xor_model, level, tol):
     assert np.all(rep.comparison.energy_rise <= 1e-6)
 
 
-@pytest.mark.parametrize("level, tol", [("ideal", 1e-3), ("bjt", 2e-2), ("opamp", 2e-2)])
-def test_hamming_circuit_corrects_every_single_bit_error(hamming_model, level, tol):
+@pytest.mark.parametrize("level, tol, stride", [("ideal", 1e-3, 1), ("bjt", 2e-2, 4),
+                                                ("opamp", 2e-2, 4)])
+def test_hamming_circuit_corrects_single_bit_errors(hamming_model, level, tol, stride):
+    """Every one of the 128 words at the ideal level; at the device levels every 4th
+    (32 words: each codeword's neighbourhood sampled), the whole set being the README's
+    measured runs."""
     words = all_inputs(hamming_model)
     assert len(words) == 128
+    words = words[::stride]
     rep = simulate_task(hamming_model, words, CompileOptions(level=level))
     assert rep.accuracy_spice == 1.0 and rep.agreement == 1.0
     assert rep.comparison.max_err.max() <= tol
