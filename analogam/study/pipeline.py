@@ -6,6 +6,7 @@ own module (checks, runs, the report record, files).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -100,7 +101,9 @@ def simulate_task(
         raise CircuitError("operating-point check failed (--strict): "
                            + review.violations[0].describe(labels(inputs)))
     netlists = [transient_netlist(c, t_end) for c in compiled]
+    started = time.perf_counter()
     results = run_netlists(netlists, runner, timeout_s, cache, progress)
+    wall = time.perf_counter() - started
     for r in results:
         try:
             r.raise_for_status()
@@ -124,7 +127,8 @@ def simulate_task(
         model=model.name, task=task, level=options.level, inputs=inputs,
         targets=task.target(inputs), pred_ode=task.predict(model, ode.u_final),
         pred_spice=task.predict(model, cmp.u_spice[:, -1, :]), ode=ode, comparison=cmp,
-        compiled=tuple(compiled), spice_wall_s=float(sum(r.wall_s for r in results)),
+        compiled=tuple(compiled), spice_wall_s=wall,
+        spice_run_s=float(sum(r.wall_s for r in results)),
         backend=results[0].backend, preflight=tuple(checks), pred_trainer=trainer,
         energy=energy, supply_balance=balance,
         pruning=pruning_effect(system, compiled, task, t_end, None if nominal else ode),

@@ -68,6 +68,7 @@ class SimulationReport:
     comparison: Comparison
     compiled: tuple[Compiled, ...]
     spice_wall_s: float
+    """Wall time of the ngspice stage (s): what the user waited."""
     backend: str
     preflight: tuple[str, ...] = field(default_factory=tuple)
     pred_trainer: np.ndarray | None = None
@@ -81,6 +82,8 @@ class SimulationReport:
     dynamics: tuple[str, ...] = ()
     nonequilibrium: tuple = ()
     """:class:`~analogam.study.equilibrium.NonEquilibrium` per diagnosed input."""
+    spice_run_s: float = 0.0
+    """The runs' own times added up (s; above the wall time when runs overlap)."""
     predicted_settle_s: np.ndarray | None = None
     """Per input, the settling (s) the speed model predicts (:mod:`.latency`)."""
 

@@ -93,6 +93,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
                 np.mean(np.all(rep.pred_trainer == rep.pred_spice, axis=1))),
             **c.summary(),
             "spice_wall_s": rep.spice_wall_s,
+            "spice_run_s": rep.spice_run_s,
             "preflight_warnings": list(rep.preflight),
             "fidelity_warnings": list(rep.fidelity),
             "dynamics_warnings": list(rep.dynamics),
@@ -211,7 +212,8 @@ def format_report(rep: SimulationReport) -> str:
     ok_ode = int(np.sum(np.all(rep.pred_ode == rep.targets, axis=1)))
     lines = [
         f"{printable(rep.model)} ({printable(rep.task.name)}), level {rep.level}, {n} inputs, "
-        f"{len(rep.compiled)} netlist(s), {rep.backend} backend {rep.spice_wall_s:.2f} s "
+        f"{len(rep.compiled)} netlist(s), {rep.backend} backend, {rep.spice_wall_s:.2f} s wall "
+        f"({rep.spice_run_s:.2f} s of runs) "
         f"({rep.simulator})",
         f"  correct: circuit {ok_sp}/{n}, ODE {ok_ode}/{n}; circuit agrees with ODE on "
         f"{100 * rep.agreement:.1f}%",
