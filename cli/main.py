@@ -83,7 +83,8 @@ def convert(source: str, fmt: str, output: str) -> None:
 @cli.command()
 @click.argument("weights", type=click.Path(dir_okay=False))
 @with_options(input_options)
-@click.option("--t-end", type=float, help="Integrate to this model time (default: read-out).")
+@click.option("--t-end", type=click.FloatRange(0, 1e6, min_open=True),
+              help="Integrate to this model time (default: read-out).")
 @click.option("--method", default="auto", show_default=True, type=RegistryChoice(ode_methods),
               help="ODE method (auto: the compiled Dormand-Prince or RKC where they pay, "
                    "else Radau; the same default as simulate).")

@@ -82,7 +82,7 @@ device_options = [
     _shortcut("gbw", float, "Op-amp gain-bandwidth (Hz)."),
     _shortcut("a0", float, "Op-amp open-loop DC gain."),
     _shortcut("latency", float, "Settle within this many seconds (plans T0 and tails)."),
-    click.option("--t-end", type=float, default=None,
+    click.option("--t-end", type=click.FloatRange(0, 1e6, min_open=True), default=None,
                  help="Simulate to this model time (default: the read-out time)."),
     click.option("--strict", is_flag=True, help="Turn pre-flight warnings into errors."),
 ]

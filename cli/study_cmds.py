@@ -44,6 +44,8 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
     from analogam.study.datasheet import format_datasheet, macromodel_datasheet, pdk_datasheet
 
     chosen = get_process_kit(kit).amplifier_sizing(sizing)[0]
+    if not [c for c in corners.split(",") if c.strip()]:
+        raise click.UsageError(f"--corner needs at least one corner name, got {corners[:40]!r}")
     sheets = ([macromodel_datasheet()] if macromodel else
               [pdk_datasheet(kit, c.strip(), chosen) for c in corners.split(",")
                if c.strip()])
@@ -64,7 +66,7 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
               help="EP nudging strength (default: xor 0.05, parity8 1e-5, digits 0.05).")
 @click.option("--epochs", type=int, default=None,
               help="Epochs (default: xor 60, parity8 10, digits 12).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option("--init", type=click.Choice(["random", "constructed"]), default=None,
               help="Initial model (default: xor random; parity8 and digits constructed: "
                    "for digits, each memory a random training image of its class).")

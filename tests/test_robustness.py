@@ -248,6 +248,13 @@ def _resume_epochs(tmp):
     return ["train", "xor", "--epochs", "1", "-o", out]
 
 
+def _config_text(text: str):
+    def make(tmp):
+        (tmp / "c.toml").write_text(text)
+        return ["compile", XOR, "-o", tmp / "x.cir", "--config", tmp / "c.toml"]
+    return make
+
+
 CASES = {
     # 1. output paths
     "output is a device node": (lambda tmp: ["compile", XOR, "-o", "/dev/null"],
@@ -304,6 +311,19 @@ CASES = {
     "resume beyond --epochs": (_resume_epochs, "more than the 1 asked for"),
     "sweep --values ''": (lambda tmp: ["sweep", XOR, "--param", "seed", "--values", ""],
                           "--values needs at least one number"),
+    # the second battery
+    "--config nested 500 deep": (_config_text("a = " + "[" * 500 + "]" * 500),
+                                 "nested too deep"),
+    "--config with a 5000-digit integer": (_config_text("[scales]\nvs = " + "9" * 5000),
+                                           "a number too long"),
+    "--config /dev/zero": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--config",
+                                        "/dev/zero"], "larger than 256 KiB"),
+    "train --seed -1": (lambda tmp: ["train", "xor", "--seed", "-1", "-o", tmp / "t"],
+                        "is not in the range"),
+    "datasheet --corner ,": (lambda tmp: ["datasheet", "--corner", ","],
+                             "--corner needs at least one corner"),
+    "compile --t-end 1e308": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--t-end",
+                                           "1e308"], "is not in the range"),
 }
 
 

@@ -315,15 +315,30 @@ def config_from_dict(data: dict, where: str = "config") -> DeviceConfig:
     return cfg
 
 
+MAX_CONFIG_BYTES = 256 * 1024
+
+
 def load_config(path: str | Path) -> DeviceConfig:
-    """Read a device configuration TOML file; one ConfigError line on any problem."""
+    """Read a device configuration TOML file; one ConfigError line on any problem. At
+    most :data:`MAX_CONFIG_BYTES` are read (a device or a huge file is refused before
+    parsing); nesting too deep and integers too long to convert are refused too."""
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a device "
+                          "configuration is a few hundred bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file") from None
+    except (RecursionError, ValueError) as e:   # 500-deep arrays, 5000-digit integers
+        kind = "nested too deep" if isinstance(e, RecursionError) else "a number too long"
+        raise ConfigError(f"{path}: {kind} for a device configuration") from None
     return config_from_dict(data, str(path))
 
 

@@ -137,15 +137,18 @@ class Runner:
             self._scratch.cleanup()
             self._scratch = None
 
-    def run(self, netlists: Sequence[str], on_result: OnResult | None = None
-            ) -> list[SpiceResult]:
+    def run(self, netlists: Sequence[str], on_result: OnResult | None = None,
+            keep: bool = True) -> list[SpiceResult]:
         """Simulate every netlist; results in input order. ``on_result(index, result)``
-        is called as each finishes (completion order)."""
+        is called as each finishes (completion order). ``keep=False``: the results are
+        handed to ``on_result`` only and not held (memory flat in the number of runs;
+        the returned list is empty)."""
         netlists = list(netlists)
-        out: list[SpiceResult | None] = [None] * len(netlists)
+        out: list[SpiceResult | None] = [None] * len(netlists) if keep else []
 
         def done(i: int, r: SpiceResult) -> None:
-            out[i] = r
+            if keep:
+                out[i] = r
             if on_result is not None:
                 on_result(i, r)
 

@@ -158,13 +158,14 @@ def _failed(sample: int, why: str, findings: dict | None = None) -> dict:
 
 
 class _Sample:
-    """The circuits of one sample, the ODE of the weights they hold, the checks made
-    before simulating, and the results as they arrive."""
+    """The circuits of one sample, the checks made before simulating, and the results
+    as they arrive (the ODE of the weights they hold is integrated again when the
+    sample completes, rather than held for every pending sample)."""
 
-    def __init__(self, job: Job, compiled: list, netlists: list[str], ode, review: Review
+    def __init__(self, job: Job, compiled: list, netlists: list[str], review: Review
                  ) -> None:
         self.job, self.compiled, self.netlists = job, compiled, netlists
-        self.ode, self.review = ode, review
+        self.review = review
         self.results: list[SpiceResult | None] = [None] * len(netlists)
 
     def complete(self) -> bool:
@@ -182,7 +183,8 @@ def _record(s: _Sample, model: Model, task: Task, inputs: np.ndarray, ode, syste
         return _failed(s.job.sample, bad[0].message, _kept(s.review.findings(names)))
     try:
         cmp = compare_all(s.compiled, s.results, ode, system)
-        own = cmp if s.ode is ode else compare_all(s.compiled, s.results, s.ode)
+        realised = realised_ode(s.compiled, system, ode)
+        own = cmp if realised is ode else compare_all(s.compiled, s.results, realised)
     except SimulationError as e:
         return _failed(s.job.sample, str(e), _kept(s.review.findings(names)))
     review = review_after(s.review, s.compiled, s.results, own, system, names)
@@ -263,14 +265,13 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         for job in todo:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),
                                       batched)
-            own = realised_ode(compiled, system, ode)
-            review = review_before(system, ode, compiled, own)
+            review = review_before(system, ode, compiled, realised_ode(compiled, system, ode))
             found = review.findings(labels(inputs))
             if strict and found:
                 kind, lines = next(iter(found.items()))
                 raise CircuitError(f"{kind.replace('_', '-')} check failed on sample "
                                    f"{job.sample} (--strict): {lines[0]}")
-            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled], own, review)
+            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled], review)
             for k in range(len(s.netlists)):
                 index.append((len(pending), k))
             pending.append(s)
@@ -289,8 +290,10 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
                     progress(done, len(jobs), s.job, rec)
 
         netlists = [pending[si].netlists[k] for si, k in index]
+        for s in pending:
+            s.netlists = ()   # the runner holds them now
         with Runner(scheduler, "batch", timeout_s) as runner:
-            runner.run(netlists, on_result)
+            runner.run(netlists, on_result, keep=False)
     store.write({"points": points()})
     return {"points": points(), "records": dict(sorted(store.records.items())),
             "resumed": len(jobs) - len(todo)}
