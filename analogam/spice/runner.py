@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -195,13 +196,24 @@ class Runner:
             for i, n in enumerate(netlists):
                 done(i, run_batch(n, self.timeout_s))
             return
-        # each job waits on its own ngspice process, which enforces the timeout
-        with ThreadPoolExecutor(self.workers) as ex:
-            futures = {ex.submit(run_batch, n, self.timeout_s): i
-                       for i, n in enumerate(netlists)}
+        # each job waits on its own ngspice process, which enforces the timeout; results
+        # travel through a queue, not the futures, so none is held once handed over
+        finished: queue.Queue = queue.Queue()
+
+        def job(i: int, netlist: str) -> None:
             try:
-                for f in as_completed(futures):
-                    done(futures[f], f.result())
+                finished.put((i, run_batch(netlist, self.timeout_s), None))
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                finished.put((i, None, e))
+
+        with ThreadPoolExecutor(self.workers) as ex:
+            futures = [ex.submit(job, i, n) for i, n in enumerate(netlists)]
+            try:
+                for _ in netlists:
+                    i, r, err = finished.get()
+                    if err is not None:
+                        raise err
+                    done(i, r)
             except BaseException:
                 for f in futures:
                     f.cancel()
