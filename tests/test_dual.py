@@ -90,3 +90,15 @@ def test_a_directed_system_relaxes_to_its_own_fixed_point(hamming_model):
     u = simulate_ode(directed).u_final
     assert residual(directed, u).max() < 1e-4
     assert residual(system, u).max() > 1e-2
+
+
+@pytest.mark.ngspice
+def test_a_hidden_line_with_no_backward_cell_is_not_built():
+    """XOR's inputs are clamped, so the backward array has no cell on a hidden line
+    whose weights all reach clamped units: that line's driver is not built (it used to
+    hang alone: "floating net 'l_h_3'"), and the circuit answers as the ODE does."""
+    m = load_model(ROOT / "models" / "xor.npz")
+    cfg = DeviceConfig().with_value("conductance.dual_arrays", True)
+    rep = simulate_task(m, get_task(m.task).inputs(), CompileOptions("ideal", cfg))
+    assert rep.accuracy_spice == 1.0 and rep.agreement == 1.0
+    assert rep.comparison.max_err.max() <= 1e-3

@@ -182,7 +182,10 @@ def connectivity(system: System, G: list[np.ndarray], signs: list[np.ndarray], k
         g, sgn, gb, sgb = (_of_copy(x, k) for x in (g, sg, gb, sgb))
         sh, sv = m.slices[c.hidden], m.slices[c.visible]
         on_p, on_n = (g > 0) & (sgn > 0), (g > 0) & (sgn < 0)
-        line[sh] |= (g > 0).any(1) | (gb > 0).any(1)
+        # a hidden line drives the cells of the array into the visible units (the one
+        # array, or the backward one of dual arrays: the forward array's hidden ends are
+        # columns, and a line with no cell of its own would hang from its driver alone)
+        line[sh] |= (gb > 0).any(1)
         line[sv] |= on_p.any(0)
         inv[sv] |= on_n.any(0)
         pos[sh] |= on_p.any(1)
