@@ -322,6 +322,8 @@ CASES = {
                         "is not in the range"),
     "datasheet --corner ,": (lambda tmp: ["datasheet", "--corner", ","],
                              "--corner needs at least one corner"),
+    "train --lr 1e308": (lambda tmp: ["train", "xor", "--lr", "1e308", "-o", tmp / "t"],
+                         "lr must be at most 10"),
     "compile --t-end 1e308": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--t-end",
                                            "1e308"], "is not in the range"),
 }

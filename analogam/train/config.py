@@ -52,6 +52,9 @@ class TrainConfig:
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise TrainError(f"{name} must be positive and finite, got {v}")
+        if self.lr > 10:
+            raise TrainError(f"lr must be at most 10 (a step that large overflows the "
+                             f"parameters at once), got {self.lr:g}")
         if self.sigma_bound >= 1:
             raise TrainError(f"sigma_bound must be below 1, got {self.sigma_bound}")
         if self.epochs < 0 or self.batch_size < 0:
