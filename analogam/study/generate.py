@@ -122,7 +122,7 @@ def generate(model: Model, start, n_tokens: int, options: CompileOptions | None 
         rep = simulate_task(model, ring_c[None], options, runner=runner, task=task,
                             cache=cache, strict=strict, t_end=t_end)
         tok = int(rep.pred_spice[0, 0])
-        warnings.update((f"token {n}: {w}", None) for w in rep.preflight + rep.fidelity)
+        warnings.update((f"token {n}: {w}", None) for w in rep.warnings)
         warnings.update((f"token {n}: {v.describe([''.join(map(str, ring_c))])}", None)
                         for v in rep.violations)
         c = rep.comparison
