@@ -65,7 +65,7 @@ def run(netlist: str, exe: str, timeout: float) -> dict:
         cir = Path(tmp) / "c.cir"
         cir.write_text(netlist.replace(".options ", ".options acct ", 1))
         t0 = time.perf_counter()
-        proc = subprocess.Popen([exe, "-b", "-r", str(Path(tmp) / "o.raw"), str(cir)],
+        proc = subprocess.Popen([exe, "-b", "-n", "-r", str(Path(tmp) / "o.raw"), str(cir)],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                 text=True)
         try:

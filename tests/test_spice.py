@@ -99,8 +99,9 @@ SLOW_EXAMPLES = {"hamming74_opamp.cir"}
 
 
 def run_example(f) -> None:
-    """As written, with no option: ``ngspice -b FILE`` runs its transient and prints."""
-    plain = subprocess.run(["ngspice", "-b", str(f)], capture_output=True, text=True,
+    """As written, with no option but ``-n`` (no start-up file: another test plants one
+    with a shell line): ``ngspice -b FILE`` runs its transient and prints."""
+    plain = subprocess.run(["ngspice", "-b", "-n", str(f)], capture_output=True, text=True,
                            timeout=600, cwd=f.parent)
     assert plain.returncode == 0 and "no simulations run" not in plain.stdout, f.name
     assert "Index" in plain.stdout and "time" in plain.stdout, f.name
