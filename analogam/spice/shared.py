@@ -45,14 +45,18 @@ def _init_worker(library: str) -> None:
     die_with_parent()
     os.environ["NGSPICE_LIBRARY_PATH"] = library
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
-    here = os.getcwd()
+    try:
+        here = os.getcwd()
+    except OSError:   # the working directory is gone: the temp dir's parent will do
+        here = tempfile.gettempdir()
     with tempfile.TemporaryDirectory(prefix="analogam-init-") as private:
         (Path(private) / ".spiceinit").write_text(OWN_SPICEINIT, encoding="utf-8")
         os.chdir(private)
         try:
             _engine()  # ngSpice_Init runs here, once per worker
         finally:
-            os.chdir(here)
+            with contextlib.suppress(OSError):
+                os.chdir(here)
 
 
 def _engine():
