@@ -90,11 +90,12 @@ def _ou_stationary(S: np.ndarray, tau: np.ndarray):
     return B, sigma, 0.5 * (q - q.T)
 
 
-def entropy_production(S: np.ndarray, tau: np.ndarray) -> float | None:
+def entropy_rate(S: np.ndarray, tau: np.ndarray) -> tuple[float | None, float]:
     """Stationary entropy production (k_B per model time unit) of the Ornstein-Uhlenbeck
     process ``dw = -B w dt + sqrt(2 D) dW`` with ``B = T^-1 (I - S)`` and noise in the
     dynamics' own metric, ``D = theta T^-1`` (the leak's thermal noise at a temperature
-    theta per unit; the rate does not depend on theta):
+    theta per unit; the rate does not depend on theta), and the rate rounding alone
+    gives (its floor), from one Lyapunov solve:
 
         B Sigma + Sigma B^T = 2 D,   Q = B Sigma - D (antisymmetric),
         Pi = tr(Q^T D^-1 Q Sigma^-1)  (= tr(B^T D^-1 B Sigma) - tr(B)).
@@ -102,30 +103,30 @@ def entropy_production(S: np.ndarray, tau: np.ndarray) -> float | None:
     The first form is a sum of squares of the stationary current ``Q``: accurate where
     the two traces of the second cancel (a nearly symmetric coupling; 2x2 check:
     ``S = [[0, a], [b, 0]]``, unit tau, gives ``(a - b)^2 / 2``). Zero exactly when ``D^-1
-    B = I - S`` is symmetric (detailed balance); a value at or below
-    :func:`entropy_production_floor` is rounding. None when the linearisation is unstable
-    (no stationary state)."""
-    if S.shape[0] == 0:
-        return 0.0
+    B = I - S`` is symmetric (detailed balance). The floor: ``Q`` is known to ``dQ = 10 n
+    eps ||B|| ||Sigma||``, so a rate at or below ``n dQ^2 ||D^-1|| ||Sigma^-1||`` cannot be
+    told from detailed balance (reported as a bound, never as 0). ``(None, 0)`` when the
+    linearisation is unstable (no stationary state)."""
+    n = S.shape[0]
+    if n == 0:
+        return 0.0, 0.0
     st = _ou_stationary(S, tau)
     if st is None:
-        return None
-    _, sigma, q = st
-    return float(np.trace(np.linalg.solve(sigma, q.T @ (tau[:, None] * q))))
+        return None, 0.0
+    B, sigma, q = st
+    pi = float(np.trace(np.linalg.solve(sigma, q.T @ (tau[:, None] * q))))
+    dq = 10 * n * np.finfo(float).eps * np.linalg.norm(B, 2) * np.linalg.norm(sigma, 2)
+    return pi, float(n * dq ** 2 * np.max(tau) / np.min(np.linalg.eigvalsh(sigma)))
+
+
+def entropy_production(S: np.ndarray, tau: np.ndarray) -> float | None:
+    """The rate of :func:`entropy_rate` (None: no stationary state)."""
+    return entropy_rate(S, tau)[0]
 
 
 def entropy_production_floor(S: np.ndarray, tau: np.ndarray) -> float:
-    """The entropy production that rounding alone produces (k_B per model time unit):
-    the current ``Q`` is known to ``dQ = 10 n eps ||B|| ||Sigma||``, so a rate at or below
-    ``n dQ^2 ||D^-1|| ||Sigma^-1||`` cannot be told from detailed balance (reported as a
-    bound, never as 0). 0 when there is no stationary state."""
-    n = S.shape[0]
-    st = _ou_stationary(S, tau) if n else None
-    if st is None:
-        return 0.0
-    B, sigma, _ = st
-    dq = 10 * n * np.finfo(float).eps * np.linalg.norm(B, 2) * np.linalg.norm(sigma, 2)
-    return float(n * dq ** 2 * np.max(tau) / np.min(np.linalg.eigvalsh(sigma)))
+    """The rounding floor of :func:`entropy_rate` (0: no stationary state)."""
+    return entropy_rate(S, tau)[1]
 
 
 @dataclass(frozen=True)

@@ -183,12 +183,3 @@ def review_after(review: Review, compiled: list[Compiled], results: list[SpiceRe
                                     options.config.design.tolerance),
                   dynamics_warnings(cmp, system, labels))
 
-
-def count_findings(records) -> dict[str, int]:
-    """Over sample records holding ``findings`` (kind -> lines): how many samples
-    failed each kind of check."""
-    out: dict[str, int] = {}
-    for r in records:
-        for kind in r.get("findings") or {}:
-            out[kind] = out.get(kind, 0) + 1
-    return dict(sorted(out.items()))

@@ -24,8 +24,7 @@ from ..compare.equilibrium import (
     coupling_asymmetry,
     detect_oscillation,
     directed_coupling_proxy,
-    entropy_production,
-    entropy_production_floor,
+    entropy_rate,
     metric_coupling,
     programmed_coupling,
     spectrum,
@@ -159,7 +158,7 @@ class NonEquilibrium:
     trajectory: tuple[tuple[float, float, float | None], ...] = ()
     entropy_floor: float = 0.0
     """The entropy production rounding alone gives (k_B per tau_v): a value at or below
-    it is reported as this bound (:func:`entropy_production_floor`)."""
+    it is reported as this bound (:func:`~analogam.compare.equilibrium.entropy_rate`)."""
 
     @property
     def entropy_bounded(self) -> bool:
@@ -226,7 +225,7 @@ def _rates(lin: Linearisation, tv: float) -> tuple[Spectrum, float | None, float
     ep, floor = None, 0.0
     if lin.A is not None:
         S = metric_coupling(lin.A, lin.Dg)[np.ix_(f, f)]
-        ep, floor = entropy_production(S, lin.tau[f]), entropy_production_floor(S, lin.tau[f])
+        ep, floor = entropy_rate(S, lin.tau[f])
     return (spectrum(lin.J[np.ix_(f, f)] * tv), None if ep is None else ep * tv,
             floor * tv)
 

@@ -33,7 +33,7 @@ from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
 from .build import compile_system, with_design_range
-from .checks import Review, count_findings, labels, review_after, review_before
+from .checks import Review, labels, review_after, review_before
 from .files import transient_netlist
 from .pipeline import compare_all, realised_ode
 
@@ -146,6 +146,16 @@ class ResultsFile:
 
 def _nan_null(x):
     raise TypeError(f"not JSON: {x!r}")
+
+
+def count_findings(records) -> dict[str, int]:
+    """Over sample records holding ``findings`` (kind -> lines): how many samples
+    failed each kind of check."""
+    out: dict[str, int] = {}
+    for r in records:
+        for kind in r.get("findings") or {}:
+            out[kind] = out.get(kind, 0) + 1
+    return dict(sorted(out.items()))
 
 
 FINDING_LINES = 3
@@ -262,11 +272,12 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         # the bias and time scale are planned once, from the ideal trajectory
         planned = with_design_range(options, model, ode, system)
         pending, index = [], []
+        names = labels(inputs)
         for job in todo:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),
                                       batched)
             review = review_before(system, ode, compiled, realised_ode(compiled, system, ode))
-            found = review.findings(labels(inputs))
+            found = review.findings(names)
             if strict and found:
                 kind, lines = next(iter(found.items()))
                 raise CircuitError(f"{kind.replace('_', '-')} check failed on sample "
