@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 error (one line on stderr, no traceback, no partial output);
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -17,7 +18,6 @@ from analogam.errors import printable
 from . import circuit_cmds, study_cmds
 from .common import (
     EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_TOLERANCE,
     RegistryChoice,
     fail,
@@ -110,36 +110,62 @@ for _command in (circuit_cmds.compile_cmd, circuit_cmds.simulate, circuit_cmds.g
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so every cleanup runs (temp files, workers)."""
+    """SIGTERM or SIGHUP, raised in the main thread so every cleanup runs (temp files,
+    workers)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum, frame) -> None:
-    raise Terminated()
+def _on_signal(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+def _interrupt_in(e: BaseException) -> BaseException | None:
+    """The interrupt behind ``e``: compiled (numba) code that an interrupt or signal
+    stops returns a SystemError whose context is the KeyboardInterrupt or Terminated."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt | Terminated | click.exceptions.Abort):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _stop(e: BaseException) -> None:
+    if isinstance(e, Terminated):
+        name = "hung up" if e.signum == signal.SIGHUP else "terminated"
+        fail(name, 128 + e.signum)
+    fail("interrupted", EXIT_INTERRUPTED)
 
 
 def main() -> None:
     """Entry point: run the CLI, turning every expected failure into one line."""
-    import signal
-
     from analogam.errors import AnalogamError
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     try:
         cli.main(standalone_mode=False)
-    except Terminated:
-        fail("terminated", EXIT_TERMINATED)
+    except (Terminated, KeyboardInterrupt, click.exceptions.Abort) as e:
+        _stop(e)
     except AnalogamError as e:
         fail(str(e))
-    except click.exceptions.Abort:
-        fail("interrupted", EXIT_INTERRUPTED)
     except click.ClickException as e:
         fail(e.format_message())
-    except KeyboardInterrupt:
-        fail("interrupted", EXIT_INTERRUPTED)
     except OSError as e:
         fail(f"{e.strerror or e}: {e.filename or ''}")
     except MemoryError:
-        fail("out of memory; try fewer inputs at once")
+        command = " ".join(a for a in sys.argv[1:2] if a.isidentifier())
+        fail(f"out of memory in analogam {command}: this run needs more memory than the "
+             "machine has; run fewer inputs, samples or words at once, or a smaller model")
+    except SystemError as e:
+        stop = _interrupt_in(e)
+        if stop is None:
+            raise
+        _stop(stop)
 
 
 if __name__ == "__main__":

@@ -75,14 +75,14 @@ def npy(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def zero_bomb(n_values: int) -> tuple[bytes, int, int]:
+def zero_bomb(n_values: int, shape: tuple | None = None) -> tuple[bytes, int, int]:
     """Raw deflate of an .npy of ``n_values`` float64 zeros (declared size, and a CRC
     that is not computed: a reader that decompresses would find out only at the end)."""
     import io
 
     head = io.BytesIO()
     np.lib.format.write_array_header_1_0(head, {"descr": "<f8", "fortran_order": False,
-                                                "shape": (n_values,)})
+                                                "shape": shape or (n_values,)})
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     chunk = 1 << 24
     data = c.compress(head.getvalue()) + c.flush(zlib.Z_FULL_FLUSH)
@@ -214,6 +214,36 @@ def _huge_header(tmp):
     return ["info", with_meta(tmp, lambda a, m: m["groups"][0].__setitem__("size", 10**12))]
 
 
+def _decoder_rows(tmp):
+    """A decoder's row count is free in the metadata: 2^25 declared rows of 3 values."""
+    arrays = model_to_arrays(random_denseam(4, 3))
+    meta = json.loads(str(arrays[META_KEY]))
+    meta["decoder"] = {"group": "v"}
+    members = {f"{k}.npy": npy(v) for k, v in arrays.items() if k != META_KEY}
+    members[f"{META_KEY}.npy"] = npy(np.array(json.dumps(meta)))
+    members["decoder.bias.npy"] = npy(np.zeros(1 << 25))
+    members["decoder.weights.npy"] = zero_bomb(3 << 25, shape=(1 << 25, 3))
+    p = tmp / "decoder.npz"
+    zip_members(p, members)
+    return ["info", p]
+
+
+def _long_int_meta(tmp):
+    arrays = model_to_arrays(random_denseam(4, 3))
+    text = str(arrays[META_KEY]).replace('"provenance": {}', '"provenance": ' + "9" * 5000)
+    members = {f"{k}.npy": npy(v) for k, v in arrays.items() if k != META_KEY}
+    members[f"{META_KEY}.npy"] = npy(np.array(text))
+    p = tmp / "int.npz"
+    zip_members(p, members)
+    return ["info", p]
+
+
+def _dotted_toml(tmp):
+    p = tmp / "dot.toml"
+    p.write_text("a" + ".a" * 20000 + " = 1\n")
+    return ["compile", XOR, "-o", tmp / "x.cir", "--config", p]
+
+
 def _huge_ode(tmp):
     m = build_denseam(np.full((1, 100_000), 1e-3), beta=1.0, name="wide")
     p = tmp / "wide.npz"
@@ -266,9 +296,12 @@ CASES = {
     # 3. memory bombs
     "4 MB bomb of 3.9 GB": (_bomb(487_500_000), "refusing to decompress it"),
     "2 MB bomb, unknown array": (_bomb(200_000_000), "holds unknown array 'junk'"),
-    "oversized bias": (_bomb_bias, "has shape (100000000,), expected (3)"),
+    "oversized bias": (_bomb_bias, "its arrays hold 100000016 values"),
     "header lies about its size": (_lying_header, "array 'group.v.bias'"),
     "header claims 1e12 units": (_huge_header, "too big to load"),
+    "decoder declares 2^25 rows": (_decoder_rows, "the model is too big to load"),
+    "60 KB dotted TOML key": (_dotted_toml, "a dotted key deeper than 4 levels"),
+    "5000-digit integer in metadata": (_long_int_meta, "a number too long"),
     "--inputs /dev/zero": (_dev_zero, "line longer than"),
     "1 GB sparse inputs file": (_sparse, "line longer than"),
     # 5. tracebacks
@@ -574,6 +607,100 @@ def test_killed_simulate_leaves_no_worker_and_no_temp_folder(backend, sig, tmp_p
     assert not _alive(workers), f"orphans: {_alive(workers)}"
     if sig == signal.SIGTERM:
         assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                             (signal.SIGTERM, 143, "terminated"),
+                                             (signal.SIGHUP, 129, "hung up")])
+def test_a_signal_inside_compiled_code_ends_in_one_line(sig, code, word, tmp_path):
+    """Training spends its time in numba's parallel integrator; a signal there used to
+    crash the process (SIGSEGV) or end in a SystemError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "analogam_cli.main", "train", "parity8",
+                             "--epochs", "50", "-o", str(tmp_path / "p.npz")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    line = proc.stderr.readline()   # the first epoch record: the integrator is running
+    assert "epochs" in line, line
+    time.sleep(2.0)
+    proc.send_signal(sig)
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == code, (proc.returncode, err[-800:])
+    assert err.strip().splitlines()[-1].startswith(f"analogam: error: {word}")
+    assert "Traceback" not in err and "Error" not in err.replace("analogam: error", "")
+
+
+SIGNAL_IN_KERNEL = """
+import os, signal, threading
+class Stop(BaseException):
+    pass
+def stop(signum, frame):
+    raise Stop()
+signal.signal(signal.SIGTERM, stop)
+from analogam.train import config_for
+from analogam.train.evaluate import evaluate
+from analogam.train.loop import initial_model, task_data
+model, data = initial_model(config_for("parity8")), task_data("parity8")
+evaluate(model, data.inputs[:4])
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()
+try:
+    while True:
+        evaluate(model, data.inputs)
+except Stop:
+    print("stopped cleanly")
+"""
+
+
+def test_a_handler_that_raises_never_runs_inside_compiled_code():
+    """A signal taken by another thread while the integrator runs: the handler raising
+    inside numba's callback into Python gave a SystemError (or SIGSEGV) every time."""
+    r = subprocess.run([sys.executable, "-c", SIGNAL_IN_KERNEL], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and "stopped cleanly" in r.stdout, r.stderr[-600:]
+
+
+def test_workers_killed_during_start_up_do_not_outlive_their_parent(tmp_path):
+    """SIGKILL while the pool's workers are still starting (before they can ask for a
+    death signal): they exit within seconds of finishing start-up, not a minute later."""
+    proc = subprocess.Popen([sys.executable, "-m", "analogam_cli.main", "simulate",
+                             str(ROOT / "models" / "xor.npz"), "--backend", "shared"],
+                            env=dict(os.environ, TMPDIR=str(tmp_path)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.time() + 60
+    while time.time() < deadline and not workers:
+        time.sleep(0.02)
+        workers = _descendants(proc.pid)
+    assert workers, "simulate started no worker"
+    proc.kill()
+    proc.wait()
+    t0 = time.time()
+    while _alive(workers) and time.time() - t0 < 20:
+        time.sleep(0.1)
+    assert not _alive(workers), f"orphans: {_alive(workers)}"
+
+
+def test_a_later_run_removes_what_a_killed_run_left(tmp_path):
+    """Scratch directories of dead analogam processes are swept; a live process's, a
+    symbolic link and unrelated names are not."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"analogam-batch-{dead.pid}-x1"
+    live = tmp_path / f"analogam-batch-{os.getpid()}-x2"
+    target = tmp_path / "kept"
+    for d in (stale, live, target):
+        d.mkdir()
+        (d / "circuit.cir").write_text("* left\n")
+    link = tmp_path / f"analogam-init-{dead.pid}-x3"
+    link.symlink_to(target)
+    other = tmp_path / f"analogam-failed-{dead.pid}"
+    other.mkdir()
+    proc = cli("simulate", ROOT / "models" / "xor.npz", "--input", "01", "--backend", "batch",
+               env=dict(os.environ, TMPDIR=str(tmp_path)))
+    assert proc.returncode == 0, proc.stderr[-400:]
+    assert not stale.exists()
+    assert live.is_dir() and link.is_symlink() and (target / "circuit.cir").is_file()
+    assert other.is_dir()
 
 
 def test_progress_into_a_log_file_is_plain_lines(tmp_path):

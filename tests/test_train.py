@@ -19,6 +19,7 @@ from analogam.tasks import bind_task, get_task
 from analogam.train import (
     Loss,
     TrainConfig,
+    TrainError,
     config_for,
     cosine,
     ep_gradient,
@@ -184,6 +185,42 @@ def test_interrupted_training_resumes_to_the_same_numbers(tmp_path):
     # A checkpoint of other settings is refused, not silently mixed in.
     with pytest.raises(Exception, match="other settings"):
         train(TrainConfig(**{**cfg.__dict__, "lr": 0.5}), ckpt)
+
+
+def _tamper_checkpoint(path, change):
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    original = arrays["__meta__"]
+    meta = json.loads(str(original))
+    change(arrays, meta)
+    if arrays["__meta__"] is original:
+        arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+def _first(prefix):
+    return lambda a: next(k for k in a if k.startswith(prefix))
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda a, m: m.__setitem__("epoch", float("inf")), "epoch and step counts"),
+    (lambda a, m: m.__setitem__("epoch", 99), "one record of numbers"),
+    (lambda a, m: m.__setitem__("adam_t", -3), "epoch and step counts"),
+    (lambda a, m: m.__setitem__("log", [["x"]] * len(m["log"])), "one record of numbers"),
+    (lambda a, m: a.__setitem__("__meta__", np.array("[" * 5000 + "]" * 5000)),
+     "not a usable checkpoint"),
+    (lambda a, m: a.__setitem__(_first("adam_m/")(a), np.zeros(7)), "missing or damaged"),
+    (lambda a, m: a.__setitem__(_first("theta/")(a), a[_first("theta/")(a)] * np.nan),
+     "missing or damaged"),
+], ids=["epoch inf", "epoch beyond its log", "negative step", "log of lists",
+        "nested metadata", "Adam moment of another shape", "NaN parameter"])
+def test_a_damaged_checkpoint_is_refused_with_what_is_wrong(tmp_path, damage, match):
+    cfg = config_for("xor", epochs=2)
+    ckpt = tmp_path / "x.ckpt.npz"
+    train(cfg, ckpt)
+    _tamper_checkpoint(ckpt, damage)
+    with pytest.raises(TrainError, match=match):
+        train(cfg, ckpt)
 
 
 @pytest.mark.parametrize("name", ["xor_ep", "parity8"])

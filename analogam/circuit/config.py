@@ -316,6 +316,27 @@ def config_from_dict(data: dict, where: str = "config") -> DeviceConfig:
 
 
 MAX_CONFIG_BYTES = 256 * 1024
+MAX_KEY_DEPTH = 4   # a device configuration is [section] key; dotted keys deeper are refused
+
+
+def _key_depth(text: str) -> int:
+    """The deepest dotted key or table header in a TOML text, counted lexically (dots
+    outside quotes before a line's first '='), so that a 60 KB chain of dotted keys is
+    refused before tomllib builds it (its cost grows with the square of the depth)."""
+    deepest = 0
+    for line in text.splitlines():
+        dots, quote = 0, ""
+        for ch in line.lstrip():
+            if quote:
+                quote = "" if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch in "=#":
+                break
+            elif ch == ".":
+                dots += 1
+        deepest = max(deepest, dots + 1)
+    return deepest
 
 
 def load_config(path: str | Path) -> DeviceConfig:
@@ -331,7 +352,11 @@ def load_config(path: str | Path) -> DeviceConfig:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a device "
                           "configuration is a few hundred bytes")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if _key_depth(text) > MAX_KEY_DEPTH:
+            raise ConfigError(f"{path}: a dotted key deeper than {MAX_KEY_DEPTH} levels; a "
+                              "device configuration is [section] key = value")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from None
     except UnicodeDecodeError:

@@ -36,7 +36,8 @@ META_KEY = "__meta__"
 MAX_META_CHARS = 1 << 20
 MAX_GROUP_UNITS = 1 << 20
 MAX_UNITS = 1 << 21
-MAX_COUPLING = 1 << 27
+MAX_VALUES = 1 << 24
+"""Most values one weights file may hold in all its arrays (16 M: 128 MiB as float64)."""
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -134,6 +135,9 @@ def _meta(arrays: dict) -> dict:
         raise WeightsFileError(f"metadata is not valid JSON: {e}") from None
     except RecursionError:
         raise WeightsFileError("metadata JSON is nested too deeply") from None
+    except ValueError:   # an integer of more than 4300 digits
+        raise WeightsFileError("metadata JSON holds a number too long for a weights "
+                               "file") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise WeightsFileError(f"metadata format is not {FORMAT!r}")
     if meta.get("version") != VERSION:
@@ -225,9 +229,9 @@ def _expected_shapes(meta: dict) -> dict[str, tuple]:
             continue  # named groups are checked when the model is built
         if c.get("source") == "token":
             out[f"coupling.{name}.weights"] = (None, v)
-        elif h * v > MAX_COUPLING:
+        elif h * v > MAX_VALUES:
             raise WeightsFileError(f"metadata: coupling {name!r} has {h}x{v} weights (limit "
-                                   f"{MAX_COUPLING}); the model is too big to load")
+                                   f"{MAX_VALUES}); the model is too big to load")
         else:
             out[f"coupling.{name}.weights"] = (h, v)
     dmeta = meta.get("decoder")
@@ -251,13 +255,16 @@ def load_weights(path: str | os.PathLike) -> tuple[Model, dict]:
         except WeightsFileError as e:
             raise WeightsFileError(f"{name}: {e}") from None
         z.refuse_unknown([META_KEY, *expected])
+        present = [k for k in expected if k in z.names()]
+        # rows of a token coupling or a decoder are free in the metadata: count every
+        # array's values from its header before reading any
+        values = sum(int(np.prod(z.header(k)[0], dtype=object)) for k in present)
+        if values > MAX_VALUES:
+            raise WeightsFileError(f"{name}: its arrays hold {values} values (limit "
+                                   f"{MAX_VALUES}); the model is too big to load")
         arrays = {META_KEY: raw}
-        for key, shape in expected.items():
-            if key in z.names():
-                arrays[key] = z.read(key, shape)
-                if arrays[key].size > MAX_COUPLING:
-                    raise WeightsFileError(f"{name}: array {key!r} has {arrays[key].size} "
-                                           f"values (limit {MAX_COUPLING})")
+        for key in present:
+            arrays[key] = z.read(key, expected[key])
     try:
         model = model_from_arrays(arrays)
     except WeightsFileError as e:

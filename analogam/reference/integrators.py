@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.integrate._ivp.rk import RK45
+
+from . import tableau
 
 F = Callable[[np.ndarray, np.ndarray], np.ndarray]
 INTEGRATORS = ("dopri5", "rkc")
@@ -151,7 +152,7 @@ def _controller(err: np.ndarray, order: int, accepted: np.ndarray) -> np.ndarray
 def dopri5(f: F, u0: np.ndarray, times: np.ndarray, *, rtol: float = 1e-6,
            atol: float = 1e-9, max_steps: int = 100_000) -> Solution:
     """Dormand-Prince 5(4) with per-sample step size control (see module docstring)."""
-    A, Bw, E = RK45.A, RK45.B, RK45.E
+    A, Bw, E = tableau.A, tableau.B, tableau.E
     b = _Batch(f, u0, times, rtol, atol)
     idx = b.active()
     h = np.zeros(u0.shape[0])

@@ -6,7 +6,7 @@ trainer's nudge, ``-beta dC/dg`` on one group) into loops over a flat descriptio
 the bound system, :class:`~.spec.Spec`; tests hold it to the numpy definition on every
 activation and coupling kind. Integrators, per sample:
 
-- ``dopri5``: Dormand-Prince 5(4) (scipy's RK45 tableau and its fourth-order dense
+- ``dopri5``: Dormand-Prince 5(4) (:mod:`.tableau`, with Shampine's fourth-order dense
   output), elementary step control;
 - ``rkc``: Runge-Kutta-Chebyshev (Sommeijer, Shampine, Verwer 1997), second order,
   ``s`` stages chosen each step from the sample's own spectral radius (a power
@@ -19,9 +19,13 @@ free units. Without numba, :mod:`.integrators` (numpy, batched) is used instead.
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.integrate._ivp.rk import RK45
+import contextlib
+import signal
+import threading
 
+import numpy as np
+
+from . import tableau
 from .integrators import rkc_coefficients
 from .spec import Spec
 
@@ -352,16 +356,44 @@ if HAVE_NUMBA:
         return traj, stats
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _signals_after_return():
+    """Hold interrupt and termination signals while compiled code runs; their handlers
+    run when it returns. Compiled code calls back into Python (numba unpickles its
+    constants through a Python function), and a handler that raises there leaves the
+    compiled caller with an exception it cannot handle: measured, a segmentation fault
+    on most Ctrl-C presses during ``train digits``. Masking the signal is not enough:
+    another thread (OpenBLAS's, a timer's) takes it and the main thread still runs the
+    handler at the next callback. So the handlers are swapped for a recorder."""
+    if threading.current_thread() is not threading.main_thread():
+        yield   # Python handlers run in the main thread only
+        return
+    caught: list[int] = []
+    swapped = {s: signal.signal(s, lambda signum, _frame: caught.append(signum))
+               for s in _STOP_SIGNALS if signal.getsignal(s) is not None}
+    try:
+        yield
+    finally:
+        for s, handler in swapped.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(caught):
+            signal.raise_signal(s)
+
+
 def integrate_compiled(spec: Spec, u0: np.ndarray, times: np.ndarray, method: str,
                        rtol: float, atol: float, max_steps: int = 200_000,
                        max_stages: int = 1000):
     """Integrate every sample of the bound system described by ``spec`` from ``u0``
     (B, N) and sample the trajectories at ``times``; returns ``(u (B, T, N), ok (B,),
     nfev, steps (B,), rejected (B,), largest stage count)``."""
-    traj, st = _drive(METHOD_CODES[method], np.ascontiguousarray(u0, dtype=float),
-                      np.ascontiguousarray(times, dtype=float), float(rtol), float(atol),
-                      int(max_steps), int(max_stages), RK45.A, RK45.B, RK45.E, RK45.P,
-                      spec.args())
+    with _signals_after_return():
+        traj, st = _drive(METHOD_CODES[method], np.ascontiguousarray(u0, dtype=float),
+                          np.ascontiguousarray(times, dtype=float), float(rtol),
+                          float(atol), int(max_steps), int(max_stages), tableau.A,
+                          tableau.B, tableau.E, tableau.P, spec.args())
     return traj, st[:, 0].astype(bool), int(st[:, 1].sum()), st[:, 2], st[:, 3], int(
         st[:, 4].max(initial=0))
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from .result import (
     tail,
     timeout_message,
 )
+from .scratch import scratch_dir
 
 
 def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
@@ -36,13 +37,13 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
         return SpiceResult(False, f"{executable} not found on PATH; install it "
                            "(Debian: apt-get install ngspice libngspice0)", "batch")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="analogam-") as tmp:
+    with scratch_dir("batch") as tmp:
         cir, raw = Path(tmp) / "circuit.cir", Path(tmp) / "out.raw"
         cir.write_text(netlist, encoding="utf-8")
         proc = subprocess.Popen([exe, "-b", "-n", "-r", raw.name, cir.name], cwd=tmp,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=die_with_parent)
+                                preexec_fn=functools.partial(die_with_parent, os.getpid()))
         try:
             out, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:

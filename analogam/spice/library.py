@@ -45,10 +45,13 @@ def check_library(path: str) -> str:
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to SIGKILL this process when its parent dies, so a killed analogam
-    leaves no worker or ngspice behind (no effect elsewhere)."""
+    leaves no worker or ngspice behind (no effect elsewhere). A worker can only ask
+    once its interpreter has started; if ``parent`` (the pid that started it) died
+    before that, the request comes too late, so the worker exits here instead."""
     import ctypes
+    import os
     import signal
     import sys
 
@@ -59,6 +62,8 @@ def die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import logging
 import os
 import queue
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -30,6 +29,7 @@ from ..errors import AnalogamError, SimulationError
 from .batch import run_batch
 from .library import ngspice_library
 from .result import DEFAULT_TIMEOUT_S, SpiceResult
+from .scratch import scratch_dir, sweep_stale
 
 BACKENDS = ("auto", "shared", "batch")
 SCHEDULERS = ("serial", "local", "dask")
@@ -115,6 +115,7 @@ class Runner:
         self._client = None
         self._cluster = None
         self._scratch = None
+        sweep_stale()   # what runs killed before this one left behind
 
     def __enter__(self) -> Runner:
         return self
@@ -232,7 +233,7 @@ class Runner:
                     # scratch space in a directory of our own, removed on close
                     import dask
 
-                    self._scratch = tempfile.TemporaryDirectory(prefix="analogam-dask-")
+                    self._scratch = scratch_dir("dask")
                     with dask.config.set({"temporary-directory": self._scratch.name}):
                         self._cluster = LocalCluster(n_workers=os.cpu_count() or 1,
                                                      threads_per_worker=1, processes=True,

@@ -33,6 +33,7 @@ from .result import (
     tail,
     timeout_message,
 )
+from .scratch import scratch_dir
 
 # libngspice sources ./.spiceinit at start-up, or failing that the account's
 # ~/.spiceinit (found through getpwuid, not $HOME): either can hold ``shell`` lines and
@@ -41,15 +42,15 @@ from .result import (
 OWN_SPICEINIT = "* written by analogam: ngspice reads this file, and no other start-up file\n"
 
 
-def _init_worker(library: str) -> None:
-    die_with_parent()
+def _init_worker(library: str, parent: int) -> None:
+    die_with_parent(parent)
     os.environ["NGSPICE_LIBRARY_PATH"] = library
     logging.getLogger("PySpice").setLevel(logging.CRITICAL)
     try:
         here = os.getcwd()
     except OSError:   # the working directory is gone: the temp dir's parent will do
         here = tempfile.gettempdir()
-    with tempfile.TemporaryDirectory(prefix="analogam-init-") as private:
+    with scratch_dir("init") as private:
         (Path(private) / ".spiceinit").write_text(OWN_SPICEINIT, encoding="utf-8")
         os.chdir(private)
         try:
@@ -149,7 +150,8 @@ class SpicePool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._ex is None:
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                           initializer=_init_worker, initargs=(self.library,))
+                                           initializer=_init_worker,
+                                           initargs=(self.library, os.getpid()))
         return self._ex
 
     def _kill(self) -> None:

@@ -27,22 +27,42 @@ class ResultCache:
     def _path(self, netlist: str) -> Path:
         return self.dir / (hashlib.sha256(netlist.encode()).hexdigest()[:32] + ".npz")
 
+    MAX_BYTES = 1 << 30
+    """Largest cache entry read or written (1 GiB); a larger result is not cached."""
+
+    @staticmethod
+    def _digest(vectors: dict[str, np.ndarray]) -> str:
+        h = hashlib.sha256()
+        for k in sorted(vectors):
+            h.update(k.encode() + b"\0" + np.ascontiguousarray(vectors[k]).tobytes())
+        return h.hexdigest()
+
     def get(self, netlist: str) -> SpiceResult | None:
+        """The kept result, or None when there is none or it is damaged (wrong kinds or
+        shapes, non-finite, time not increasing, or its digest does not match): then
+        the netlist runs again."""
         p = self._path(netlist)
         if not p.is_file():
             return None
         try:
-            vectors = read_npz(p, "cached result")
+            vectors = read_npz(p, "cached result", self.MAX_BYTES)
         except AnalogamError:
-            return None   # damaged: run it again
-        return SpiceResult(True, "ok (cached)", "cache", vectors.get("time", np.zeros(0)),
-                           vectors)
+            return None
+        digest = vectors.pop("__sha256__", None)
+        time = vectors.get("time")
+        if (digest is None or digest.shape != () or time is None or time.ndim != 1
+                or any(v.dtype.kind != "f" or v.shape != time.shape
+                       or not np.all(np.isfinite(v)) for v in vectors.values())
+                or np.any(np.diff(time) < 0) or str(digest) != self._digest(vectors)):
+            return None
+        return SpiceResult(True, "ok (cached)", "cache", time, vectors)
 
     def put(self, netlist: str, result: SpiceResult) -> None:
-        if result.success:
+        if result.success and sum(v.nbytes for v in result.vectors.values()) < self.MAX_BYTES:
             self.dir.mkdir(parents=True, exist_ok=True)
             with atomic_open(self._path(netlist), "wb") as f:
-                np.savez(f, **result.vectors)
+                np.savez(f, __sha256__=np.array(self._digest(result.vectors)),
+                         **result.vectors)
 
 
 def run_netlists(netlists: list[str], runner: Runner | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import TaskError, lookup
+from ..errors import ModelError, TaskError, lookup
 from ..model import Model, System, bind
 from . import digits, hamming, parity, xor
 from .recall import RECALL, recall_task
@@ -29,7 +29,22 @@ def task_for(model: Model, name: str | None = None, clamp: np.ndarray | None = N
     if clamp is not None:
         raise TaskError(f"--clamp applies to the recall task only; task {name!r} fixes its own "
                         "clamps (use --task recall)")
-    return get_task(name)
+    task = get_task(name)
+    if name != model.task:
+        _check_fits(model, task)
+    return task
+
+
+def _check_fits(model: Model, task: Task) -> None:
+    """Refuse a task whose stimulus does not fit the model's groups (another model's
+    task: other bit counts, tokens or groups), by binding its first input."""
+    try:
+        bind(model, task.stimulus(model, task.inputs()[:1]))
+    except (ValueError, IndexError, KeyError, ModelError) as e:
+        own = f"its own task is {model.task!r}; " if model.task in TASKS else ""
+        raise TaskError(f"task {task.name!r} does not fit model {model.name[:60]!r} "
+                        f"({str(e)[:120]}); {own}give --task recall or leave --task "
+                        "out") from None
 
 
 def bind_task(model: Model, inputs: np.ndarray, task: Task | None = None) -> System:

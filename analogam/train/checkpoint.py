@@ -34,28 +34,49 @@ def save_checkpoint(path: Path, cfg: TrainConfig, epoch: int, theta: dict, opt: 
         np.savez(f, **arrays)
 
 
+def _damaged(path: Path, what: str) -> TrainError:
+    return TrainError(f"{path}: {what}; delete the checkpoint or use --fresh")
+
+
 def load_checkpoint(path: Path, cfg: TrainConfig, template_theta: dict
                     ) -> tuple[int, dict, Optimizer, list]:
-    """Read a checkpoint written by :func:`save_checkpoint` for the same settings."""
-    arrays = read_npz(path, "checkpoint")
+    """Read a checkpoint written by :func:`save_checkpoint` for the same settings. At
+    most three copies of the parameters (theta and Adam's two moments) plus 16 MiB of
+    metadata are read; every value is checked (finite, the template's shapes, one log
+    record of numbers per finished epoch) before training resumes from it."""
+    values = sum(np.asarray(v).size for v in template_theta.values())
+    arrays = read_npz(path, "checkpoint", max_bytes=3 * 8 * values + (16 << 20))
     try:
         meta = json.loads(str(arrays["__meta__"]))
         saved = meta["config"]
         same = {k: v for k, v in saved.items() if k != "epochs"} == {
             k: v for k, v in asdict(cfg).items() if k != "epochs"}
-        if not same:
-            raise TrainError(f"{path} was written by a run with other settings; delete it "
-                             "or use --fresh")
-        theta = {k: np.array(arrays[f"theta/{k}"], dtype=float) for k in template_theta}
-        opt = Optimizer(cfg.lr, cfg.optimizer, t=int(meta["adam_t"]))
-        for k in template_theta:
-            if f"adam_m/{k}" in arrays:
-                opt.m[k] = np.array(arrays[f"adam_m/{k}"], dtype=float)
-                opt.v[k] = np.array(arrays[f"adam_v/{k}"], dtype=float)
-        for k, v in theta.items():
-            if v.shape != template_theta[k].shape or not np.all(np.isfinite(v)):
-                raise TrainError(f"{path}: parameter {k} is damaged; delete the checkpoint")
-        return int(meta["epoch"]), theta, opt, list(meta["log"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise TrainError(f"{path} is not a usable checkpoint ({e}); delete it or use "
-                         "--fresh") from None
+        epoch, adam_t, log = meta["epoch"], meta["adam_t"], meta["log"]
+    except (KeyError, ValueError, TypeError, RecursionError) as e:
+        raise _damaged(path, f"not a usable checkpoint ({str(e)[:80]})") from None
+    if not same:
+        raise TrainError(f"{path} was written by a run with other settings; delete it "
+                         "or use --fresh")
+    if not (type(epoch) is int and type(adam_t) is int and 0 <= epoch <= 10**7
+            and 0 <= adam_t <= 10**9):
+        raise _damaged(path, "its epoch and step counts are not small non-negative integers")
+    if not (isinstance(log, list) and len(log) == epoch + 1 and all(
+            isinstance(r, dict) and all(v is None or type(v) in (int, float)
+                                        for v in r.values()) for r in log)):
+        raise _damaged(path, f"its log is not one record of numbers for each of its "
+                             f"{epoch + 1} epochs")
+    opt = Optimizer(cfg.lr, cfg.optimizer, t=adam_t)
+    theta = {}
+    for k, ref in template_theta.items():
+        stored = [(f"{kind}/{k}", store) for kind, store in
+                  (("theta", theta), ("adam_m", opt.m), ("adam_v", opt.v))
+                  if kind == "theta" or f"adam_m/{k}" in arrays]
+        for key, store in stored:
+            a = arrays.get(key)
+            if a is None or a.dtype.kind not in "fiu" or a.shape != np.shape(ref) \
+                    or not np.all(np.isfinite(a)):
+                raise _damaged(path, f"array {key} is missing or damaged (shape "
+                                     f"{None if a is None else a.shape}, expected "
+                                     f"{np.shape(ref)})")
+            store[k] = np.array(a, dtype=float)
+    return epoch, theta, opt, list(log)
