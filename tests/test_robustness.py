@@ -722,3 +722,65 @@ def test_printed_paths_carry_no_terminal_escapes(tmp_path):
     assert proc.returncode == 0 and out.is_file(), proc.stderr
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert proc.stdout.count("\n") == 1 and "\\x1b]0;pwned\\x07\\x0ab.toml" in proc.stdout
+
+
+def _server(reply: bytes | None):
+    """A TCP server on a free port that accepts, sends ``reply`` (None: nothing) and
+    keeps the connection open."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            held.append(c)
+            if reply:
+                c.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("reply, match", [
+    (None, "sent no handshake within 5 s"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", "does not speak Dask's protocol"),
+    (bytes(range(256)) * 4, "does not speak Dask's protocol")])
+def test_a_scheduler_that_does_not_answer_is_refused_in_seconds(reply, match):
+    from analogam.spice import DistributedError, Runner
+    from analogam.spice.runner import probe_scheduler
+
+    srv, address = _server(reply)
+    try:
+        t0 = time.time()
+        with pytest.raises(DistributedError, match=match):
+            probe_scheduler(address)
+        assert time.time() - t0 < 10
+        with pytest.raises(DistributedError, match=match), Runner(address) as r:
+            r.run(["* never run\n.end\n"], lambda i, res: None)
+    finally:
+        srv.close()
+
+
+def test_a_real_scheduler_passes_the_probe_and_runs():
+    from dask.distributed import LocalCluster
+
+    from analogam.spice import Runner, simulate_spice
+    from test_compile import netlist_of, tiny_system
+
+    netlist = netlist_of(tiny_system())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as cluster, Runner(cluster.scheduler_address) as r:
+        got = []
+        r.run([netlist], lambda i, res: got.append(res))
+    (res,) = got
+    ref = simulate_spice(netlist, backend="batch")
+    assert res.success and ref.success
+    np.testing.assert_allclose(res.vectors["time"], ref.vectors["time"])

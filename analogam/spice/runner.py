@@ -241,7 +241,15 @@ class Runner:
                                                      local_directory=self._scratch.name)
                     self._client = Client(self._cluster)
                 else:
+                    if self.scheduler.startswith("tcp://"):
+                        probe_scheduler(self.scheduler)
                     self._client = Client(self.scheduler, timeout="5s")
+            except TypeError:   # tls:// without Dask's TLS configuration
+                self.close()
+                raise DistributedError(
+                    f"{self.scheduler[:60]!r} needs Dask's TLS settings (distributed.comm."
+                    "tls.ca-file, .client.cert and .client.key in the Dask configuration); "
+                    "set them, or use a tcp:// address") from None
             except (OSError, TimeoutError, ValueError) as e:
                 self.close()
                 raise DistributedError(f"cannot reach the Dask scheduler at "
@@ -261,6 +269,47 @@ class Runner:
         except BaseException:
             client.cancel(list(futures))
             raise
+
+
+PROBE_TIMEOUT_S = 5.0
+MAX_HANDSHAKE_BYTES = 1 << 20
+
+
+def probe_scheduler(address: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Check that ``tcp://host:port`` is a Dask scheduler before Dask connects to it.
+    Dask bounds the TCP connect by its timeout but not the handshake after it: an
+    address that accepts and never answers would hang the run, and one that answers
+    with other bytes (HTTP, noise) makes Dask allocate whatever length they spell. A
+    scheduler speaks first: an 8-byte little-endian frame length, then its handshake
+    (tens of bytes); anything else within ``timeout_s`` is a DistributedError."""
+    import socket
+    import struct
+
+    hostport = address[len("tcp://"):].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise DistributedError(f"scheduler address {address[:60]!r} is not tcp://host:port")
+    where = f"the Dask scheduler at {address[:60]!r}"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout_s) as s:
+            s.settimeout(timeout_s)
+            head = b""
+            while len(head) < 8:
+                chunk = s.recv(8 - len(head))
+                if not chunk:
+                    raise DistributedError(f"{where} closed the connection without a "
+                                           "handshake; check the address")
+                head += chunk
+    except TimeoutError:
+        raise DistributedError(f"{where} accepted the connection but sent no handshake "
+                               f"within {timeout_s:g} s; is it a Dask scheduler?") from None
+    except OSError as e:
+        raise DistributedError(f"cannot reach {where}: {e.strerror or e}; check the "
+                               "address or use --scheduler local") from None
+    (length,) = struct.unpack("<Q", head)
+    if not 0 < length <= MAX_HANDSHAKE_BYTES:
+        raise DistributedError(f"{where} does not speak Dask's protocol (its first bytes "
+                               f"{head!r}); check the address and port")
 
 
 def simulate_spice(netlist: str, *, backend: str = "auto",
