@@ -406,6 +406,42 @@ def test_bomb_is_refused_fast_with_bounded_memory(tmp_path):
 # ------------------------------------------------------------------ what a user brings
 
 
+@pytest.mark.parametrize("level, tol", [("ideal", 1e-3), ("bjt", 2e-2), ("opamp", 2e-2)])
+def test_a_column_of_only_negative_weights_recalls(level, tol):
+    """Random +-1 patterns with one visible unit's weights all negative: that unit has
+    an inverted line and no line (it used to be refused: "floating net 'l_v_3'"), and
+    at the ideal level its self term was lost (read-out 0.86 off)."""
+    from analogam.circuit import CompileOptions
+    from analogam.study import simulate_task
+    from analogam.tasks import task_for
+
+    xi = np.random.default_rng(0).choice([-1.0, 1.0], size=(6, 10))
+    xi[:, 3] = -1.0
+    m = build_denseam(xi, beta=1.0, name="negative_column")
+    task = task_for(m)
+    rep = simulate_task(m, task.inputs(), CompileOptions(level=level))
+    assert rep.agreement == 1.0
+    assert rep.comparison.readout_err.max() <= tol
+
+
+def test_a_clamped_unit_with_no_cell_is_a_probed_terminal(tmp_path):
+    """A visible unit with no coupling, clamped: its net is set by the clamp's source
+    alone, which is not a floating net; the others settle as the ODE says."""
+    from analogam.circuit import CompileOptions
+    from analogam.study import simulate_task
+    from analogam.tasks import task_for
+
+    xi = np.random.default_rng(1).choice([-1.0, 1.0], size=(6, 10))
+    xi[:, 4] = 0.0
+    m = build_denseam(xi, beta=1.0, name="zero_column")
+    clamp = np.zeros(10, bool)
+    clamp[4] = True
+    task = task_for(m, "recall", clamp)
+    rep = simulate_task(m, task.inputs()[:3], CompileOptions(level="opamp"), task=task)
+    assert rep.agreement == 1.0
+    assert rep.comparison.readout_err.max() <= 2e-2
+
+
 def test_any_denseam_simulates_with_the_recall_task(tmp_path):
     """A random DenseAM saved under a task name analogam does not know: recall, from
     one --input, from a file of spaced bits, with clamping; circuit = ODE."""
@@ -771,9 +807,9 @@ def test_a_scheduler_that_does_not_answer_is_refused_in_seconds(reply, match):
 
 def test_a_real_scheduler_passes_the_probe_and_runs():
     from dask.distributed import LocalCluster
+    from test_compile import netlist_of, tiny_system
 
     from analogam.spice import Runner, simulate_spice
-    from test_compile import netlist_of, tiny_system
 
     netlist = netlist_of(tiny_system())
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -95,8 +95,11 @@ def check_circuit(c: Circuit) -> None:
     undefined = sorted(controls - set(terminals) - {GROUND})
     if undefined:
         raise CircuitError(f"behavioural expression reads undefined net {undefined[0]!r}")
+    # a net set by a voltage source alone (a clamped unit with no cell: a probed
+    # terminal) has a defined potential; any other net on one terminal floats
+    sourced = {e.nets[0] for e in c.elements if e.kind == "vsource" and e.nets[1] == GROUND}
     floating = sorted(n for n, k in terminals.items() if k < 2 and n != GROUND
-                      and n not in controls)
+                      and n not in controls and n not in sourced)
     if floating:
         raise CircuitError(f"floating net {floating[0]!r} (connected to one terminal only)"
                            + (f" and {len(floating) - 1} more" if len(floating) > 1 else ""))

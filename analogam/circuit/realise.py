@@ -385,13 +385,16 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                     float(conn.gsum[flat]), amps))
             integrator.emit(e, IntegratorSpec(grp.name, i, grp.tau * sc.t0 * sc.g0,
                                               1.0 / sc.g0, sc.vs * float(u0[flat])))
+        # a unit whose cells are all negative has an inverted line and no line: its
+        # activation is still built, to drive the inverter
         lines = lines_all[sl]
-        if not lines.any():
+        active = lines | conn.inverted[sl]
+        if not active.any():
             continue
         shift = (softmax_shift(grp.param, system.u0[:, sl]) if grp.activation == "softmax"
                  else 0.0)
         e.block(f"activation:{grp.activation}")(
-            e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in lines),
+            e, ActivationSpec(grp.name, grp.size, grp.param, tuple(bool(x) for x in active),
                               shift, shifts.get(grp.name, 0.0)))
         for i in np.flatnonzero(lines):
             e.block("driver")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))

@@ -85,17 +85,18 @@ def opamp_driver(e: Emit, s: LineSpec) -> None:
 
 
 def ideal_inverter(e: Emit, s: LineSpec) -> None:
-    """``V = -V_line`` by an ideal voltage-controlled source, through its own sense
-    source onto the inverted line."""
+    """``V = -V_act`` by an ideal voltage-controlled source, through its own sense
+    source onto the inverted line (from the activation node, not the line: a unit whose
+    cells are all negative has no line)."""
     n = e.names
     dn = n.net("dn", s.group, s.index)
-    e.add("vcvs", n.elem(s.group, s.index, "inv"), (dn, GROUND, n.line(s.group, s.index),
+    e.add("vcvs", n.elem(s.group, s.index, "inv"), (dn, GROUND, n.act(s.group, s.index),
                                                    GROUND), -1.0, role="inverter")
     e.add("vsource", n.sense(s.group, s.index, inverted=True), (dn, n.inv_line(s.group,
                                                                               s.index)),
           0.0, role="sense")
     for net in (dn, n.inv_line(s.group, s.index)):
-        e.b.guess(net, ir.scale(-1.0, ir.volt(n.line(s.group, s.index))))
+        e.b.guess(net, ir.scale(-1.0, ir.volt(n.act(s.group, s.index))))
 
 
 def negated(e: Emit, group: str, i: int) -> str:

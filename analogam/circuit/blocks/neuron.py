@@ -148,7 +148,8 @@ class InputsSpec(UnitSpec):
 def ideal_inputs(e: Emit, s: InputsSpec) -> None:
     """Current-controlled current sources reading the lines' sense sources (each copy's
     gain off by ``sense.copy_gain_sigma``: a mirror's mismatch), a transconductor from
-    the line voltage for the self term, a current source for the bias."""
+    the activation voltage (the line's, at this level) for the self term, a current
+    source for the bias."""
     n, g, i, sign = e.names, s.group, s.index, s.port.sign
 
     def copy(inverted: bool) -> None:
@@ -159,7 +160,8 @@ def ideal_inputs(e: Emit, s: InputsSpec) -> None:
 
     if s.line:
         copy(False)
-        e.add("vccs", n.elem(g, i, "self"), (GROUND, s.port.node, n.line(g, i), GROUND),
+    if s.gsum:   # from the activation node: a unit whose cells are all negative has no line
+        e.add("vccs", n.elem(g, i, "self"), (GROUND, s.port.node, n.act(g, i), GROUND),
               sign * s.gsum, role="self")
     if s.inverted:
         copy(True)
