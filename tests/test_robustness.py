@@ -260,6 +260,21 @@ def _convert_overflow(tmp):
     return ["convert", "--from", "analog-denseam", p, "-o", tmp / "out.npz"]
 
 
+def _convert_bomb(rows: int, cols: int):
+    """A reference file whose xi_hopf_raw declares ``rows`` x ``cols`` zeros (a few MB
+    of deflate); the embedding has D = 4."""
+    def make(tmp):
+        p = tmp / "ref.npz"
+        members = {f"{k}.npy": npy(v) for k, v in dict(
+            xi_attn_embed_raw=np.ones((2, 4)), a=np.zeros(4), b=np.zeros(8),
+            W_dec=np.zeros((2, 4)), b_dec=np.zeros(2)).items()}
+        members["c.npy"] = zero_bomb(rows)
+        members["xi_hopf_raw.npy"] = zero_bomb(rows * cols, shape=(rows, cols))
+        zip_members(p, members)
+        return ["convert", "--from", "analog-denseam", p, "-o", tmp / "out.npz"]
+    return make
+
+
 def _resume_epochs(tmp):
     out = tmp / "x.npz"
     r = cli("train", "xor", "--epochs", "2", "-o", out)
@@ -300,6 +315,9 @@ CASES = {
     "header lies about its size": (_lying_header, "array 'group.v.bias'"),
     "header claims 1e12 units": (_huge_header, "too big to load"),
     "decoder declares 2^25 rows": (_decoder_rows, "the model is too big to load"),
+    "convert: 1 GB array of the wrong shape": (_convert_bomb(1 << 25, 3),
+                                               "xi_hopf_raw has 3 columns"),
+    "convert: 1 GB array of the right shape": (_convert_bomb(1 << 25, 4), "too big to load"),
     "60 KB dotted TOML key": (_dotted_toml, "a dotted key deeper than 4 levels"),
     "5000-digit integer in metadata": (_long_int_meta, "a number too long"),
     "--inputs /dev/zero": (_dev_zero, "line longer than"),

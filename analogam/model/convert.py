@@ -23,6 +23,7 @@ from ..errors import WeightsFileError
 from .architectures import build_energy_transformer
 from .network import Model
 from .npz import NpzReader
+from .weights import MAX_VALUES
 
 REFERENCE_ARRAYS = ("xi_attn_embed_raw", "xi_hopf_raw", "a", "b", "c", "W_dec", "b_dec")
 FORMATS = ("analog-denseam",)
@@ -44,24 +45,51 @@ def _get(arrays: dict, key: str, ndim: int, squared: bool = False) -> np.ndarray
     return a
 
 
+NDIM = {"xi_attn_embed_raw": 2, "xi_hopf_raw": 2, "a": 1, "b": 1, "c": 1, "W_dec": 2,
+        "b_dec": 1}
+
+
+def _check_shapes(shapes: dict[str, tuple[int, ...]]) -> None:
+    """The reference layout's shapes agree with each other (checked from the ``.npy``
+    headers before any array is read, and again on arrays given directly)."""
+    for key in REFERENCE_ARRAYS:
+        if key not in shapes:
+            raise WeightsFileError(f"reference file lacks array {key!r} (needs "
+                                   f"{', '.join(REFERENCE_ARRAYS)})")
+        if len(shapes[key]) != NDIM[key]:
+            raise WeightsFileError(f"array {key!r} must be {NDIM[key]}-d, got shape "
+                                   f"{shapes[key]}")
+    vocab, D = shapes["xi_attn_embed_raw"]
+    H = shapes["xi_hopf_raw"]
+    checks = [
+        (H[1] == D, f"xi_hopf_raw has {H[1]} columns, embedding has D={D}"),
+        (shapes["a"] == (D,), f"a has shape {shapes['a']}, expected ({D},)"),
+        (shapes["c"] == (H[0],), f"c has shape {shapes['c']}, expected ({H[0]},)"),
+        (shapes["W_dec"] == (vocab, D), f"W_dec has shape {shapes['W_dec']}, expected "
+                                        f"({vocab}, {D})"),
+        (shapes["b_dec"] == (vocab,), f"b_dec has shape {shapes['b_dec']}, expected "
+                                      f"({vocab},)"),
+        (shapes["b"][0] >= 1, "b (attention bias, one per context position) is empty"),
+    ]
+    for ok, msg in checks:
+        if not ok:
+            raise WeightsFileError(f"reference file: {msg}")
+    values = sum(int(np.prod(sh, dtype=object)) for sh in shapes.values())
+    if values > MAX_VALUES:
+        raise WeightsFileError(f"reference file holds {values} values (limit {MAX_VALUES}); "
+                               "the model is too big to load")
+
+
 def model_from_analog_denseam(arrays: dict[str, np.ndarray], name: str = "parity8") -> Model:
     """Build the Energy Transformer of a reference-format parity model."""
     E = _get(arrays, "xi_attn_embed_raw", 2, squared=True)
     H = _get(arrays, "xi_hopf_raw", 2, squared=True)
     a, b, c = (_get(arrays, k, 1) for k in "abc")
     W, bd = _get(arrays, "W_dec", 2), _get(arrays, "b_dec", 1)
+    _check_shapes({k: np.shape(v) for k, v in (("xi_attn_embed_raw", E), ("xi_hopf_raw", H),
+                                                 ("a", a), ("b", b), ("c", c),
+                                                 ("W_dec", W), ("b_dec", bd))})
     vocab, D = E.shape
-    checks = [
-        (H.shape[1] == D, f"xi_hopf_raw has {H.shape[1]} columns, embedding has D={D}"),
-        (a.shape == (D,), f"a has shape {a.shape}, expected ({D},)"),
-        (c.shape == (H.shape[0],), f"c has shape {c.shape}, expected ({H.shape[0]},)"),
-        (W.shape == (vocab, D), f"W_dec has shape {W.shape}, expected ({vocab}, {D})"),
-        (bd.shape == (vocab,), f"b_dec has shape {bd.shape}, expected ({vocab},)"),
-        (b.size >= 1, "b (attention bias, one per context position) is empty"),
-    ]
-    for ok, msg in checks:
-        if not ok:
-            raise WeightsFileError(f"reference file: {msg}")
     return build_energy_transformer(
         E, H, context=b.size, visible_bias=a, attention_bias=b, memory_bias=c,
         decoder_weights=W, decoder_bias=bd, beta=0.1, tau_v=0.1, tau_h=0.01,
@@ -73,9 +101,10 @@ def convert_file(path: str | os.PathLike, fmt: str) -> Model:
     """Read a foreign weights file of format ``fmt`` into a Model."""
     if fmt not in FORMATS:
         raise WeightsFileError(f"unknown source format {fmt!r}; valid: {', '.join(FORMATS)}")
-    with NpzReader(path, what="reference file") as z:
-        arrays = {k: z.read(k) for k in REFERENCE_ARRAYS if k in z.names()}
     try:
+        with NpzReader(path, what="reference file") as z:
+            _check_shapes({k: z.header(k)[0] for k in REFERENCE_ARRAYS if k in z.names()})
+            arrays = {k: z.read(k) for k in REFERENCE_ARRAYS}
         return model_from_analog_denseam(arrays, name=Path(path).stem[:64])
     except WeightsFileError as e:
         raise WeightsFileError(f"{Path(path).name}: {e}") from None
