@@ -87,11 +87,17 @@ def main() -> int:
                 trained_opt = CompileOptions("ideal", cfg.with_value(
                     "conductance.prune_below", cfg.conductance.g_min / cfg.conductance.g_max),
                     sample=chip)
+                failed = sorted({k for step in res.findings for k in step})
+                for step, found in enumerate(res.findings):
+                    for kind, lines in found.items():
+                        print(f"  CHECK {kind} (step {step}): {lines[0]}"
+                              + (f" ... and {len(lines) - 1} more" if len(lines) > 1 else ""))
                 row = {"chip": chip, "deployed_digital": accuracy(model, test, opt, runner),
                        "after_in_circuit_ep": accuracy(res.model, test, trained_opt, runner),
                        "train_loss": res.loss, "train_accuracy": res.accuracy,
                        "ngspice_runs_per_update": res.runs_per_update,
-                       "wall_s": res.wall_s}
+                       "wall_s": res.wall_s, "failed_checks": failed,
+                       "findings": res.findings}
                 rows.append(row)
                 print(f"{name} {topology} chip {chip}: deployed digital "
                       f"{row['deployed_digital']:.3f} -> in-circuit EP "
@@ -112,7 +118,9 @@ def main() -> int:
     with atomic_open(ROOT / "reports" / "circuit_ep.json", "w") as fh:
         json.dump(out, fh, indent=1)
     print("wrote reports/circuit_ep.json and reports/circuit_ep.png")
-    return 0
+    # exit 2 when a phase failed a check, as simulate does
+    return 2 if any(row["failed_checks"] for case in out["cases"] for row in case["chips"]) \
+        else 0
 
 
 if __name__ == "__main__":

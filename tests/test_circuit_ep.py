@@ -39,8 +39,25 @@ def test_one_circuit_step_is_the_digital_ep_update():
     circuit = circuit_ep_gradient(system, ph, BETA)
     digital = ep_gradient(system, relax(system, tol=1e-9), loss, BETA, tol=1e-9).grads
     assert cosine(circuit, digital) > 1 - 1e-9
+    assert ph.findings == {}
     for k, g in circuit.items():
         assert np.abs(g - digital[k]).max() <= 1e-3 * np.abs(digital[k]).max(), k
+
+
+@pytest.mark.ngspice
+def test_each_phase_gets_the_checks_a_transient_gets():
+    """Read out at a twentieth of the model's read-out time, the phases are still moving:
+    each says so, by phase and input, and the training record keeps it per step."""
+    from dataclasses import replace
+
+    m, x, config = _xor()
+    early = replace(m, readout_time=m.readout_time / 20)
+    res = train_in_circuit(early, x, lambda model: task_loss(model, x),
+                           CompileOptions("ideal", config), steps=0, lr=0.01, beta=BETA)
+    (found,) = res.findings
+    lines = found["dynamics"]
+    assert any(ln.startswith("free phase, input 0: still moving") for ln in lines)
+    assert any(ln.startswith("nudged phase") for ln in lines)
 
 
 @pytest.mark.ngspice

@@ -221,3 +221,24 @@ def test_a_rate_below_its_floor_is_reported_as_a_bound_never_as_zero(hamming_mod
     assert 0 < d["entropy_production_below_per_tau_v"] < 1e-9
     line = next(ln for ln in format_report(rep).splitlines() if "entropy production" in ln)
     assert "< " in line and "numerical floor" in line and ": 0 k_B" not in line
+
+
+@pytest.mark.ngspice
+def test_a_linearisation_outside_the_devices_safe_region_is_flagged(xor_model):
+    """The held operating points are checked against the devices' limits like a
+    transient: amplifiers whose swing is too small for the states rail there, and the
+    diagnostics say so; with the default swing nothing is flagged."""
+    system = bind_task(xor_model, get_task("xor").inputs()[1:2])
+    u = simulate_ode(system).u_final[0]
+    clean = CompileOptions("opamp")
+    tight = CompileOptions("opamp", DeviceConfig().with_values({"opamp.v_pos": 0.5,
+                                                                "opamp.v_neg": -0.5}))
+    (ok,) = linearise(system, u, clean)
+    (bad,) = linearise(system, u, tight)
+    assert ok.violations == ()
+    assert bad.violations and all(v.stage == "linearisation" for v in bad.violations)
+    t = np.linspace(0, 1, 50)
+    d = diagnose(system, bad, t, np.repeat(u[None], 50, axis=0), 1e-6)
+    assert any("break" in w and "device limit" in w for w in d.warnings)
+    assert not any("device limit" in w for w in diagnose(
+        system, ok, t, np.repeat(u[None], 50, axis=0), 1e-6).warnings)

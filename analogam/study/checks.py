@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit import Compiled
+from ..circuit import Circuit, Compiled
 from ..circuit.design import DesignReview, design_review
 from ..circuit.levels import get_level
 from ..circuit.limits import Violation, check_limits, limit_nets, state_env
@@ -61,22 +61,32 @@ def predicted_violations(compiled: list[Compiled], ode: OdeResult) -> list[Viola
     return out
 
 
+def measured_env(circuit: Circuit, result: SpiceResult) -> dict[str, np.ndarray]:
+    """The voltages (V) ngspice computed on the nets ``circuit``'s limits read (a net
+    not saved is left to the blocks' prediction)."""
+    env = {}
+    for net in limit_nets(circuit):
+        try:
+            env[net] = result.voltage(net)
+        except SimulationError:
+            pass
+    return env
+
+
+def circuit_violations(circuit: Circuit, result: SpiceResult, t0: float,
+                       copy_map: dict[int, int] | None = None) -> list[Violation]:
+    """The devices' limits of ``circuit`` against the node voltages of a transient
+    (``t0``: seconds per model time unit)."""
+    return check_limits(circuit, measured_env(circuit, result), result.time / t0,
+                        "simulated", copy_map)
+
+
 def simulated_violations(compiled: list[Compiled], results: list[SpiceResult]
                          ) -> list[Violation]:
     """The devices' limits against the node voltages ngspice computed."""
-    out = []
-    for c, r, cmap in zip(compiled, results, copy_maps(compiled), strict=True):
-        nets = limit_nets(c.circuit)
-        if not nets:
-            continue
-        env = {}
-        for net in nets:
-            try:
-                env[net] = r.voltage(net)
-            except SimulationError:
-                pass   # not saved: the prediction stands in
-        out += check_limits(c.circuit, env, r.time / c.scales.t0, "simulated", cmap)
-    return out
+    return [v for c, r, cmap in zip(compiled, results, copy_maps(compiled), strict=True)
+            if limit_nets(c.circuit) for v in circuit_violations(c.circuit, r, c.scales.t0,
+                                                                 cmap)]
 
 
 def readout_rate(t: np.ndarray, u: np.ndarray, system: System) -> np.ndarray:

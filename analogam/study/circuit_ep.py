@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,26 +28,39 @@ from ..compare import spice_states
 from ..errors import ModelError
 from ..model import Model, System, concat_systems, energy_gradients, outputs
 from ..netlist import format_netlist, transient_for
+from ..reference import SETTLE_TOL
 from ..spice import DEFAULT_TIMEOUT_S, Runner
 from ..tasks import Task, bind_task, task_for
 from ..train.loss import Loss
 from ..train.params import Optimizer, from_theta, theta_grads, to_theta
+from .checks import circuit_violations, readout_rate
 from .runs import run_netlists
 
 
-def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeout_s: float
-             ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeout_s: float,
+             phase: str) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, list[str]]]:
     """Run each (compiled, circuit: its own or a nudged one) to its read-out, together,
     and read the settled states (B, N) and each group's outputs from its line voltages
     (B, size), copies in order; a unit without a line gives the model's activation of
-    its measured state."""
+    its measured state. The third result: the checks every transient gets, by kind
+    (the devices' limits from ngspice's voltages; a circuit still moving at the
+    read-out), named by ``phase`` and input."""
     lines = [line_nets(compiled) for compiled, _ in jobs]
     trans = [format_netlist(circuit, replace(transient_for(compiled), nets=tuple(ln.values())))
              for (compiled, circuit), ln in zip(jobs, lines, strict=True)]
     us, gs = [], []
-    for (compiled, _), ln, r in zip(jobs, lines, run_netlists(trans, runner, timeout_s),
-                                    strict=True):
-        _, u = spice_states(compiled, r)
+    findings: dict[str, list[str]] = {}
+    for j, ((compiled, circuit), ln, r) in enumerate(zip(
+            jobs, lines, run_netlists(trans, runner, timeout_s), strict=True)):
+        t, u = spice_states(compiled, r)
+        where = f"{phase} phase, input {j}"
+        for v in circuit_violations(circuit, r, compiled.scales.t0):
+            findings.setdefault("operating_point", []).append(f"{where}: {v.describe()}")
+        rate = readout_rate(t, u, compiled.system)
+        if rate.max() > SETTLE_TOL:
+            findings.setdefault("dynamics", []).append(
+                f"{where}: still moving at the read-out (|tau du/dt| {rate.max():.3g}, "
+                f"tolerance {SETTLE_TOL:g}); its settled state is not a fixed point")
         u = u[:, -1]
         m = compiled.system.model
         g = outputs(compiled.system, u)
@@ -58,7 +71,7 @@ def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeou
         gs.append(flat)
     u, flat = np.concatenate(us), np.concatenate(gs)
     m = jobs[0][0].system.model
-    return u, {grp.name: flat[:, m.slices[grp.name]] for grp in m.groups}
+    return u, {grp.name: flat[:, m.slices[grp.name]] for grp in m.groups}, findings
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class CircuitPhases:
     minus: tuple[np.ndarray, dict]
     runs: int
     wall_s: float
+    findings: dict[str, list[str]] = field(default_factory=dict)
+    """The failed checks of every phase's transients, by kind (:func:`_settled`)."""
 
 
 def circuit_phases(system: System, loss: Loss, beta: float, options: CompileOptions, *,
@@ -88,7 +103,7 @@ def circuit_phases(system: System, loss: Loss, beta: float, options: CompileOpti
     t = time.perf_counter()
     B = system.batch
     free_c = [build_circuit(system.sample(b), options) for b in range(B)]
-    free = _settled([(c, c.circuit) for c in free_c], runner, timeout_s)
+    *free, found = _settled([(c, c.circuit) for c in free_c], runner, timeout_s, "free")
     units = np.zeros(m.n_units, bool)
     units[m.slices[grp.name]] = loss.units
     target = np.zeros((B, m.n_units))
@@ -99,10 +114,12 @@ def circuit_phases(system: System, loss: Loss, beta: float, options: CompileOpti
         one = start.sample(b)
         c = build_circuit(concat_systems([one, one]), options)
         jobs.append((c, nudge_circuit(c, np.array([beta, -beta]), target[[b, b]], units)))
-    u, g = _settled(jobs, runner, timeout_s)
-    return CircuitPhases(free, (u[0::2], {k: v[0::2] for k, v in g.items()}),
+    u, g, nudged = _settled(jobs, runner, timeout_s, "nudged")
+    for kind, lines in nudged.items():
+        found.setdefault(kind, []).extend(lines)
+    return CircuitPhases(tuple(free), (u[0::2], {k: v[0::2] for k, v in g.items()}),
                          (u[1::2], {k: v[1::2] for k, v in g.items()}), 2 * B,
-                         time.perf_counter() - t)
+                         time.perf_counter() - t, found)
 
 
 def circuit_ep_gradient(system: System, phases: CircuitPhases, beta: float
@@ -124,6 +141,8 @@ class CircuitTraining:
     model: Model
     runs_per_update: int
     wall_s: float
+    findings: list[dict[str, list[str]]] = field(default_factory=list)
+    """Per step, the failed checks of its phases by kind (empty: all passed)."""
 
 
 def train_in_circuit(model: Model, inputs: np.ndarray, loss_of: Callable[[Model], Loss],
@@ -145,7 +164,7 @@ def train_in_circuit(model: Model, inputs: np.ndarray, loss_of: Callable[[Model]
             "conductance.prune_below", window.g_min / window.g_max))
     task = task or task_for(model)
     targets = task.target(inputs)
-    losses, accs = [], []
+    losses, accs, findings = [], [], []
     t0 = time.perf_counter()
     runs = 0
     opt = Optimizer(lr, optimizer)
@@ -155,6 +174,7 @@ def train_in_circuit(model: Model, inputs: np.ndarray, loss_of: Callable[[Model]
         loss = loss_of(model)
         ph = circuit_phases(system, loss, beta, options, runner=runner, timeout_s=timeout_s)
         runs = ph.runs
+        findings.append(ph.findings)
         u_free = ph.free[0]
         losses.append(float(np.mean(loss.value(model, u_free))))
         accs.append(float(np.mean(np.all(task.predict(model, u_free) == targets, axis=1))))
@@ -165,4 +185,4 @@ def train_in_circuit(model: Model, inputs: np.ndarray, loss_of: Callable[[Model]
         grads = circuit_ep_gradient(system, ph, beta)
         theta = opt.step(theta, theta_grads(theta, grads))
         model = from_theta(model, theta)
-    return CircuitTraining(losses, accs, model, runs, time.perf_counter() - t0)
+    return CircuitTraining(losses, accs, model, runs, time.perf_counter() - t0, findings)

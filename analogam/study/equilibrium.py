@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..circuit import CompileOptions, build_circuit
+from ..circuit.limits import Violation, check_limits
 from ..circuit.probe import Held, hold_circuit, line_nets
 from ..compare.equilibrium import (
     Oscillation,
@@ -34,7 +35,7 @@ from ..netlist import format_netlist, operating_point_for
 from ..reference import SETTLE_TOL
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import bind_task
-from .checks import readout_rate
+from .checks import measured_env, readout_rate
 from .record import SimulationReport
 from .runs import run_netlists
 
@@ -60,6 +61,9 @@ class Linearisation:
     tau: np.ndarray
     free: np.ndarray
     wall_s: float
+    violations: tuple[Violation, ...] = ()
+    """The devices' limits broken at the held operating points (a linearisation of a
+    railed amplifier or a saturated transistor is not the circuit's)."""
 
 
 def _force(held: Held, r: SpiceResult, t0: float, vs: float, shape) -> np.ndarray:
@@ -100,6 +104,7 @@ def linearise(system: System, states: np.ndarray, options: CompileOptions | None
         compiled = build_circuit(replace(one, u0=U, tokens=None if one.tokens is None
                                          else np.repeat(one.tokens, P, axis=0)), options)
         held = hold_circuit(compiled, off)
+        # the writer saves the limits' nets too
         op = operating_point_for(compiled, tuple(held.lines.values()),
                                  tuple(h.sense for h in held.holds))
         plans.append((compiled, held, format_netlist(held.circuit, op)))
@@ -126,8 +131,15 @@ def linearise(system: System, states: np.ndarray, options: CompileOptions | None
             A = np.zeros((N, N))
             A[np.ix_(free, lines)] = np.linalg.solve(dY, dD).T
         out.append(Linearisation(u, J, A, activation_matrix(one, u), m.tau, one.free,
-                                 r.wall_s))
+                                 r.wall_s, _held_violations(held, r)))
     return out
+
+
+def _held_violations(held: Held, r: SpiceResult) -> tuple[Violation, ...]:
+    """The devices' limits at the operating points of every held copy, one violation
+    per device and quantity (the worst copy)."""
+    env = {net: v[-1:] for net, v in measured_env(held.circuit, r).items()}
+    return tuple(check_limits(held.circuit, env, np.zeros(1), "linearisation"))
 
 
 @dataclass(frozen=True)
@@ -169,14 +181,21 @@ class NonEquilibrium:
     @property
     def linear_warnings(self) -> tuple[str, ...]:
         """An unstable linearisation at the read-out state, with its numbers (what the
-        trajectory checks of :func:`~.checks.dynamics_warnings` cannot see)."""
+        trajectory checks of :func:`~.checks.dynamics_warnings` cannot see), and a
+        linearisation taken outside the devices' safe region."""
+        out = []
         sp = self.spectrum
-        if not sp.unstable:
-            return ()
-        what = (f"a complex pair grows at {sp.max_real:.3g} per tau_v with period "
-                f"{sp.period:.4g} tau_v" if sp.period else
-                f"an eigenvalue grows at {sp.max_real:.3g} per tau_v")
-        return (f"the linearisation at the read-out state is unstable: {what}",)
+        if sp.unstable:
+            what = (f"a complex pair grows at {sp.max_real:.3g} per tau_v with period "
+                    f"{sp.period:.4g} tau_v" if sp.period else
+                    f"an eigenvalue grows at {sp.max_real:.3g} per tau_v")
+            out.append(f"the linearisation at the read-out state is unstable: {what}")
+        bad = self.linearisation.violations
+        if bad:
+            out.append(f"the linearisation's operating points break {len(bad)} device "
+                       f"limit(s), so J and A are not the circuit's in its safe region; "
+                       f"first: {bad[0].describe()}")
+        return tuple(out)
 
     @property
     def warnings(self) -> tuple[str, ...]:
