@@ -14,6 +14,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,21 @@ from .scratch import scratch_dir
 # options that change results. A start-up file of our own in a private directory is read
 # instead of both, so ngspice runs only what analogam wrote.
 OWN_SPICEINIT = "* written by analogam: ngspice reads this file, and no other start-up file\n"
+
+
+GUARD = ('a script that runs circuits on the local pool must start its work under '
+         '`if __name__ == "__main__":` (the pool\'s workers import the script again), '
+         'or use the serial scheduler')
+
+
+def _script_hint() -> str:
+    """When the main module is a user's script, the likeliest reason a worker died at
+    start-up: it ran the script's unguarded top level again."""
+    main = sys.modules.get("__main__")
+    path = str(getattr(main, "__file__", "") or "")
+    if path.endswith(".py") and "analogam" not in Path(path).parts[-2:]:
+        return f" (or could not start: {GUARD})"
+    return ""
 
 
 def _init_worker(library: str, parent: int) -> None:
@@ -148,6 +164,9 @@ class SpicePool:
         self._ex: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
+        if getattr(mp.current_process(), "_inheriting", False):
+            # a worker importing an unguarded script, which asks for a pool of its own
+            raise SimulationError(GUARD)
         if self._ex is None:
             self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                            initializer=_init_worker,
@@ -211,7 +230,7 @@ class SpicePool:
             if broken is not None or overdue:
                 for f in overdue or [broken]:
                     why = timeout_message(self.timeout_s) if overdue else \
-                        "ngspice crashed its worker process"
+                        "ngspice crashed its worker process" + _script_hint()
                     yield futures.pop(f), SpiceResult(False, why, "shared")
                 rest = sorted(futures.values())
                 self._kill()

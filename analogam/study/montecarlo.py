@@ -16,6 +16,7 @@ that finished.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -271,9 +272,9 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         # the bias and time scale are planned once, from the ideal trajectory
         planned = with_design_range(options, model, ode, system)
-        pending, index = [], []
         names = labels(inputs)
-        for job in todo:
+
+        def prepare(job: Job) -> _Sample:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),
                                       batched)
             review = review_before(system, ode, compiled, realised_ode(compiled, system, ode))
@@ -282,29 +283,36 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
                 kind, lines = next(iter(found.items()))
                 raise CircuitError(f"{kind.replace('_', '-')} check failed on sample "
                                    f"{job.sample} (--strict): {lines[0]}")
-            s = _Sample(job, compiled, [transient_netlist(c) for c in compiled], review)
-            for k in range(len(s.netlists)):
-                index.append((len(pending), k))
-            pending.append(s)
+            return _Sample(job, compiled, [transient_netlist(c) for c in compiled], review)
 
-        def on_result(i: int, r: SpiceResult) -> None:
-            nonlocal done
-            si, k = index[i]
-            s = pending[si]
-            s.results[k] = r
-            if s.complete():
-                rec = _record(s, model, task, inputs, ode, system)
-                pending[si] = None  # release the circuits of a finished sample
-                done += 1
-                store.add(s.job.key, rec, {"points": points()})
-                if progress is not None:
-                    progress(done, len(jobs), s.job, rec)
-
-        netlists = [pending[si].netlists[k] for si, k in index]
-        for s in pending:
-            s.netlists = ()   # the runner holds them now
         with Runner(scheduler, "batch", timeout_s) as runner:
-            runner.run(netlists, on_result, keep=False)
+            # a few samples at a time, compiled as they are needed: memory stays flat in
+            # the number of samples, and every finished one is in the results file
+            samples = (prepare(j) for j in todo)
+            chunk = [next(samples)]
+            window = max(1, -(-2 * runner.workers // len(chunk[0].netlists)))
+            while chunk:
+                chunk += itertools.islice(samples, window - len(chunk))
+                index = [(si, k) for si, s in enumerate(chunk) for k in range(len(s.netlists))]
+                netlists = [chunk[si].netlists[k] for si, k in index]
+                for s in chunk:
+                    s.netlists = ()   # the runner holds them now
+
+                def on_result(i: int, r: SpiceResult, chunk=chunk, index=index) -> None:
+                    nonlocal done
+                    si, k = index[i]
+                    s = chunk[si]
+                    s.results[k] = r
+                    if s.complete():
+                        rec = _record(s, model, task, inputs, ode, system)
+                        chunk[si] = None  # release the circuits of a finished sample
+                        done += 1
+                        store.add(s.job.key, rec, {"points": points()})
+                        if progress is not None:
+                            progress(done, len(jobs), s.job, rec)
+
+                runner.run(netlists, on_result, keep=False)
+                chunk = list(itertools.islice(samples, window))
     store.write({"points": points()})
     return {"points": points(), "records": dict(sorted(store.records.items())),
             "resumed": len(jobs) - len(todo)}

@@ -123,47 +123,69 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
     }
 
 
-def _line_plot(series, ylabel: str, title: str, ylim=None) -> bytes:
+def _line_plot(series, ylabel: str, title: str, xlabel: str, ylim=None, logx=False):
     """One small figure of (t, y, label, linestyle) series against model time."""
     fig, ax = subplots(figsize=(5, 3.2))
     for t, y, label, ls in series:
         ax.plot(t, y, ls=ls, label=label)
-    ax.set_xlabel("model time")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if logx:
+        # the drop happens in the first tenth: a linear axis from 0 to the first sample,
+        # logarithmic after it
+        ax.set_xscale("symlog", linthresh=float(series[0][0][1]))
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return render_png(fig)
+    return fig
 
 
-def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes]:
-    """PNG bytes by file name: trajectories (circuit solid, ODE dashed), energy along
-    the circuit trajectory, and the decoded prediction over time."""
+def report_figures(rep: SimulationReport, max_inputs: int = 4) -> dict:
+    """The report's figures (:class:`~matplotlib.figure.Figure`, by file name):
+    trajectories of the first ``max_inputs`` inputs (circuit solid, ODE dashed on top,
+    one colour per unit, the state error below), the energy along the circuit
+    trajectory, and the decoded prediction over time. Units: states in model units
+    (``V / Vs``), time in model time units (``tau_v`` in seconds in the title)."""
     c = rep.comparison
     m = rep.compiled[0].system.model
     task = rep.task
     out = {}
     k = min(max_inputs, len(rep.inputs))
-    fig, axes = subplots(len(m.groups), k, figsize=(3.2 * k, 2.4 * len(m.groups)),
-                             squeeze=False, sharex=True)
+    xlabel = f"time t (model time; tau_v = {c.tau_s:.3g} s)"
+    rows = len(m.groups) + 1
+    fig, axes = subplots(rows, k, figsize=(3.4 * k, 2.4 * rows), squeeze=False,
+                         sharex=True)
     for j in range(k):
         for r, g in enumerate(m.groups):
             ax = axes[r, j]
             sl = m.slices[g.name]
-            lines = ax.plot(c.t, c.u_spice[j, :, sl], lw=1.2)
+            lines = ax.plot(c.t, c.u_spice[j, :, sl], lw=1.4)
             for ln, col in zip(lines, range(sl.stop - sl.start), strict=True):
-                ax.plot(c.t, c.u_ode[j, :, sl.start + col], ls="--", lw=0.8,
-                        color=ln.get_color())
-            ax.set_title(f"{_bits(rep.inputs[j])}: {g.name}", fontsize=8)
+                ax.plot(c.t, c.u_ode[j, :, sl.start + col], ls="--", lw=0.9, color="k",
+                        alpha=0.6, zorder=3)
+                if sl.stop - sl.start <= 8:
+                    ln.set_label(f"{g.name}{col}")
+            ax.set_title(f"input {_bits(rep.inputs[j])}: group {g.name}", fontsize=8)
             ax.tick_params(labelsize=7)
-        axes[-1, j].set_xlabel("model time")
-    fig.suptitle(f"{plain(rep.model)} ({rep.level}): circuit (solid) vs ODE (dashed)",
-                 fontsize=9)
-    out["trajectories.png"] = render_png(fig)
+            if j == 0:
+                ax.set_ylabel(f"u_{g.name} (model units, V/Vs)", fontsize=7)
+            if sl.stop - sl.start <= 8:
+                ax.legend(fontsize=6, ncol=2, loc="best")
+        err = np.abs(c.u_spice[j] - c.u_ode[j]).max(axis=1)
+        axes[-1, j].semilogy(c.t, np.maximum(err, 1e-12), color="tab:red", lw=1.0)
+        axes[-1, j].set_xlabel(xlabel, fontsize=7)
+        axes[-1, j].tick_params(labelsize=7)
+        if j == 0:
+            axes[-1, j].set_ylabel("max |u_circuit - u_ODE|", fontsize=7)
+    shown = "" if k == len(rep.inputs) else f"; the first {k} of {len(rep.inputs)} inputs"
+    fig.suptitle(f"{plain(rep.model)} ({rep.level}): circuit (colour) vs ODE (black "
+                 f"dashes){shown}", fontsize=9)
+    out["trajectories.png"] = fig
     out["energy.png"] = _line_plot(
         [(c.t, c.energy_spice[j], _bits(rep.inputs[j]), "-") for j in range(k)],
-        "energy E (circuit)", "energy along the circuit trajectory (must fall)")
+        "model energy E (model units)", "energy along the circuit trajectory (must fall)",
+        xlabel, logx=c.t.size > 2)
     T = c.t.size
     series = []
     for name, u, ls in (("circuit", c.u_spice, "-"), ("ODE", c.u_ode, "--")):
@@ -174,9 +196,14 @@ def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes
     if rep.pred_trainer is not None:
         ok = 100 * np.all(rep.pred_trainer == rep.targets, axis=1).mean()
         series.append((c.t[[0, -1]], [ok, ok], "trainer (settled)", ":"))
-    out["prediction.png"] = _line_plot(series, "% inputs decoded correctly",
-                                       "decoded prediction over time", (-2, 102))
+    out["prediction.png"] = _line_plot(series, "inputs decoded correctly (%)",
+                                       "decoded prediction over time", xlabel, (-2, 102))
     return out
+
+
+def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes]:
+    """PNG bytes of :func:`report_figures`, by file name."""
+    return {name: render_png(fig) for name, fig in report_figures(rep, max_inputs).items()}
 
 
 REPORT_FILES = ("report.json", "trajectories.png", "energy.png", "prediction.png")
