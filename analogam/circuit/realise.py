@@ -413,4 +413,5 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
     for grp in m.groups:
         sl = m.slices[grp.name]
         for i in np.flatnonzero(conn.inverted[sl]):
-            e.block("inverter")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
+            e.block("inverter")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i]),
+                                            bool(conn.line[sl][i])))

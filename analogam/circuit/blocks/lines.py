@@ -26,6 +26,8 @@ class LineSpec(UnitSpec):
     sum of the unit's conductances (its full-scale line current is ``gsum Vs``)."""
 
     gsum: float = 0.0
+    has_line: bool = True
+    """False for a unit whose cells are all negative: only its inverted line exists."""
 
 
 def sense_resistance(e: Emit, gsum: float) -> float:
@@ -85,18 +87,19 @@ def opamp_driver(e: Emit, s: LineSpec) -> None:
 
 
 def ideal_inverter(e: Emit, s: LineSpec) -> None:
-    """``V = -V_act`` by an ideal voltage-controlled source, through its own sense
-    source onto the inverted line (from the activation node, not the line: a unit whose
-    cells are all negative has no line)."""
+    """``V = -V_line`` by an ideal voltage-controlled source, through its own sense
+    source onto the inverted line (``-V_act`` when the unit's cells are all negative and
+    it has no line)."""
     n = e.names
     dn = n.net("dn", s.group, s.index)
-    e.add("vcvs", n.elem(s.group, s.index, "inv"), (dn, GROUND, n.act(s.group, s.index),
-                                                   GROUND), -1.0, role="inverter")
+    src = n.line(s.group, s.index) if s.has_line else n.act(s.group, s.index)
+    e.add("vcvs", n.elem(s.group, s.index, "inv"), (dn, GROUND, src, GROUND), -1.0,
+          role="inverter")
     e.add("vsource", n.sense(s.group, s.index, inverted=True), (dn, n.inv_line(s.group,
                                                                               s.index)),
           0.0, role="sense")
     for net in (dn, n.inv_line(s.group, s.index)):
-        e.b.guess(net, ir.scale(-1.0, ir.volt(n.act(s.group, s.index))))
+        e.b.guess(net, ir.scale(-1.0, ir.volt(src)))
 
 
 def negated(e: Emit, group: str, i: int) -> str:

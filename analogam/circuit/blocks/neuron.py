@@ -148,8 +148,7 @@ class InputsSpec(UnitSpec):
 def ideal_inputs(e: Emit, s: InputsSpec) -> None:
     """Current-controlled current sources reading the lines' sense sources (each copy's
     gain off by ``sense.copy_gain_sigma``: a mirror's mismatch), a transconductor from
-    the activation voltage (the line's, at this level) for the self term, a current
-    source for the bias."""
+    the line voltage for the self term, a current source for the bias."""
     n, g, i, sign = e.names, s.group, s.index, s.port.sign
 
     def copy(inverted: bool) -> None:
@@ -160,8 +159,11 @@ def ideal_inputs(e: Emit, s: InputsSpec) -> None:
 
     if s.line:
         copy(False)
-    if s.gsum:   # from the activation node: a unit whose cells are all negative has no line
-        e.add("vccs", n.elem(g, i, "self"), (GROUND, s.port.node, n.act(g, i), GROUND),
+    if s.gsum:
+        # from the line (a line offset moves it too, as the linearisation expects), or
+        # the activation node when the unit's cells are all negative and it has no line
+        control = n.line(g, i) if s.line else n.act(g, i)
+        e.add("vccs", n.elem(g, i, "self"), (GROUND, s.port.node, control, GROUND),
               sign * s.gsum, role="self")
     if s.inverted:
         copy(True)
