@@ -3,6 +3,7 @@ itself on the same benches that reproduce the macromodel's own parameters."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -63,6 +64,11 @@ def test_the_sky130_miller_amplifier_datasheet_across_corners():
     assert fit["opamp.gbw"] == pytest.approx(planned["gbw"], rel=0.05)
     assert fit["opamp.slew_rate"] == pytest.approx(planned["slew_rate"], rel=0.05)
     assert min(-tt.swing_v[0], tt.swing_v[1]) > planned["swing"]
+    # class-A output: it sinks only the m7 bias (about 100 uA), sources milliamperes
+    assert tt.i_sink_a == pytest.approx(planned["i_sink"], rel=0.05)
+    assert tt.i_source_a == pytest.approx(planned["i_source"], rel=0.05)
+    assert 50e-6 < tt.i_sink_a < 200e-6 < 1e-3 < tt.i_source_a
+    assert fit["opamp.i_sink_max"] == tt.i_sink_a
 
 
 def test_a_kit_is_found_by_name_and_says_what_is_missing():
@@ -122,6 +128,28 @@ def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
 
 
 @pytest.mark.ngspice
+def test_a_driver_asked_for_more_current_than_its_stage_sinks_is_refused(tmp_path):
+    """XOR at G0 = 100 uS: a losing hidden line must sink about 140 uA through its
+    driver, whose class-A stage sinks 98 uA; 2 of 4 answers came out wrong with no
+    device check failing. Now the output current is a device limit: predicted from the
+    ODE (refused under --strict before simulating) and read from ngspice; at the
+    default G0 no driver comes near it."""
+    from test_weights import ROOT, run_cli
+
+    xor = ROOT / "models" / "xor.npz"
+    r = run_cli("simulate", str(xor), "--level", "pdk", "--g0", "1e-4", "--strict")
+    assert r.returncode == 1 and "output current" in r.stderr and "A < -9.84e-05 A" in \
+        r.stderr, r.stderr[-400:]
+    r = run_cli("simulate", str(xor), "--level", "pdk", "--g0", "1e-4", "--json")
+    rep = json.loads(r.stdout)
+    currents = [v for v in rep["violations"] if v["quantity"] == "output current"]
+    assert {v["stage"] for v in currents} == {"predicted", "simulated"}
+    assert all(v["unit"] == "A" and v["value"] < -98.4e-6 for v in currents)
+    ok = json.loads(run_cli("simulate", str(xor), "--level", "pdk", "--json").stdout)
+    assert not [v for v in ok["violations"] if v["quantity"] == "output current"]
+
+
+@pytest.mark.ngspice
 @pytest.mark.parametrize("name", ["lowpower", "fast"])
 def test_each_amplifier_sizing_is_what_the_kit_records(name):
     """The kit's other sizings, measured at tt, are the figures the compiler plans with
@@ -132,6 +160,8 @@ def test_each_amplifier_sizing_is_what_the_kit_records(name):
     fit = d.macromodel()
     for key in ("a0", "gbw", "slew_rate"):
         assert fit[f"opamp.{key}"] == pytest.approx(planned[key], rel=0.05)
+    assert d.i_sink_a == pytest.approx(planned["i_sink"], rel=0.05)
+    assert d.i_source_a == pytest.approx(planned["i_source"], rel=0.05)
     assert min(-d.swing_v[0], d.swing_v[1]) > planned["swing"]
     assert d.phase_margin_deg > 45
     standard = SKY130.amplifier["gbw"]

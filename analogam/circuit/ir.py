@@ -272,10 +272,10 @@ class Probe:
 
 @dataclass(frozen=True)
 class Limit:
-    """A device's safe operating condition: ``lo <= expr <= hi`` (volts; either bound may
-    be None) for ``quantity`` of ``device`` on copy ``copy`` of the circuit (e.g. a
-    transistor's V_BC below the forward-active margin, an amplifier's output inside its
-    swing)."""
+    """A device's safe operating condition: ``lo <= expr <= hi`` (in ``unit``: volts, or
+    amperes for an output current; either bound may be None) for ``quantity`` of
+    ``device`` on copy ``copy`` of the circuit (e.g. a transistor's V_BC below the
+    forward-active margin, an amplifier's output inside its swing or its current)."""
 
     device: str
     quantity: str
@@ -283,6 +283,7 @@ class Limit:
     lo: float | None
     hi: float | None
     copy: int = 0
+    unit: str = "V"
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,11 @@ class OpampKit:
     r_out_stage: float = spec(1e3, "ohm", "internal node resistance (sets the stage's gm)",
                               0, 1e9, positive=True)
     offset_sigma: float = spec(0.0, "V", "sigma of the input offset voltage", 0, 1.0)
+    i_source_max: float = spec(0.0, "A", "output current the amplifier can source (0: no "
+                               "limit checked; the pdk level sets its kit's, measured by "
+                               "`analogam datasheet`)", 0, 10.0)
+    i_sink_max: float = spec(0.0, "A", "output current it can sink (0: no limit checked)",
+                             0, 10.0)
     swing_margin: float = spec(0.05, "V", "an output or internal node closer than this to "
                                "a rail counts as railed", 0, 10)
     auto_rails: bool = spec(True, "-", "widen the swing (v_pos, v_neg) to the states the "

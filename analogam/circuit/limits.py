@@ -29,13 +29,15 @@ class Violation:
     side: str
     time: float
     stage: str
+    unit: str = "V"
 
     def describe(self, inputs: list[str] | None = None) -> str:
         where = (f"input {inputs[self.copy]}" if inputs and self.copy < len(inputs)
                  else f"copy {self.copy}")
         op = ">" if self.side == "above" else "<"
-        return (f"{self.stage}: {self.device} {self.quantity}: {self.value:.3g} V {op} "
-                f"{self.bound:.3g} V ({where}, t={self.time:.3g})")
+        u = self.unit
+        return (f"{self.stage}: {self.device} {self.quantity}: {self.value:.3g} {u} {op} "
+                f"{self.bound:.3g} {u} ({where}, t={self.time:.3g})")
 
 
 def limit_nets(c: Circuit) -> list[str]:
@@ -76,7 +78,7 @@ def check_limits(c: Circuit, env: Env, times: np.ndarray, stage: str,
                     continue
                 copy = copy_map.get(lim.copy, lim.copy) if copy_map else lim.copy
                 out.append(Violation(lim.device, lim.quantity, copy, float(val[k]),
-                                     float(bound), side, float(times[k]), stage))
+                                     float(bound), side, float(times[k]), stage, lim.unit))
     return out
 
 

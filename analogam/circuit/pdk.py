@@ -145,6 +145,7 @@ class ProcessKit:
         return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
                 "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
+                "opamp.i_source_max": amp["i_source"], "opamp.i_sink_max": amp["i_sink"],
                 "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
                 "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
                 "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance}
@@ -217,15 +218,19 @@ SKY130 = ProcessKit(
     # the 1 x 1 um device's ohmic drops flatten a tanh pair at 100 uA (0.097 off the ODE
     # at tt, against 0.036 at 20 uA; the softmax 0.017 against 0.0085)
     npn_tail=20e-6,
-    amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2},
+    amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2,
+               # output current into a grounded output at tt (class-A sink: the m7 bias)
+               "i_source": 7.76e-3, "i_sink": 98.4e-6},
     # measured at tt (analogam datasheet --variant ...): a quarter of the bias current
     # (13.5 MHz, 179 uW, the output sources little: +1.27 V into 100 kohm), and four
     # times the bias with half the Miller capacitor (118.5 MHz, 2.53 mW, 49.8 deg)
     sizings={
         "lowpower": AmplifierSizing(MillerSizing(r_bias=800e3), {
-            "a0": 4520.0, "gbw": 13.5e6, "slew_rate": 9.66e6, "swing": 1.2}),
+            "a0": 4520.0, "gbw": 13.5e6, "slew_rate": 9.66e6, "swing": 1.2,
+            "i_source": 7.65e-3, "i_sink": 25.6e-6}),
         "fast": AmplifierSizing(MillerSizing(r_bias=50e3, c_c=0.25e-12), {
-            "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2}),
+            "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2,
+            "i_source": 7.68e-3, "i_sink": 362e-6}),
     },
 )
 

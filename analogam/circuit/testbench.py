@@ -47,7 +47,7 @@ def build_softmax_testbench(u: np.ndarray, beta: float, level: str = "bjt",
     return e.b.freeze(), outs
 
 
-AMPLIFIER_BENCHES = ("follower", "open_loop", "step", "inverting")
+AMPLIFIER_BENCHES = ("follower", "open_loop", "step", "inverting", "short")
 """The benches an amplifier is characterised on: a unity-gain follower (offset,
 quiescent current), the open loop closed for DC only through 1 Gohm and 1 F (gain,
 gain-bandwidth, phase margin), a follower whose input steps by 1 V (slew rate), and a
@@ -74,6 +74,7 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
     b.add("acsource", "vin", ("in", GROUND), 0.5 if bench == "step" else 0.0,
           1.0 if bench == "open_loop" else 0.0, role="clamp")
     inp = {"inverting": GROUND, "step": "ip"}.get(bench, "in")
+    inn = GROUND if bench == "short" else inn
     if bench == "step":
         # the input steps: a 1 ps RC from the source, its capacitor starting 1 V below
         b.add("resistor", "rs", ("in", "ip"), 1.0, role="load")
@@ -88,8 +89,13 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
     if bench == "inverting":
         b.add("resistor", "ri", ("in", "inn"), load_r, role="load")
         b.add("resistor", "rf", ("inn", "out"), load_r, role="load")
-    b.add("capacitor", "cl", ("out", GROUND), load_c, role="load")
-    b.add("resistor", "rl", ("out", GROUND), load_r, role="load")
+    if bench == "short":
+        # the output held at ground by a meter: the current it sources (input above
+        # ground) or sinks (below) is the amplifier's output current capability
+        b.add("vsource", "vload", ("out", GROUND), 0.0, role="load")
+    else:
+        b.add("capacitor", "cl", ("out", GROUND), load_c, role="load")
+        b.add("resistor", "rl", ("out", GROUND), load_r, role="load")
     if bench == "step":
         # the follower settled at -0.5 V (input, output and any internal state the model
         # exposes) when its input steps to +0.5 V

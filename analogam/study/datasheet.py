@@ -53,6 +53,10 @@ class Datasheet:
     input_v: tuple[float, float]
     transistors: int
     area_um2: float
+    i_source_a: float = 0.0
+    """Output current the amplifier sources into its output held at ground (A)."""
+    i_sink_a: float = 0.0
+    """Output current it sinks from its output held at ground (A)."""
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -62,7 +66,8 @@ class Datasheet:
         return {"opamp.a0": 10 ** (self.a0_db / 20), "opamp.gbw": self.gbw_hz,
                 "opamp.slew_rate": self.slew_v_per_s, "opamp.v_pos": self.swing_v[1],
                 "opamp.v_neg": self.swing_v[0],
-                "opamp.iq_per_gbw": self.iq_a / self.gbw_hz}
+                "opamp.iq_per_gbw": self.iq_a / self.gbw_hz,
+                "opamp.i_source_max": self.i_source_a, "opamp.i_sink_max": self.i_sink_a}
 
 
 def _run(circuit, analysis) -> dict[str, np.ndarray]:
@@ -114,8 +119,17 @@ def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = ""
     swing = _range(bench("inverting"), supplies, -1.0)
     follow = _range(bench("follower"), supplies, 1.0)
     n_tr = sum(e.kind in MOS_KINDS + NPN_KINDS for e in amp.elements)
+    i_source, i_sink = _output_current(bench("short"))
     return Datasheet(amp.name, corner, offset, i_pos, power, a0, f_u, 180.0 + phase, slew,
-                     swing[1], follow[0], n_tr, transistor_area(amp))
+                     swing[1], follow[0], n_tr, transistor_area(amp), i_source, i_sink)
+
+
+def _output_current(circuit) -> tuple[float, float]:
+    """(source, sink) A: the current into the grounding meter with the input 0.2 V above
+    and below ground (the amplifier open loop, driven hard either way)."""
+    dc = _run(circuit, DcSweep("vin", -0.2, 0.2, 0.4, currents=("vload",)))
+    i = np.real(_current(dc, "vload"))   # into the meter's + node: out of the amplifier
+    return float(max(i[-1], 0.0)), float(max(-i[0], 0.0))
 
 
 def _range(circuit, supplies: tuple[float, float], gain: float
@@ -173,6 +187,8 @@ def format_datasheet(sheets: list[Datasheet]) -> str:
         ("power", "uW", lambda d: f"{d.power_w * 1e6:.1f}"),
         ("output swing (100 kohm)", "V", lambda d: f"{d.swing_v[0]:.2f} .. {d.swing_v[1]:.2f}"),
         ("input range (follower)", "V", lambda d: f"{d.input_v[0]:.2f} .. {d.input_v[1]:.2f}"),
+        ("output current, source / sink", "uA",
+         lambda d: f"{d.i_source_a * 1e6:.1f} / {d.i_sink_a * 1e6:.1f}"),
         ("transistors", "", lambda d: f"{d.transistors}"),
         ("area (sum W x L)", "um^2", lambda d: f"{d.area_um2:.1f}"),
     ]

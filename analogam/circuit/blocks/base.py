@@ -62,9 +62,10 @@ class Emit:
         return replace(self, names=Names(prefix), copy=copy)
 
     def limit(self, device: str, quantity: str, expr, lo: float | None = None,
-              hi: float | None = None) -> None:
-        """Record a safe operating condition ``lo <= expr <= hi`` of ``device``."""
-        self.b.limits.append(Limit(device, quantity, expr, lo, hi, self.copy))
+              hi: float | None = None, unit: str = "V") -> None:
+        """Record a safe operating condition ``lo <= expr <= hi`` (``unit``) of
+        ``device``."""
+        self.b.limits.append(Limit(device, quantity, expr, lo, hi, self.copy, unit))
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str,
             nominal: float | None = None) -> str:
