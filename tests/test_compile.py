@@ -119,3 +119,18 @@ def test_base_dialect_stands_alone_and_ngspice_overrides_only_temperature():
     assert "temper" in format_netlist(ptat.circuit, tran)
     with pytest.raises(NetlistError, match="cannot write a temperature-dependent"):
         format_netlist(ptat.circuit, tran, Dialect())
+
+
+@pytest.mark.parametrize("top, both", [(20.0, True), (5.0, False)])
+def test_the_window_error_names_every_remedy_the_weights_need(top, both):
+    """Weights spanning more than the window need pruning; when the largest does not fit
+    at this G0 either, the same message also names --rescale and the G0 that fits."""
+    from analogam.circuit.config import Conductance
+    from analogam.circuit.realise import fit_conductances
+    from analogam.errors import CircuitError
+
+    with pytest.raises(CircuitError) as e:
+        fit_conductances([np.array([[1e-5, top]])], 1e-5, Conductance())
+    msg = str(e.value)
+    assert "--prune-below" in msg
+    assert ("--rescale" in msg) == both and (f"--g0 {1e-4 / top:.3g}" in msg) == both

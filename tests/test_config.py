@@ -60,3 +60,16 @@ def test_cli_precedence_and_library_defaults(tmp_path):
                                   "--set", "opamp.nosuch=1"), "unknown configuration key")
     assert_one_line_error(run_cli("compile", str(ROOT / "models" / "xor.npz"), "-o", str(out),
                                   "--levels", "2.7"), "is not a valid integer")
+
+
+@pytest.mark.parametrize("typo, hint", [
+    ("opamp.gwb", "did you mean opamp.gbw?"),
+    ("gbw", "did you mean opamp.gbw?"),
+    ("wire.r_per_cel", "did you mean wire.r_per_cell?"),
+    ("opamp.foo", "keys of [opamp]: opamp.a0, opamp.gbw"),
+    ("nonsense.x", "sections: scales, conductance"),
+])
+def test_a_misspelt_key_names_the_nearest(typo, hint):
+    with pytest.raises(ConfigError) as e:
+        DeviceConfig().with_value(typo, 1)
+    assert hint in str(e.value) and "analogam config" in str(e.value)

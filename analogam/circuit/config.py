@@ -209,9 +209,7 @@ class DeviceConfig:
         section, _, key = path.partition(".")
         cls = SECTIONS.get(section)
         if cls is None or key not in _keys(cls):
-            raise ConfigError(f"unknown configuration key {path[:60]!r}; valid: seed, "
-                              + ", ".join(f"{s}.{k}" for s, c in SECTIONS.items()
-                                          for k in _keys(c)))
+            raise ConfigError(unknown_key(path))
         typ = _field_types(cls)[key]
         sec = replace(getattr(self, section), **{key: _coerce(path, typ, value)})
         return replace(self, **{section: sec})
@@ -309,10 +307,31 @@ def config_from_dict(data: dict, where: str = "config") -> DeviceConfig:
             raise ConfigError(f"{where}: [{key}] must be a table")
         for k, v in val.items():
             if k not in _keys(SECTIONS[key]):
-                raise ConfigError(f"{where}: unknown key {key}.{str(k)[:40]}; valid in "
-                                  f"[{key}]: " + ", ".join(_keys(SECTIONS[key])))
+                raise ConfigError(f"{where}: {unknown_key(f'{key}.{str(k)[:40]}')}")
             cfg = cfg.with_value(f"{key}.{k}", v)
     return cfg
+
+
+def unknown_key(path: str) -> str:
+    """The message for an unknown ``section.key``: the nearest valid keys first (a
+    misspelling), then where the list of every key is."""
+    import difflib
+
+    every = ["seed", *(f"{s}.{k}" for s, c in SECTIONS.items() for k in _keys(c))]
+    near = difflib.get_close_matches(path, every, n=3, cutoff=0.75)
+    bare = path.rpartition(".")[2]   # the key alone, in whichever section it is
+    near += [full for full in every if full not in near and difflib.get_close_matches(
+        bare, [full.rpartition(".")[2]], cutoff=0.8)][:3 - len(near)]
+    section = path.partition(".")[0]
+    if not near and section in SECTIONS:
+        near = [f"{section}.{k}" for k in _keys(SECTIONS[section])]
+        hint = f"keys of [{section}]: {', '.join(near)}"
+    elif near:
+        hint = f"did you mean {' or '.join(near)}?"
+    else:
+        hint = f"sections: {', '.join(SECTIONS)}"
+    return (f"unknown configuration key {path[:60]!r}; {hint} (`analogam config` lists "
+            "every key with its unit)")
 
 
 MAX_CONFIG_BYTES = 256 * 1024

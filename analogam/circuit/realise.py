@@ -119,11 +119,15 @@ def fit_conductances(weights: list[np.ndarray], g0: float, window: Conductance
         if lo < window.g_min * (1 - 1e-12) or hi > window.g_max * (1 + 1e-12):
             span = wmax / wmin
             ratio = window.g_max / window.g_min
+            g0_fit = window.g_max / wmax   # the G0 that puts the largest weight at g_max
+            scale = (f"pass --rescale to fold a new G0 into the scales, or set --g0 "
+                     f"{g0_fit:.3g}")
+            # every remedy the weights need, in one message
             hint = (f"the weights span a ratio of {span:.3g} but the window only {ratio:.3g}; "
                     "widen it (--gmin/--gmax) or drop the negligible ones with --prune-below "
                     f"FRACTION (conductance.prune_below, e.g. {1 / ratio:.3g})"
-                    if span > ratio else
-                    "pass --rescale to fold a new G0 into the scales, or set --g0")
+                    + ("" if hi <= window.g_max * (1 + 1e-12) else f", and {scale}")
+                    if span > ratio else scale)
             raise CircuitError(
                 f"conductances [{lo:.3g}, {hi:.3g}] S (G0={g0:.3g} S) fall outside the device "
                 f"window [{window.g_min:.3g}, {window.g_max:.3g}] S; {hint}")
