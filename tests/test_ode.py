@@ -53,7 +53,7 @@ def test_early_readout_is_reported(xor_model):
     r = simulate_ode(bind(xor_model, get_task("xor").stimulus(xor_model, get_task("xor").inputs())),
                      t_end=0.5)
     assert not r.settled.all()
-    assert any("before the fixed point" in w for w in r.warnings)
+    assert any("before the fixed point" in w and "--t-end" in w for w in r.warnings)
 
 
 def test_unbounded_energy_is_reported(rng):

@@ -288,6 +288,8 @@ def simulate_ode(
     n_uns = int(np.sum(~(res <= settle_tol)))
     if n_uns:
         warnings.append(f"read-out at t={t_end:g} before the fixed point on {n_uns}/{B} "
-                        f"inputs (max residual |tau du/dt| {np.nanmax(res):.3g} > {settle_tol:g})")
+                        f"inputs (max residual |tau du/dt| {np.nanmax(res):.3g} > {settle_tol:g}); "
+                        "read out later: a larger t_end (--t-end) or the model's "
+                        "readout_time")
     return OdeResult(ok, msg, traj.t if ok else times[:T], u, e, res, rise, float(etol),
                      settle_tol, bound, tuple(warnings), traj.nfev)
