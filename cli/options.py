@@ -36,10 +36,12 @@ def with_options(options: list) -> Callable:
 
 
 input_options = [
-    click.option("--input", "input_bits", metavar="BITS",
-                 help="One task input, e.g. 01 or '0 1' (separators allowed)."),
+    click.option("--input", "input_bits", metavar="INPUT",
+                 help="One task input: bits, e.g. 01 or '0 1' (separators allowed); for "
+                      "digits, 64 intensities 0..16 and the label (65 numbers)."),
     click.option("--inputs", metavar="FILE|all",
-                 help="A file of bit strings (one per line), or 'all' task inputs (default)."),
+                 help="A file of inputs (one per line, as --input), or 'all' task inputs "
+                      "(default)."),
     click.option("--task", "task_name", default=None,
                  help="Task to run (default: the model's own; 'recall' for any DenseAM, "
                       "the default for models without a known task)."),

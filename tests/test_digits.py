@@ -78,3 +78,24 @@ def test_the_trained_model_is_the_one_its_provenance_describes():
     assert prov["trainer"]["method"] == "ep" and prov["trainer"]["task"] == "digits"
     assert prov["final"]["heldout_acc"] >= 0.95
     assert prov["deploy"]["deployable"] and prov["deploy"]["ode_agrees"] == 1797
+
+
+def test_one_image_is_given_as_numbers_on_the_command_line(tmp_path):
+    """--input and --inputs take a digits row as 65 whole numbers (64 intensities, the
+    label); a row out of range is one line naming the layout."""
+    from test_weights import ROOT, assert_one_line_error, run_cli
+
+    from analogam.tasks.digits import _test_rows
+
+    rows = _test_rows()[:3]
+    r = run_cli("ode", str(ROOT / "models" / "digits.npz"), "--input",
+                " ".join(map(str, rows[0])))
+    assert r.returncode in (0, 2) and "(digits, 1 inputs)" in r.stdout, r.stderr
+    f = tmp_path / "rows.txt"
+    f.write_text("\n".join(",".join(map(str, row)) for row in rows) + "\n")
+    r = run_cli("ode", str(ROOT / "models" / "digits.npz"), "--inputs", str(f))
+    assert "(digits, 3 inputs)" in r.stdout, r.stderr
+    bad = rows[0].copy()
+    bad[5] = 17
+    assert_one_line_error(run_cli("ode", str(ROOT / "models" / "digits.npz"), "--input",
+                                  " ".join(map(str, bad))), "64 intensities 0..16")

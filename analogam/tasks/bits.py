@@ -35,8 +35,27 @@ def parse_bits(text: str, n_bits: int) -> np.ndarray:
     return np.frombuffer(s.encode("ascii"), dtype=np.uint8).astype(int) - ord("0")
 
 
-def read_bits_file(path: str, n_bits: int) -> np.ndarray:
-    """A file of bit strings, one per line (blank lines and '#' comments skipped)."""
+def parse_numbers(text: str, lows: np.ndarray, highs: np.ndarray, what: str
+                  ) -> np.ndarray:
+    """One input of whole numbers separated by spaces, tabs or commas, each inside
+    ``[lows, highs]`` (per column) -> (n,) int."""
+    parts = [p for p in _SEPARATORS.split(text[:MAX_LINE].strip()) if p]
+    try:
+        row = np.array([int(p) for p in parts])
+    except ValueError:
+        raise TaskError(f"input {text.strip()[:40]!r} is not {what}") from None
+    if row.shape != lows.shape or np.any(row < lows) or np.any(row > highs):
+        raise TaskError(f"input {text.strip()[:40]!r} is not {what}")
+    return row
+
+
+def _parse(task, text: str, n_bits: int) -> np.ndarray:
+    return task.parse(text) if task is not None and task.parse else parse_bits(text, n_bits)
+
+
+def read_bits_file(path: str, n_bits: int, task=None) -> np.ndarray:
+    """A file of inputs, one per line (blank lines and '#' comments skipped): bit
+    strings, or what ``task.parse`` reads."""
     rows = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for lineno in range(1, MAX_INPUTS + 2):
@@ -52,7 +71,7 @@ def read_bits_file(path: str, n_bits: int) -> np.ndarray:
             if len(rows) == MAX_INPUTS:
                 raise TaskError(f"{path}: more than {MAX_INPUTS} bit strings; split the file")
             try:
-                rows.append(parse_bits(s, n_bits))
+                rows.append(_parse(task, s, n_bits))
             except TaskError as e:
                 raise TaskError(f"{path}:{lineno}: {e}") from None
     if not rows:
@@ -67,7 +86,7 @@ def select_inputs(task, n_bits: int, input_bits: str | None, inputs: str | None
     if input_bits is not None and inputs is not None:
         raise TaskError("give --input or --inputs, not both")
     if input_bits is not None:
-        return parse_bits(input_bits, n_bits)[None, :]
+        return _parse(task, input_bits, n_bits)[None, :]
     if inputs is None or inputs == "all":
         return task.inputs()
-    return read_bits_file(inputs, n_bits)
+    return read_bits_file(inputs, n_bits, task)

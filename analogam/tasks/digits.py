@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import TaskError
 from ..model import Model, Stimulus
+from .bits import parse_numbers
 from .task import Task
 
 DIGITS_PIXELS = 64
@@ -65,6 +66,15 @@ def _test_rows() -> np.ndarray:
     return digits_rows()[digits_split()[1]]
 
 
+def _parse(text: str) -> np.ndarray:
+    """One image as text: 64 intensities 0..16 then its label 0..9 (65 whole numbers
+    separated by spaces or commas, the layout of a row of the task's inputs)."""
+    highs = np.array([DIGITS_LEVELS] * DIGITS_PIXELS + [DIGITS_CLASSES - 1])
+    return parse_numbers(text, np.zeros(DIGITS_PIXELS + 1, int), highs,
+                         "64 intensities 0..16 and a label 0..9 (65 whole numbers)")
+
+
 TASK = Task("digits", DIGITS_PIXELS + 1, _test_rows, _stimulus, _predict,
             lambda rows: np.asarray(rows)[:, DIGITS_PIXELS:], "8x8 digits: class = largest "
-            "settled label unit (inputs: the 360 test images; row = 64 pixels + label)")
+            "settled label unit (inputs: the 360 test images; row = 64 pixels + label)",
+            _parse)

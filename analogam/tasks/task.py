@@ -23,3 +23,5 @@ class Task:
     predict: Callable[[Model, np.ndarray], np.ndarray]
     target: Callable[[np.ndarray], np.ndarray]
     description: str
+    parse: Callable[[str], np.ndarray] | None = None
+    """One input written as text -> its row (None: a string of ``n_bits`` bits)."""
