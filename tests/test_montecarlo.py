@@ -126,7 +126,8 @@ def test_dask_local_cluster_gives_the_serial_numbers(xor_model, tmp_path):
 
 
 def test_bad_configs_are_one_line_errors(tmp_path):
-    with pytest.raises(ConfigError, match="unknown configuration key .conductance.prog_noise.; did you mean conductance.prog_noise_scale"):
+    with pytest.raises(ConfigError, match="unknown configuration key .conductance.prog_noise"
+                                          ".; did you mean conductance.prog_noise_scale"):
         config_from_dict({"conductance": {"prog_noise": 0.1}})
     with pytest.raises(ConfigError, match="must be >= 0"):
         cfg(passives__capacitor_tolerance=-0.1)
