@@ -234,7 +234,8 @@ def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConf
     configuration means the ideal level). Every sample's circuits get the checks of
     :func:`~analogam.study.simulate_task` (its record's ``findings``; the summary counts
     samples per kind); under ``strict`` a check that fails before simulating is an error
-    and nothing runs."""
+    and nothing more runs (samples are compiled a few at a time, so earlier ones may have
+    finished; they are in ``results``)."""
     if isinstance(options, DeviceConfig):
         options = CompileOptions(config=options)
     if not isinstance(samples, int) or samples < 1:
