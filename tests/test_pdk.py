@@ -140,13 +140,13 @@ def test_a_driver_asked_for_more_current_than_its_stage_sinks_is_refused(tmp_pat
     r = run_cli("simulate", str(xor), "--level", "pdk", "--g0", "1e-4", "--strict")
     assert r.returncode == 1 and "output current" in r.stderr and "A < -9.84e-05 A" in \
         r.stderr, r.stderr[-400:]
-    r = run_cli("simulate", str(xor), "--level", "pdk", "--g0", "1e-4", "--json")
+    r = run_cli("simulate", str(xor), "--level", "pdk", "--g0", "1e-4", "--input", "11",
+                "--json")
     rep = json.loads(r.stdout)
     currents = [v for v in rep["violations"] if v["quantity"] == "output current"]
     assert {v["stage"] for v in currents} == {"predicted", "simulated"}
     assert all(v["unit"] == "A" and v["value"] < -98.4e-6 for v in currents)
-    ok = json.loads(run_cli("simulate", str(xor), "--level", "pdk", "--json").stdout)
-    assert not [v for v in ok["violations"] if v["quantity"] == "output current"]
+    # at the default G0 no driver comes near it: test_xor_on_sky130_... finds no violation
 
 
 @pytest.mark.ngspice
