@@ -196,6 +196,7 @@ def test_operating_point_is_a_fixed_point_and_differences_are_flagged(xor_model,
             assert not op.differs.any()
 
 
+@pytest.mark.slow   # 63 s; parity8 runs in ngspice in the default suite through generation
 def test_trained_parity_every_string_in_ngspice_with_trainer_column():
     """Issue acceptance: the EP-trained parity ET at the ideal level, all 256 strings:
     circuit = ODE = trainer = parity, state error <= 1e-3."""
