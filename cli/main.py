@@ -122,19 +122,8 @@ def _on_signal(signum, frame) -> None:
     raise Terminated(signum)
 
 
-def _interrupt_in(e: BaseException) -> BaseException | None:
-    """The interrupt behind ``e``: compiled (numba) code that an interrupt or signal
-    stops returns a SystemError whose context is the KeyboardInterrupt or Terminated."""
-    seen = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, KeyboardInterrupt | Terminated | click.exceptions.Abort):
-            return e
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return None
-
-
 def _stop(e: BaseException) -> None:
+    """Exit as the shell expects: 128 + the signal (130 for an interrupt)."""
     if isinstance(e, Terminated):
         name = "hung up" if e.signum == signal.SIGHUP else "terminated"
         fail(name, 128 + e.signum)
@@ -161,11 +150,6 @@ def main() -> None:
         command = " ".join(a for a in sys.argv[1:2] if a.isidentifier())
         fail(f"out of memory in analogam {command}: this run needs more memory than the "
              "machine has; run fewer inputs, samples or words at once, or a smaller model")
-    except SystemError as e:
-        stop = _interrupt_in(e)
-        if stop is None:
-            raise
-        _stop(stop)
 
 
 if __name__ == "__main__":

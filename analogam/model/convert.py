@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import WeightsFileError
 from .architectures import build_energy_transformer
 from .network import Model
-from .npz import NpzReader
+from .npz import NpzReader, count_values
 from .weights import MAX_VALUES
 
 REFERENCE_ARRAYS = ("xi_attn_embed_raw", "xi_hopf_raw", "a", "b", "c", "W_dec", "b_dec")
@@ -74,7 +74,7 @@ def _check_shapes(shapes: dict[str, tuple[int, ...]]) -> None:
     for ok, msg in checks:
         if not ok:
             raise WeightsFileError(f"reference file: {msg}")
-    values = sum(int(np.prod(sh, dtype=object)) for sh in shapes.values())
+    values = count_values(shapes.values())
     if values > MAX_VALUES:
         raise WeightsFileError(f"reference file holds {values} values (limit {MAX_VALUES}); "
                                "the model is too big to load")

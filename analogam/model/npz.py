@@ -125,6 +125,12 @@ class NpzReader:
                              + "; refusing (an analogam file holds only its model's arrays)")
 
 
+def count_values(shapes) -> int:
+    """How many values arrays of these shapes hold (exact: no overflow on crafted
+    headers)."""
+    return sum(int(np.prod(sh, dtype=object)) for sh in shapes)
+
+
 def read_npz(path: str | os.PathLike, what: str = "weights file",
              max_bytes: int = MAX_TOTAL_BYTES, kinds: str = "fiuU") -> dict[str, np.ndarray]:
     """Every array of an ``.npz``, each checked by its header before it is read."""

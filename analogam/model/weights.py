@@ -28,7 +28,7 @@ from ..atomic import atomic_open
 from ..errors import ModelError, WeightsFileError
 from .activations import ACTIVATIONS
 from .network import Coupling, Decoder, Group, Model
-from .npz import NpzReader
+from .npz import NpzReader, count_values
 
 FORMAT = "analogam-weights"
 VERSION = 1
@@ -258,7 +258,7 @@ def load_weights(path: str | os.PathLike) -> tuple[Model, dict]:
         present = [k for k in expected if k in z.names()]
         # rows of a token coupling or a decoder are free in the metadata: count every
         # array's values from its header before reading any
-        values = sum(int(np.prod(z.header(k)[0], dtype=object)) for k in present)
+        values = count_values(z.header(k)[0] for k in present)
         if values > MAX_VALUES:
             raise WeightsFileError(f"{name}: its arrays hold {values} values (limit "
                                    f"{MAX_VALUES}); the model is too big to load")

@@ -65,18 +65,19 @@ def load_checkpoint(path: Path, cfg: TrainConfig, template_theta: dict
                                         for v in r.values()) for r in log)):
         raise _damaged(path, f"its log is not one record of numbers for each of its "
                              f"{epoch + 1} epochs")
+
+    def checked(key: str, ref) -> np.ndarray:
+        a = arrays.get(key)
+        if a is None or a.dtype.kind not in "fiu" or a.shape != np.shape(ref) \
+                or not np.all(np.isfinite(a)):
+            raise _damaged(path, f"array {key} is missing or damaged (shape "
+                                 f"{None if a is None else a.shape}, expected "
+                                 f"{np.shape(ref)})")
+        return np.array(a, dtype=float)
+
     opt = Optimizer(cfg.lr, cfg.optimizer, t=adam_t)
-    theta = {}
+    theta = {k: checked(f"theta/{k}", ref) for k, ref in template_theta.items()}
     for k, ref in template_theta.items():
-        stored = [(f"{kind}/{k}", store) for kind, store in
-                  (("theta", theta), ("adam_m", opt.m), ("adam_v", opt.v))
-                  if kind == "theta" or f"adam_m/{k}" in arrays]
-        for key, store in stored:
-            a = arrays.get(key)
-            if a is None or a.dtype.kind not in "fiu" or a.shape != np.shape(ref) \
-                    or not np.all(np.isfinite(a)):
-                raise _damaged(path, f"array {key} is missing or damaged (shape "
-                                     f"{None if a is None else a.shape}, expected "
-                                     f"{np.shape(ref)})")
-            store[k] = np.array(a, dtype=float)
+        if f"adam_m/{k}" in arrays:   # plain descent keeps no moments
+            opt.m[k], opt.v[k] = checked(f"adam_m/{k}", ref), checked(f"adam_v/{k}", ref)
     return epoch, theta, opt, list(log)

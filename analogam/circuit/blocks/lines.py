@@ -55,9 +55,8 @@ def _sensed_driver(e: Emit, name: str, ref: str, line: str, out: str, gsum: floa
         # the buffer delivers the line's current through R_s: its output stage must
         # source or sink it (a class-A stage sinks only its bias current)
         drop = ir.add(ir.volt(out), ir.scale(-1.0, ir.volt(line)))
-        e.limit(name, "output current", ir.scale(1.0 / rs, drop),
-                -k.i_sink_max if k.i_sink_max else None,
-                k.i_source_max if k.i_source_max else None, unit="A")
+        e.limit(name, "output current", ir.scale(1.0 / rs, drop), -k.i_sink_max or None,
+                k.i_source_max or None, unit="A")
     opamp(e, name, ref, line, out, role)
     rname = f"{name}_rs"
     e.add("resistor", rname, (out, line), e.var.sense_resistor(e.key(rname), rs),
