@@ -347,6 +347,10 @@ CASES = {
     "montecarlo -o on a list": (_mc_list, "is not a results file"),
     "--scheduler not a url": (lambda tmp: ["simulate", XOR, "--scheduler", "not a url"],
                               "unknown scheduler 'not a url'"),
+    "tls:// without settings": (lambda tmp: ["simulate", XOR, "--input", "01", "--scheduler",
+                                             "tls://127.0.0.1:1"], "needs Dask's TLS settings"),
+    "--task of another model": (lambda tmp: ["simulate", XOR, "--task", "hamming74"],
+                                "task 'hamming74' does not fit model 'xor'"),
     # 6. non-finite netlists
     "--t0 1e308": (lambda tmp: ["compile", XOR, "-o", tmp / "x.cir", "--t0", "1e308"],
                    "scales.t0 must be <="),
@@ -711,6 +715,19 @@ def test_a_handler_that_raises_never_runs_inside_compiled_code():
     r = subprocess.run([sys.executable, "-c", SIGNAL_IN_KERNEL], capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0 and "stopped cleanly" in r.stdout, r.stderr[-600:]
+
+
+def test_an_unguarded_script_is_told_about_the_guard(tmp_path):
+    """A script that simulates at its top level: the pool's workers import it again and
+    die starting; the error names the `__main__` guard rather than blaming ngspice."""
+    script = tmp_path / "mine.py"
+    script.write_text("import analogam as am\n"
+                      f"m = am.load_model({str(ROOT / 'models' / 'xor.npz')!r})\n"
+                      "am.simulate_task(m, am.task_for(m).inputs())\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)
+    assert r.returncode != 0
+    assert 'if __name__ == "__main__":' in r.stderr.strip().splitlines()[-1], r.stderr[-600:]
 
 
 def test_workers_killed_during_start_up_do_not_outlive_their_parent(tmp_path):
