@@ -147,8 +147,9 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
 
 @click.command()
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--start", required=True, metavar="BITS",
-              help="The first context window, e.g. 10110010 (separators allowed).")
+@click.option("--start", required=True, metavar="BITS|TEXT",
+              help="The first context window: bits, e.g. 10110010 (separators allowed), "
+                   "or for a character model its context's characters.")
 @click.option("--tokens", type=click.IntRange(1, 100000), default=64, show_default=True,
               help="Tokens to generate.")
 @with_options(device_options)
@@ -164,8 +165,10 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     """Generate tokens autoregressively through the circuit, beside the ODE.
 
     Each token: the circuit settles on the context window, the decoded token replaces
-    the oldest in the attention crossbar. Exits 2 when the circuit departs from the
-    task's rule (parity8: the xor of the last eight) or from the ODE."""
+    the oldest in the attention crossbar (a character model's window slides, every row
+    reprogrammed). Each token is printed as it comes, the circuit's beside the ODE's.
+    Exits 2 when the circuit departs from the task's rule (parity8: the xor of the last
+    eight) or, for text, from the ODE."""
     import json
     from pathlib import Path
 
@@ -175,10 +178,21 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     from analogam.study import format_generation
     from analogam.study import generate as run_generation
     from analogam.tasks import parse_bits, task_for
+    from analogam.tasks.text import TEXT_TASK, encode
 
     model, _ = load_weights(weights)
     task = task_for(model)
-    bits = parse_bits(start, task.n_bits)
+    if task.name == TEXT_TASK:
+        bits = encode(model.vocabulary, start)
+        symbol = lambda t: repr(model.vocabulary[t])  # noqa: E731
+    else:
+        bits, symbol = parse_bits(start, task.n_bits), str
+
+    def show(n: int, tok: int, tok_o: int) -> None:
+        if not as_json:
+            same = "" if tok == tok_o else "  <- differs"
+            click.echo(f"token {n}: circuit {symbol(tok)}  ODE {symbol(tok_o)}{same}",
+                       err=True)
     out = results_path(output, weights, None, kw)
     opts = compile_options(**kw)
     bar = ProgressBar("tokens")
@@ -186,7 +200,8 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
         with Runner(scheduler, "auto", timeout) as runner:
             g = run_generation(model, bits, tokens, opts, runner=runner, task=task,
                                cache=Path(cache_dir) if cache_dir else None,
-                               strict=strict, t_end=t_end, progress=bar.update)
+                               strict=strict, t_end=t_end, progress=bar.update,
+                               on_token=show)
     except KeyboardInterrupt:
         kept = f"; the finished runs are kept in {cache_dir}, run the same command to " \
                "resume" if cache_dir else " (give --cache DIR to keep finished runs)"

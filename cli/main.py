@@ -62,20 +62,64 @@ def config(output) -> None:
     click.echo(f"wrote {printable(output)}")
 
 
+def _continuous_check(model, text: str | None) -> dict:
+    """The ODE check of a character model on 64 held-out windows of its text, or on 64
+    seeded random contexts when no text is given."""
+    import numpy as np
+
+    from analogam.model import Stimulus, bind
+    from analogam.tasks import task_for
+    from analogam.tasks.text import load_corpus
+    from analogam.train.deploy import check_continuous
+
+    C = model.group("attn").size
+    if model.vocabulary and text:
+        rows = load_corpus(text, C, vocabulary=model.vocabulary).sample("heldout", 64, 0)
+        return check_continuous(bind(model, task_for(model).stimulus(model, rows)))
+    vocab = model.couplings[0].weights.shape[0] - C
+    tokens = np.random.default_rng(0).integers(0, vocab, (64, C))
+    return check_continuous(bind(model, Stimulus(64, tokens=tokens)))
+
+
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False))
-@click.option("--from", "fmt", required=True, type=click.Choice(["analog-denseam"]),
-              help="Format of SOURCE.")
+@click.option("--from", "fmt", required=True,
+              type=click.Choice(["analog-denseam", "analog-et"]), help="Format of SOURCE.")
+@click.option("--text", "text", type=click.Path(dir_okay=False), default=None,
+              help="analog-et: the text the character model learnt (its sorted characters "
+                   "are the vocabulary; held-out windows are the check's inputs).")
+@click.option("--unchecked", is_flag=True,
+              help="analog-et: write the model even when its continuous dynamics fail "
+                   "the check (to study why).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the analogam weights file.")
-def convert(source: str, fmt: str, output: str) -> None:
-    """Convert a foreign weights file (e.g. the reference parity Analog ET) to analogam."""
+def convert(source: str, fmt: str, text: str | None, unchecked: bool, output: str) -> None:
+    """Convert a foreign weights file (the reference parity Analog ET, or its positional
+    character model) to analogam.
+
+    A character model is integrated as a circuit would run it (the ODE to its read-out)
+    and refused, with the numbers, when it diverges, does not settle or has an
+    unbounded energy: a model trained as a few-step discrete map fails this."""
     from analogam.model.convert import convert_file
     from analogam.model.weights import save_model
 
     check_output(output, [source])
-    model = convert_file(source, fmt)
-    save_model(model, output, provenance={"converted_from": fmt})
+    vocabulary = ""
+    if text and fmt == "analog-et":
+        from analogam.tasks.text import read_text
+
+        vocabulary = "".join(sorted(set(read_text(text))))
+    model = convert_file(source, fmt, vocabulary)
+    prov: dict = {"converted_from": fmt}
+    if fmt == "analog-et":
+        prov["continuous_check"] = check = _continuous_check(model, text)
+        if check["problems"] and not unchecked:
+            fail(f"{printable(source)} does not work as a continuous-time circuit: "
+                 + "; ".join(check["problems"]) + f" (contraction gain "
+                 f"{check['contraction_gain']:.3g}); nothing written (--unchecked writes it)")
+        for p in check["problems"]:
+            click.echo(f"analogam: warning: {p}", err=True)
+    save_model(model, output, provenance=prov)
     click.echo(f"wrote {printable(output)}: {printable(model.name)} ({model.n_units} units, "
                f"task {printable(model.task)})")
 

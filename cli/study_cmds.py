@@ -73,13 +73,24 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
 @click.option("--lr", type=float, default=None, help="Step size (task default).")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
 @click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")
+@click.option("--stability-margin", type=float, default=None,
+              help="Keep the visible map's contraction gain at or below 1 - MARGIN after "
+                   "every step (default: text 0.1, others off).")
+@click.option("--text", "text", type=click.Path(dir_okay=False), default=None,
+              help="text: the UTF-8 text file to learn (default: Debian's fortunes "
+                   "songs-poems).")
+@click.option("--context", type=int, default=None, help="text: context length (32).")
+@click.option("--width", type=int, default=None, help="text: visible width D (64).")
+@click.option("--memories", type=int, default=None, help="text: memories M (128).")
+@click.option("--windows", type=int, default=None,
+              help="text: training windows drawn from the text (8192).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
               help="Trained weights (.npz); the log (.train.json), plot (.train.png) and "
                    "checkpoint (.ckpt.npz) go beside it.")
 @click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start over.")
 def train(task, output, fresh, seed, **kw) -> None:
-    """Train XOR, parity or the 8x8 digits by equilibrium propagation on the model's
-    energy.
+    """Train XOR, parity, the 8x8 digits or a character model of a text by equilibrium
+    propagation on the model's energy.
 
     Interrupted runs resume from the last finished epoch when started again with the
     same settings. Exits 2 when the trained model is not deployable (the tight ODE
@@ -96,6 +107,10 @@ def train(task, output, fresh, seed, **kw) -> None:
                    f"train {rec['train_acc']:.3f}{held} skipped {rec['skipped']} "
                    f"min rate {rec['min_rate']:.3g}"
                    + ("" if cos != cos else f" cos(EP,implicit) {cos:.5f}")
+                   + ("" if "contraction_gain" not in rec else
+                      f" held-out CE {rec['heldout_loss']:.4f} settled at read-out "
+                      f"{rec['readout_settled']}/{rec['readout_inputs']} gain "
+                      f"{rec['contraction_gain']:.3f}")
                    + f" ({rec['seconds']:.1f} s)", err=True)
 
     try:

@@ -9,8 +9,10 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .binding import Stimulus, System, bind, concat_systems, repeat_system
 from .dynamics import (
     BoundCheck,
+    Contraction,
     activation_jacobians,
     check_energy_bounded,
+    contraction,
     decode,
     decoder_logits,
     drives,
@@ -22,13 +24,15 @@ from .dynamics import (
     outputs,
     residual,
 )
-from .network import Coupling, Decoder, Group, Model
+from .network import Coupling, Decoder, Group, Model, vocab_size
 from .parameters import drive_vjp, energy_gradients, parameters, with_parameters
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "BoundCheck", "Coupling", "Decoder", "Group", "Model",
+    "ACTIVATIONS", "Activation", "BoundCheck", "Contraction", "Coupling", "Decoder", "Group",
+    "Model",
     "Stimulus", "System", "activation_jacobians", "bind", "check_energy_bounded",
-    "concat_systems", "decode", "decoder_logits", "drive_vjp", "drives", "energy",
+    "concat_systems", "contraction", "decode", "decoder_logits", "drive_vjp", "drives",
+    "energy",
     "energy_gradients", "energy_rise", "force", "get_activation", "group_outputs", "jacobian",
-    "outputs", "parameters", "repeat_system", "residual", "with_parameters",
+    "outputs", "parameters", "repeat_system", "residual", "vocab_size", "with_parameters",
 ]

@@ -65,6 +65,8 @@ def build_energy_transformer(
     readout_time: float = 1.0,
     memory_activation: str = "relu",
     memory_param: float = 1.0,
+    positions: np.ndarray | None = None,
+    vocabulary: str = "",
     name: str = "energy-transformer",
     task: str = "none",
 ) -> Model:
@@ -73,11 +75,16 @@ def build_energy_transformer(
     Visible v (D, identity); ``context`` attention units (softmax, beta) whose weight
     rows are the embeddings (vocab x D table) of the context tokens; M memory units
     (ReLU by default) with weights ``memories`` (M x D); linear decoder on v. Hidden
-    units start at their targets ``xi v + bias`` and v at 0.
+    units start at their targets ``xi v + bias`` and v at 0. With ``positions``
+    (context x D), attention unit l holding token t has the row
+    ``positions[l] + embedding[t]``; ``vocabulary`` names the tokens' symbols.
     """
     E = np.asarray(embedding, dtype=float)
     H = np.asarray(memories, dtype=float)
     D = E.shape[1]
+    source = "token"
+    if positions is not None:
+        E, source = np.vstack([np.asarray(positions, dtype=float), E]), "position-token"
     return Model(
         name=name,
         groups=(
@@ -88,12 +95,13 @@ def build_energy_transformer(
                   param=memory_param, init="target"),
         ),
         couplings=(
-            Coupling("attn", "attn", "v", E, source="token"),
+            Coupling("attn", "attn", "v", E, source=source),
             Coupling("hopf", "hopf", "v", H),
         ),
         readout_time=readout_time,
         task=task,
         decoder=Decoder("v", decoder_weights, decoder_bias),
+        vocabulary=vocabulary,
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .dynamics import drives, outputs
-from .network import Model
+from .network import Model, vocab_size
 
 Array = np.ndarray
 
@@ -140,10 +140,13 @@ def bind(model: Model, stimulus: Stimulus) -> System:
         L = model.group(c.hidden).size
         if tok.shape != (B, L):
             raise ModelError(f"tokens have shape {tok.shape}, expected ({B}, {L})")
-        vocab = c.weights.shape[0]
+        vocab = vocab_size(model)
         if tok.min(initial=0) < 0 or tok.max(initial=0) >= vocab:
             raise ModelError(f"token out of range for vocabulary of size {vocab}")
-        weights.append(c.weights[tok])
+        if c.source == "position-token":
+            weights.append(c.weights[:L][None] + c.weights[L:][tok])
+        else:
+            weights.append(c.weights[tok])
     tokens = None if stimulus.tokens is None else np.array(stimulus.tokens, dtype=int)
     clamped = np.zeros(model.n_units, dtype=bool)
     u0 = np.zeros((B, model.n_units))

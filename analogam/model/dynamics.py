@@ -212,3 +212,37 @@ def check_energy_bounded(system: System) -> BoundCheck:
         return BoundCheck(True, 0.0, "energy bounded below (no coupling between two "
                           "unbounded groups)")
     return BoundCheck(True, worst, f"energy bounded below (sigma_max {worst:.4g} < 1)")
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """The Lipschitz bound of the map the visible group's fixed point solves.
+
+    With every other group at its drive, ``v* = F(v*)``, ``F(v) = bias_v + sum_c W_c^T
+    g_c(W_c v + bias_c)``, and ``|dF/dv| <= gain = sum_c s_c sigma_max(W_c)^2`` where
+    ``s_c`` is the largest slope of group c's activation (beta for softmax, the gain for
+    tanh, 1 for relu and identity). ``gain < 1``: F is a contraction, the fixed point is
+    unique and the dynamics reach it from any start (per sample, dimensionless)."""
+
+    gain: np.ndarray
+    sigma: dict[str, np.ndarray]
+
+    def holds(self, margin: float) -> np.ndarray:
+        return self.gain <= 1.0 - margin
+
+
+def contraction(system: System, visible: str = "v") -> Contraction:
+    """The :class:`Contraction` bound of every sample of ``system`` (couplings whose
+    visible side is ``visible``; the largest singular values by LAPACK's SVD)."""
+    m = system.model
+    gain = np.zeros(system.batch)
+    sigma = {}
+    for c, W in zip(m.couplings, system.weights, strict=True):
+        if c.visible != visible:
+            continue
+        grp = m.group(c.hidden)
+        slope = grp.param if get_activation(grp.activation).param_name else 1.0
+        s = np.linalg.norm(W, ord=2, axis=(1, 2))
+        sigma[c.name] = s
+        gain = gain + slope * s**2
+    return Contraction(gain, sigma)

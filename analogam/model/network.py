@@ -16,7 +16,10 @@ from .activations import get_activation
 
 Array = np.ndarray
 
-COUPLING_SOURCES = ("static", "token")
+COUPLING_SOURCES = ("static", "token", "position-token")
+TOKEN_SOURCES = ("token", "position-token")
+MAX_VOCABULARY = 4096
+"""Most symbols a model's vocabulary may name."""
 GROUP_INITS = ("zero", "target")
 MAX_VALUE = 1e9
 """Largest magnitude of a weight, bias or activation parameter (model units): beyond it
@@ -61,6 +64,10 @@ class Coupling:
     ``source="static"``: ``weights`` has shape (hidden.size, visible.size).
     ``source="token"``: ``weights`` is a (vocab, visible.size) table; hidden unit l takes
     row ``tokens[l]`` of it (the attention units of an Energy Transformer).
+    ``source="position-token"``: ``weights`` stacks L position rows over a (vocab, V)
+    token table, shape (L + vocab, visible.size); hidden unit l holding token t has the
+    row ``weights[l] + weights[L + t]`` (positional embeddings added to token ones, each
+    a non-negative conductance when trained as a square).
     """
 
     name: str
@@ -92,6 +99,8 @@ class Model:
 
     ``task`` names the task helper that turns inputs into stimuli and settled states
     into predictions (see :mod:`analogam.tasks`); ``"none"`` for a bare model.
+    ``vocabulary``: the symbols of the tokens, symbol ``t`` is ``vocabulary[t]``
+    (a character model's alphabet; empty when the tokens are plain numbers).
     Validated on construction: an inconsistent model cannot exist.
     """
 
@@ -101,6 +110,7 @@ class Model:
     readout_time: float
     task: str = "none"
     decoder: Decoder | None = None
+    vocabulary: str = ""
     slices: dict[str, slice] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +148,16 @@ class Model:
     @property
     def tau_max(self) -> float:
         return max(g.tau for g in self.groups)
+
+
+def vocab_size(model: Model) -> int:
+    """Number of tokens the model's token-driven coupling knows (0 without one)."""
+    for c in model.couplings:
+        if c.source == "token":
+            return int(c.weights.shape[0])
+        if c.source == "position-token":
+            return int(c.weights.shape[0] - model.group(c.hidden).size)
+    return 0
 
 
 def _check_finite(what: str, a: Array) -> None:
@@ -219,7 +239,24 @@ def _validate(m: Model) -> None:
                 f"coupling {c.name!r}: token table has shape {c.weights.shape}, "
                 f"expected (vocab, {v.size})"
             )
+        if c.source == "position-token" and (c.weights.ndim != 2 or c.weights.shape[1]
+                                             != v.size or c.weights.shape[0] <= h.size):
+            raise ModelError(
+                f"coupling {c.name!r}: position and token rows have shape "
+                f"{c.weights.shape}, expected ({h.size} + vocab, {v.size})"
+            )
         _check_finite(f"coupling {c.name!r} weights", c.weights)
+    tables = [c for c in m.couplings if c.source in TOKEN_SOURCES]
+    if len(tables) > 1:
+        raise ModelError(f"model {m.name!r} has {len(tables)} token-driven couplings; "
+                         "one context drives at most one")
+    _check_text("vocabulary", m.vocabulary, MAX_VOCABULARY)
+    if m.vocabulary:
+        if len(set(m.vocabulary)) != len(m.vocabulary):
+            raise ModelError("vocabulary repeats a symbol; each token needs its own")
+        if not tables or vocab_size(m) != len(m.vocabulary):
+            raise ModelError(f"vocabulary names {len(m.vocabulary)} symbols but the model "
+                             f"has {vocab_size(m) if tables else 0} tokens")
     if m.decoder is not None:
         d = m.decoder
         if d.group not in by_name:

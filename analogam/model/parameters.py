@@ -24,11 +24,18 @@ def _per_sample(weight: Array | None, B: int) -> Array:
 
 def _coupling_grad(system: System, k: int, outer: Array) -> Array:
     """Fold per-sample (B, H, V) matrices onto coupling k's parameter: summed over the
-    batch for a static matrix, scattered onto the token table's rows for a token one."""
+    batch for a static matrix, scattered onto the token table's rows for a token one;
+    a positional one also sums each position's row over the batch (row (l, t) is
+    ``weights[l] + weights[L + t]``)."""
     c = system.model.couplings[k]
     if c.source == "static":
         return outer.sum(axis=0)
     table = np.zeros_like(c.weights)
+    if c.source == "position-token":
+        L = outer.shape[1]
+        table[:L] = outer.sum(axis=0)
+        np.add.at(table[L:], system.tokens, outer)
+        return table
     np.add.at(table, system.tokens, outer)
     return table
 

@@ -24,7 +24,8 @@ def format_model_summary(model: Model) -> str:
     lines.append(f"  {len(model.couplings)} couplings:")
     for c in model.couplings:
         w = c.weights
-        kind = "token table" if c.source == "token" else "weights"
+        kind = {"token": "token table", "position-token": "position+token rows"}.get(
+            c.source, "weights")
         lines.append(
             f"    {c.name:<8} {c.hidden} x {c.visible}  {kind} {w.shape[0]}x{w.shape[1]}  "
             f"range [{w.min():.4g}, {w.max():.4g}]  nonzero {np.count_nonzero(w)}/{w.size}"

@@ -62,6 +62,8 @@ def model_to_arrays(model: Model, provenance: dict[str, Any] | None = None) -> d
         "decoder": None if model.decoder is None else {"group": model.decoder.group},
         "provenance": provenance or {},
     }
+    if model.vocabulary:   # only a character model names its symbols
+        meta["vocabulary"] = model.vocabulary
     arrays = {META_KEY: np.array(json.dumps(meta, sort_keys=True))}
     for g in model.groups:
         arrays[f"group.{g.name}.bias"] = np.asarray(g.bias)
@@ -205,6 +207,8 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
         groups=tuple(groups), couplings=tuple(couplings),
         readout_time=_field(meta, "readout_time", float, "top level"),
         task=_field(meta, "task", str, "top level")[:64], decoder=decoder,
+        vocabulary=_field(meta, "vocabulary", str, "top level") if "vocabulary" in meta
+        else "",
     )
 
 
@@ -227,7 +231,7 @@ def _expected_shapes(meta: dict) -> dict[str, tuple]:
         h, v = (sizes.get(_field(c, k, str, where)) for k in ("hidden", "visible"))
         if h is None or v is None:
             continue  # named groups are checked when the model is built
-        if c.get("source") == "token":
+        if c.get("source") in ("token", "position-token"):
             out[f"coupling.{name}.weights"] = (None, v)
         elif h * v > MAX_VALUES:
             raise WeightsFileError(f"metadata: coupling {name!r} has {h}x{v} weights (limit "

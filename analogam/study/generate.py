@@ -5,10 +5,12 @@ sliding window), and the circuit settles again. The ODE reference runs the same 
 side by side on its own tokens, and both are held to the task's own rule, e.g. for
 parity8 ``x_(n+1) = x_(n-7) xor ... xor x_n``.
 
-The window is kept as a ring: token ``n`` lives in unit ``n mod C``, so each step
-rewrites the crossbar cells of one unit only (the tasks that generate are invariant
-to the order of their context, which is checked: the ring and the ordered window must
-have the same truth).
+The window is kept as a ring when the model ignores order: token ``n`` lives in unit
+``n mod C``, so each step rewrites the crossbar cells of one unit only (the tasks that
+generate this way are invariant to the order of their context, which is checked: the
+ring and the ordered window must have the same truth). A character model (the text
+task: positional embeddings, no rule) slides an ordered window instead: every unit's
+row changes each step, and the circuit is held to the ODE, token by token.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..model import Model
 from ..reference import simulate_ode
 from ..spice import Runner
 from ..tasks import Task, bind_task, task_for
+from ..tasks.text import TEXT_TASK
 from .build import with_design_range
 from .pipeline import simulate_task
 
@@ -32,33 +35,47 @@ from .pipeline import simulate_task
 @dataclass(frozen=True)
 class Generation:
     """Tokens generated from ``start`` by the circuit, by the ODE, and by the task's
-    rule, with per token: the circuit's max state error against the ODE on the same
-    window (model units), its settling time (s), its energy (J, None below the opamp
-    level) and the crossbar cells reprogrammed before it."""
+    rule (None for text, which has none), with per token: the circuit's max state error
+    against the ODE on the same window (model units), its settling time (s), its energy
+    (J, None below the opamp level) and the crossbar cells reprogrammed before it.
+    ``vocabulary``: the tokens' symbols (text), empty for bits."""
 
     start: np.ndarray
     circuit: np.ndarray
     ode: np.ndarray
-    rule: np.ndarray
+    rule: np.ndarray | None
     max_err: np.ndarray
     settle_s: np.ndarray
     energy_j: np.ndarray | None
     cells_reprogrammed: np.ndarray
     level: str
     warnings: tuple[str, ...] = ()
+    vocabulary: str = ""
+
+    @property
+    def reference(self) -> np.ndarray:
+        """What the circuit is held to: the rule, or the ODE where there is none."""
+        return self.ode if self.rule is None else self.rule
 
     @property
     def correct(self) -> bool:
-        return bool(np.array_equal(self.circuit, self.rule))
+        return bool(np.array_equal(self.circuit, self.reference))
+
+    def text(self, tokens) -> str:
+        """Tokens as their symbols (text) or as a bit string."""
+        if self.vocabulary:
+            return "".join(self.vocabulary[int(t)] for t in np.ravel(tokens))
+        return "".join(map(str, np.asarray(tokens, int)))
 
     def as_dict(self) -> dict:
-        bits = lambda a: "".join(map(str, np.asarray(a, int)))  # noqa: E731
         return {
-            "start": bits(self.start), "level": self.level, "tokens": int(self.rule.size),
-            "circuit": bits(self.circuit), "ode": bits(self.ode), "rule": bits(self.rule),
-            "circuit_equals_rule": self.correct,
+            "start": self.text(self.start), "level": self.level,
+            "tokens": int(self.circuit.size), "circuit": self.text(self.circuit),
+            "ode": self.text(self.ode),
+            "rule": None if self.rule is None else self.text(self.rule),
+            "circuit_equals_rule": None if self.rule is None else self.correct,
             "circuit_equals_ode": bool(np.array_equal(self.circuit, self.ode)),
-            "first_divergence": _first_difference(self.circuit, self.rule),
+            "first_divergence": _first_difference(self.circuit, self.reference),
             "max_state_error": float(self.max_err.max()),
             "settle_s_per_token": self.settle_s.tolist(),
             "energy_J_per_token": None if self.energy_j is None else self.energy_j.tolist(),
@@ -83,6 +100,11 @@ def rule_sequence(task: Task, start: np.ndarray, n: int) -> np.ndarray:
 
 
 def _check_generative(task: Task, start: np.ndarray) -> None:
+    if task.name == TEXT_TASK:
+        if start.ndim != 1 or start.size != task.n_bits - 1:
+            raise CircuitError(f"the start must be {task.n_bits - 1} characters (the "
+                               f"model's context), got {start.size}")
+        return
     if start.ndim != 1 or start.size != task.n_bits:
         raise CircuitError(f"the start must be {task.n_bits} bits for {task.name}, got "
                            f"{start.size}")
@@ -99,8 +121,10 @@ def _check_generative(task: Task, start: np.ndarray) -> None:
 def generate(model: Model, start, n_tokens: int, options: CompileOptions | None = None, *,
              runner: Runner | None = None, task: Task | None = None,
              cache: Path | None = None, strict: bool = False, t_end: float | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Generation:
+             progress: Callable[[int, int], None] | None = None,
+             on_token: Callable[[int, int, int], None] | None = None) -> Generation:
     """Generate ``n_tokens`` after ``start`` through the circuit and through the ODE.
+    ``on_token(n, circuit token, ODE token)`` is called as each token comes.
 
     The chip is designed once (design range and emitter paths from the ODE on every
     task input: its bias does not follow the context); every token is then one
@@ -111,19 +135,33 @@ def generate(model: Model, start, n_tokens: int, options: CompileOptions | None 
     task = task or task_for(model)
     start = np.asarray(start, int)
     _check_generative(task, start)
+    ordered = task.name == TEXT_TASK
     every = bind_task(model, task.inputs(), task)
     options = with_design_range(options or CompileOptions(), model, simulate_ode(every),
                                 every)
+
+    def row(window: np.ndarray) -> np.ndarray:
+        # a text input carries its truth after the context; generation has none
+        return np.append(window, 0)[None] if ordered else window[None]
+
+    def advance(window: np.ndarray, n: int, tok: int) -> None:
+        if ordered:
+            window[:-1], window[-1] = window[1:].copy(), tok
+        else:
+            window[n % window.size] = tok
+
     ring_c, ring_o = start.copy(), start.copy()
     toks_c, toks_o, err, settle, energy, cells = [], [], [], [], [], []
     warnings: dict[str, None] = {}
     prev = None
     for n in range(n_tokens):
-        rep = simulate_task(model, ring_c[None], options, runner=runner, task=task,
+        rep = simulate_task(model, row(ring_c), options, runner=runner, task=task,
                             cache=cache, strict=strict, t_end=t_end)
         tok = int(rep.pred_spice[0, 0])
         warnings.update((f"token {n}: {w}", None) for w in rep.warnings)
-        warnings.update((f"token {n}: {v.describe([''.join(map(str, ring_c))])}", None)
+        label = (repr("".join(model.vocabulary[t] for t in ring_c)) if ordered
+                 else "".join(map(str, ring_c)))
+        warnings.update((f"token {n}: {v.describe([label])}", None)
                         for v in rep.violations)
         c = rep.comparison
         err.append(float(c.max_err[0]))
@@ -133,32 +171,42 @@ def generate(model: Model, start, n_tokens: int, options: CompileOptions | None 
         cells.append(0 if prev is None else int(sum(np.sum(a != b) for a, b in
                                                     zip(held, prev, strict=True))))
         prev = held
-        tok_o = int(task.predict(model, simulate_ode(bind_task(model, ring_o[None], task),
+        tok_o = int(task.predict(model, simulate_ode(bind_task(model, row(ring_o), task),
                                                      t_end=t_end).u_final)[0, 0])
         toks_c.append(tok)
         toks_o.append(tok_o)
-        ring_c[n % start.size] = tok
-        ring_o[n % start.size] = tok_o
+        advance(ring_c, n, tok)
+        advance(ring_o, n, tok_o)
+        if on_token:
+            on_token(n, tok, tok_o)
         if progress:
             progress(n + 1, n_tokens)
     energy_arr = np.asarray(energy)
     return Generation(start, np.asarray(toks_c), np.asarray(toks_o),
-                      rule_sequence(task, start, n_tokens), np.asarray(err),
-                      np.asarray(settle), None if np.isnan(energy_arr).all() else energy_arr,
-                      np.asarray(cells), options.level, tuple(warnings))
+                      None if ordered else rule_sequence(task, start, n_tokens),
+                      np.asarray(err), np.asarray(settle),
+                      None if np.isnan(energy_arr).all() else energy_arr,
+                      np.asarray(cells), options.level, tuple(warnings),
+                      model.vocabulary if ordered else "")
 
 
 def format_generation(g: Generation) -> str:
     """A short text summary of a generation."""
     d = g.as_dict()
-    lines = [f"generation from {d['start']} ({d['tokens']} tokens, level {g.level}):",
-             f"  circuit {d['circuit']}", f"  ODE     {d['ode']}", f"  rule    {d['rule']}",
-             f"  circuit = rule: {'yes' if g.correct else 'NO, first at token '}"
+    show = {k: repr(d[k]) if g.vocabulary else d[k] for k in ("start", "circuit", "ode",
+                                                                "rule")}
+    held = "ODE" if g.rule is None else "rule"
+    lines = [f"generation from {show['start']} ({d['tokens']} tokens, level {g.level}):",
+             f"  circuit {show['circuit']}", f"  ODE     {show['ode']}"]
+    if g.rule is not None:
+        lines.append(f"  rule    {show['rule']}")
+    lines += [f"  circuit = {held}: {'yes' if g.correct else 'NO, first at token '}"
              + ("" if g.correct else str(d["first_divergence"]))
-             + f"; circuit = ODE: {'yes' if d['circuit_equals_ode'] else 'NO'}",
+             + ("" if g.rule is None else
+                f"; circuit = ODE: {'yes' if d['circuit_equals_ode'] else 'NO'}"),
              f"  max state error {g.max_err.max():.3g}; settling per token median "
              f"{1e6 * np.median(g.settle_s):.3g} us; cells reprogrammed per token median "
-             f"{np.median(g.cells_reprogrammed[1:]) if g.rule.size > 1 else 0:g}"]
+             f"{np.median(g.cells_reprogrammed[1:]) if g.circuit.size > 1 else 0:g}"]
     if g.energy_j is not None:
         lines.append(f"  energy per token median {1e9 * np.median(g.energy_j):.3g} nJ")
     lines += [f"  warning: {w}" for w in g.warnings]

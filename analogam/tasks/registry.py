@@ -9,6 +9,7 @@ from ..model import Model, System, bind
 from . import digits, hamming, parity, xor
 from .recall import RECALL, recall_task
 from .task import Task
+from .text import TEXT_TASK, text_task
 
 TASKS: dict[str, Task] = {t.name: t for t in (xor.TASK, hamming.TASK, parity.TASK,
                                               digits.TASK)}
@@ -23,9 +24,11 @@ def task_for(model: Model, name: str | None = None, clamp: np.ndarray | None = N
     """The task ``model`` runs: ``name`` (default: the model's own task when it is a
     registered one, else the generic recall task of a DenseAM). ``clamp`` (a mask of
     visible units held at their inputs) exists for the recall task only."""
-    name = name or (model.task if model.task in TASKS else RECALL)
+    name = name or (model.task if model.task in (*TASKS, TEXT_TASK) else RECALL)
     if name == RECALL:
         return recall_task(model, clamp)
+    if name == TEXT_TASK and clamp is None:
+        return text_task(model)
     if clamp is not None:
         raise TaskError(f"--clamp applies to the recall task only; task {name!r} fixes its own "
                         "clamps (use --task recall)")

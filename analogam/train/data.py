@@ -13,11 +13,18 @@ from ..tasks import (
     all_bit_strings,
     digits_rows,
     digits_split,
-    get_task,
     parity_split,
+    task_for,
 )
+from ..tasks.text import DEFAULT_CORPUS, EVAL_WINDOWS, Corpus, load_corpus
 from .config import TrainConfig
-from .inits import digits_memories, parity_constructed, parity_random, xor_random
+from .inits import (
+    digits_memories,
+    parity_constructed,
+    parity_random,
+    text_random,
+    xor_random,
+)
 from .loss import Loss
 
 
@@ -28,12 +35,39 @@ class TaskData:
     inputs: np.ndarray
     train: np.ndarray
     heldout: np.ndarray
+    scored: int = 0
+    """Training inputs scored each epoch (the first ``scored`` of ``train``; 0: all)."""
+    final: np.ndarray | None = None
+    """Inputs of the final evaluation and deployability check (None: all)."""
+
+    @property
+    def score_train(self) -> np.ndarray:
+        return self.train[:self.scored] if self.scored else self.train
 
 
-def task_data(task: str) -> TaskData:
+TEXT_SCORED = 1024
+"""Held-out (and scored training) windows of the text task per epoch; the final
+deployability check integrates the first EVAL_WINDOWS of them."""
+
+
+def corpus_of(cfg: TrainConfig) -> Corpus:
+    return load_corpus(cfg.text or DEFAULT_CORPUS, cfg.context)
+
+
+def task_data(task: str, cfg: TrainConfig | None = None) -> TaskData:
     """XOR: the four rows of the truth table, all used for training (nothing held out).
     Parity: the 256 strings with the fixed 204/52 split. Digits: the 1797 images with
-    the fixed 1437/360 split."""
+    the fixed 1437/360 split. Text: ``cfg.windows`` seeded training windows of the
+    corpus and TEXT_SCORED held-out ones."""
+    if task == "text":
+        corpus = corpus_of(cfg or TrainConfig(task="text"))
+        seed = 0 if cfg is None else cfg.seed
+        tr = corpus.sample("train", cfg.windows if cfg else TrainConfig.windows, seed)
+        ho = corpus.sample("heldout", TEXT_SCORED, 0)
+        n = tr.shape[0]
+        return TaskData(np.vstack([tr, ho]), np.arange(n), n + np.arange(ho.shape[0]),
+                        scored=TEXT_SCORED, final=n + np.arange(min(EVAL_WINDOWS,
+                                                                    ho.shape[0])))
     if task == "xor":
         idx = np.arange(4)
         return TaskData(all_bit_strings(2), idx, np.arange(0))
@@ -44,6 +78,9 @@ def task_data(task: str) -> TaskData:
 
 
 def initial_model(cfg: TrainConfig) -> Model:
+    if cfg.task == "text":
+        return text_random(cfg.seed, corpus_of(cfg).vocabulary, cfg.context, cfg.width,
+                           cfg.memories)
     if cfg.task == "xor":
         return xor_random(cfg.seed)
     if cfg.task == "digits":
@@ -57,7 +94,7 @@ def task_loss(model: Model, inputs: np.ndarray) -> Loss:
     """The loss each task trains: parity, the decoder's cross-entropy on the parity
     class; XOR, 1/2 (v3 - xor)^2 on the free visible unit (it has no decoder); digits,
     1/2 |labels - onehot|^2 on the ten label units."""
-    target = get_task(model.task).target(inputs)
+    target = task_for(model).target(inputs)
     if model.task == "digits":
         n = DIGITS_PIXELS + 10
         y = np.zeros((inputs.shape[0], n))

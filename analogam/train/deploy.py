@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..model import Model, with_parameters
+from ..model import Model, System, contraction, with_parameters
 from ..reference import SETTLE_TOL, simulate_ode
-from ..tasks import bind_task, get_task
+from ..tasks import bind_task, task_for
 from .evaluate import Evaluation
 
 READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0,
@@ -43,10 +43,11 @@ def settle_readout(model: Model, inputs: np.ndarray, tol: float = SETTLE_TOL / 1
 
 
 def deployability(model: Model, inputs: np.ndarray, final: Evaluation) -> dict:
-    """docs/design.md section 5: do a tight adaptive ODE's read-out predictions equal the
+    """docs/design.md section 5: do a tight adaptive ODE's (the reference's own choice of
+    integrator, at rtol 1e-8) read-out predictions equal the
     trainer's fixed-point predictions, is the energy bounded, has every input settled?"""
-    task = get_task(model.task)
-    ode = simulate_ode(bind_task(model, inputs), method="Radau", rtol=1e-8, atol=1e-10,
+    task = task_for(model)
+    ode = simulate_ode(bind_task(model, inputs), rtol=1e-8, atol=1e-10,
                        n_points=2)
     pred = task.predict(model, ode.u_final)
     agree = np.all(pred == final.predictions, axis=1)
@@ -58,3 +59,40 @@ def deployability(model: Model, inputs: np.ndarray, final: Evaluation) -> dict:
         "deployable": bool(agree.all() and ode.settled.all() and ode.bound.bounded
                            and final.converged.all()),
     }
+
+
+def check_continuous(system: System) -> dict:
+    """Does the model work as a continuous-time system, as a circuit runs it? The ODE
+    (the reference's integrator, rtol 1e-8) from the initial state to the read-out on
+    the system's inputs: the solver's verdict, how many settled (residual <= SETTLE_TOL), the
+    largest |u| reached (model units), whether the energy is bounded and never rose,
+    and the contraction gain of the visible map. ``problems`` lists each failed check
+    with its numbers; empty means deployable. A model trained as a discrete map (a few
+    Euler steps) that only works that way fails here."""
+    model = system.model
+    ode = simulate_ode(system, rtol=1e-8, atol=1e-10, n_points=8)
+    peak = float(np.nanmax(np.abs(np.where(np.isfinite(ode.u), ode.u, np.inf))))
+    gain = float(contraction(system).gain.max()) if "v" in model.slices else float("nan")
+    settled = int(ode.settled.sum())
+    B = system.batch
+    problems = []
+    if not ode.success:
+        problems.append(f"the ODE failed before the read-out t={model.readout_time:g}: "
+                        f"{ode.message}")
+    if not np.isfinite(peak) or peak > 1e6:
+        problems.append(f"the continuous dynamics diverge: |u| reaches {peak:.3g} model units "
+                        f"by t={model.readout_time:g}")
+    if settled < B:
+        problems.append(f"{B - settled} of {B} inputs have not settled at the read-out "
+                        f"t={model.readout_time:g} (largest residual "
+                        f"{float(np.nanmax(ode.residual)):.3g} > {SETTLE_TOL:g})")
+    if not ode.bound.bounded:
+        problems.append(ode.bound.message)
+    rising = int(B - ode.energy_monotone.sum())
+    if rising:
+        problems.append(f"the energy rises on {rising} of {B} inputs")
+    return {"inputs": B, "settled": settled, "peak_state": peak,
+            "max_residual": float(np.nanmax(ode.residual)), "bounded": ode.bound.bounded,
+            "sigma_max": ode.bound.sigma_max, "contraction_gain": gain,
+            "readout_time": model.readout_time, "problems": problems,
+            "deployable": not problems}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Model
-from ..tasks import bind_task, get_task
+from ..tasks import bind_task, task_for
 from .data import task_loss
 from .relax import relax, slowest_rate
 
@@ -24,12 +24,21 @@ class Evaluation:
     rate: np.ndarray
 
 
-def evaluate(model: Model, inputs: np.ndarray, tol: float = 1e-8) -> Evaluation:
-    """Relax every input to its free fixed point and read the prediction there."""
-    task = get_task(model.task)
-    system = bind_task(model, inputs)
-    r = relax(system, tol=tol)
+RATE_SAMPLES = 256
+"""At most this many inputs (the first) get the eigenvalue decay rate: it costs
+O(N^3) per input, and the slowest of a few hundred says what it has to say."""
+
+
+def evaluate(model: Model, inputs: np.ndarray, tol: float = 1e-8, *,
+             contracting: bool = False) -> Evaluation:
+    """Relax every input to its free fixed point and read the prediction there
+    (``contracting``: see :func:`~.relax.relax`)."""
+    task = task_for(model)
+    system = bind_task(model, inputs, task)
+    r = relax(system, tol=tol, contracting=contracting)
     pred = task.predict(model, r.u)
     loss = task_loss(model, inputs).value(model, r.u)
+    n = min(RATE_SAMPLES, inputs.shape[0])
+    rate = slowest_rate(system.select(slice(0, n)), r.u[:n])
     return Evaluation(pred, np.all(pred == task.target(inputs), axis=1), loss, r.residual,
-                      r.converged, slowest_rate(system, r.u))
+                      r.converged, rate)

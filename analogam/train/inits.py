@@ -128,3 +128,26 @@ def parity_constructed(seed: int, c: float = 8.0, beta: float = 0.01, eps: float
         bias[:K] = -eps * mid
         model = with_parameters(model, {"group.hopf.bias": bias})
     return model
+
+
+def text_random(seed: int, vocabulary: str, context: int, width: int, memories: int,
+                beta: float = 0.1, readout_time: float = 8.0, recency: float = 1.0
+                ) -> Model:
+    """A positional character Energy Transformer with seeded random weights: token,
+    position and memory conductances uniform in [0, 0.3] (the trainer's projection
+    then scales them into its contraction bound), ReLU memories, a zero-mean decoder
+    of scale 0.1, and attention biases falling by ``recency / beta`` per position back
+    from the newest, so attention starts on the last few characters (weights about
+    ``exp(-recency k)`` for the k-th newest): a start from which the bigram statistics
+    are one step away, the rest learnt."""
+    rng = np.random.default_rng([seed, context, width, memories])
+    V = len(vocabulary)
+    return build_energy_transformer(
+        rng.uniform(0, 0.3, (V, width)), rng.uniform(0, 0.3, (memories, width)),
+        context=context, positions=rng.uniform(0, 0.3, (context, width)),
+        visible_bias=np.zeros(width),
+        attention_bias=(np.arange(context) - (context - 1.0)) * recency / beta,
+        memory_bias=np.zeros(memories), decoder_weights=rng.normal(0, 0.1, (V, width)),
+        decoder_bias=np.zeros(V), beta=beta, tau_v=0.1, tau_h=0.01,
+        readout_time=readout_time, memory_activation="relu", vocabulary=vocabulary,
+        name=f"text_c{context}_d{width}_m{memories}", task="text")

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import Model, System
+from ..model import Model, System, contraction
+from ..reference import simulate_ode
 from ..tasks import bind_task
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainError
@@ -32,8 +33,18 @@ from .deploy import deployability, prune_to_window, settle_readout
 from .evaluate import Evaluation, evaluate
 from .gradients import Gradient, cosine, ep_gradient, implicit_gradient
 from .loss import Loss
-from .params import Optimizer, bound_scaling, from_theta, theta_grads, to_theta
+from .params import (
+    Optimizer,
+    bound_scaling,
+    contraction_scaling,
+    from_theta,
+    theta_grads,
+    to_theta,
+)
 from .relax import Relaxed, relax, slowest_rate
+
+ANCHORS = 512
+"""Training contexts on which every step also checks the contraction bound."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +58,37 @@ class FreePhase:
 
 def free_phase(model: Model, inputs: np.ndarray, cfg: TrainConfig) -> FreePhase:
     system = bind_task(model, inputs)
-    return FreePhase(system, relax(system, tol=cfg.relax_tol), task_loss(model, inputs))
+    return FreePhase(system, relax(system, tol=cfg.relax_tol,
+                                   contracting=cfg.stability_margin > 0),
+                     task_loss(model, inputs))
 
 
 def phase_gradient(ph: FreePhase, cfg: TrainConfig, method: str | None = None) -> Gradient:
     """The minibatch gradient by ``method`` (default the config's) from its free phase."""
     if (method or cfg.method) == "ep":
-        return ep_gradient(ph.system, ph.free, ph.loss, cfg.beta_nudge, tol=cfg.relax_tol)
+        return ep_gradient(ph.system, ph.free, ph.loss, cfg.beta_nudge, tol=cfg.relax_tol,
+                           contracting=cfg.stability_margin > 0)
     return implicit_gradient(ph.system, ph.free, ph.loss)
+
+
+def project(template: Model, theta: dict, inputs: np.ndarray, cfg: TrainConfig
+            ) -> tuple[dict, Model]:
+    """The hardware constraints after a step, on the new weights: bounded energy
+    (``sigma_bound``) and, with ``stability_margin``, the contraction bound on
+    ``inputs``. ``w = theta^2`` scales by f when theta scales by sqrt(f), so signs
+    (and the optimiser's moments) stay consistent."""
+    model = from_theta(template, theta)
+    for kind in ("bound", "contraction"):
+        system = bind_task(model, inputs)
+        if kind == "bound":
+            scale = bound_scaling(model, system, cfg.sigma_bound)
+        else:
+            scale = (contraction_scaling(system, cfg.stability_margin)
+                     if cfg.stability_margin > 0 else {})
+        if scale:
+            theta = {**theta, **{k: theta[k] * np.sqrt(f) for k, f in scale.items()}}
+            model = from_theta(template, theta)
+    return theta, model
 
 
 def gradient(model: Model, inputs: np.ndarray, cfg: TrainConfig, method: str | None = None
@@ -72,15 +106,18 @@ class TrainResult:
     deploy: dict
 
 
-def _epoch_record(epoch: int, model: Model, data: TaskData, skipped: int, worst: float,
-                  cos: float, rate_batch: float, seconds: float) -> dict:
-    ev = evaluate(model, data.inputs)
-    held = data.heldout
+def _epoch_record(epoch: int, model: Model, data: TaskData, cfg: TrainConfig, skipped: int,
+                  worst: float, cos: float, rate_batch: float, seconds: float) -> dict:
+    tr = data.score_train
+    idx = np.concatenate([tr, data.heldout])
+    ev = evaluate(model, data.inputs[idx], contracting=cfg.stability_margin > 0)
+    train, held = np.arange(tr.size), np.arange(tr.size, idx.size)
     rec = {
         "epoch": epoch,
-        "loss": float(ev.loss[data.train].mean()),
-        "train_acc": float(ev.correct[data.train].mean()),
+        "loss": float(ev.loss[train].mean()),
+        "train_acc": float(ev.correct[train].mean()),
         "heldout_acc": float(ev.correct[held].mean()) if held.size else None,
+        "heldout_loss": float(ev.loss[held].mean()) if held.size else None,
         "skipped": skipped,
         "max_phase_residual": worst,
         "settled": int(ev.converged.sum()),
@@ -89,7 +126,23 @@ def _epoch_record(epoch: int, model: Model, data: TaskData, skipped: int, worst:
         "min_rate_monitor": rate_batch,
         "seconds": seconds,
     }
+    if cfg.stability_margin > 0 and held.size:
+        rec.update(readout_check(model, data.inputs[data.heldout], cfg.stability_margin))
     return rec
+
+
+def readout_check(model: Model, inputs: np.ndarray, margin: float) -> dict:
+    """What a circuit would see on ``inputs``: the ODE (compiled adaptive integrator)
+    from the initial state to the read-out time, how many settled there, whether the
+    energy is bounded and never rose, and the largest contraction gain."""
+    system = bind_task(model, inputs)
+    ode = simulate_ode(system, n_points=16)
+    gain = float(contraction(system).gain.max())
+    return {"readout_settled": int(ode.settled.sum()), "readout_inputs": int(inputs.shape[0]),
+            "readout_residual": float(ode.residual.max()),
+            "energy_bounded": bool(ode.bound.bounded),
+            "energy_monotone": int(ode.energy_monotone.sum()),
+            "contraction_gain": gain, "contracting": bool(gain <= 1.0 - margin + 1e-9)}
 
 
 def train(
@@ -103,7 +156,7 @@ def train(
     ``fresh`` is false). ``on_epoch(record, epochs)`` is called after each epoch."""
     cfg.validate()
     template = initial_model(cfg)
-    data = task_data(cfg.task)
+    data = task_data(cfg.task, cfg)
     theta = to_theta(template)
     opt, log, start = Optimizer(cfg.lr, cfg.optimizer), [], 0
     if checkpoint is not None and checkpoint.exists() and not fresh:
@@ -113,8 +166,15 @@ def train(
                              f"{cfg.epochs} asked for; ask for at least {start} epochs or "
                              "start over with --fresh")
     model = from_theta(template, theta)
+    # The contraction bound depends on the context; each step checks it on the
+    # minibatch and on a fixed seeded set of training contexts, so one easy batch
+    # cannot let the weights grow past what other contexts tolerate.
+    anchors = data.inputs[np.random.default_rng([cfg.seed, 7]).permutation(data.train)[
+        :ANCHORS if cfg.stability_margin > 0 else 0]]
     if start == 0 and not log:
-        rec = _epoch_record(0, model, data, 0, 0.0, float("nan"), float("nan"), 0.0)
+        if cfg.stability_margin > 0:   # start inside the bound the steps keep
+            theta, model = project(template, theta, anchors, cfg)
+        rec = _epoch_record(0, model, data, cfg, 0, 0.0, float("nan"), float("nan"), 0.0)
         log.append(rec)
         if on_epoch:
             on_epoch(rec, cfg.epochs)
@@ -138,25 +198,20 @@ def train(
             worst = max(worst, g.residual)
             if g.used == 0:
                 continue
-            theta = opt.step(theta, theta_grads(theta, g.grads))
-            model = from_theta(template, theta)
-            # w = theta^2 scales by f when theta scales by sqrt(f): signs (and the
-            # optimiser's moments) stay consistent
-            scale = bound_scaling(model, system, cfg.sigma_bound)
-            if scale:
-                theta = {**theta, **{k: theta[k] * np.sqrt(f) for k, f in scale.items()}}
-                model = from_theta(template, theta)
-        rec = _epoch_record(epoch, model, data, skipped, worst, cos, rate,
-                               time.perf_counter() - t0)
+            theta, model = project(template, opt.step(theta, theta_grads(theta, g.grads)),
+                                   np.concatenate([batch, anchors]), cfg)
+        rec = _epoch_record(epoch, model, data, cfg, skipped, worst, cos, rate,
+                            time.perf_counter() - t0)
         log.append(rec)
         if checkpoint is not None:
             save_checkpoint(checkpoint, cfg, epoch, theta, opt, log)
         if on_epoch:
             on_epoch(rec, cfg.epochs)
     model, pruned = prune_to_window(model, cfg.window_ratio)
-    model = settle_readout(model, data.inputs)
-    final = evaluate(model, data.inputs)
-    deploy = {**deployability(model, data.inputs, final), "pruned_conductances": pruned}
+    inputs = data.inputs if data.final is None else data.inputs[data.final]
+    model = settle_readout(model, inputs)
+    final = evaluate(model, inputs, contracting=cfg.stability_margin > 0)
+    deploy = {**deployability(model, inputs, final), "pruned_conductances": pruned}
     return TrainResult(model, log, final, data, deploy)
 
 

@@ -16,6 +16,7 @@ from ..model import (
     Model,
     System,
     check_energy_bounded,
+    contraction,
     get_activation,
     parameters,
     with_parameters,
@@ -56,6 +57,17 @@ def bound_scaling(model: Model, system: System, sigma_bound: float) -> dict[str,
     unbounded = {g.name for g in model.groups if not get_activation(g.activation).bounded}
     return {f"coupling.{c.name}.weights": sigma_bound / bc.sigma_max
             for c in model.couplings if {c.hidden, c.visible} <= unbounded}
+
+
+def contraction_scaling(system: System, margin: float) -> dict[str, float]:
+    """The factor ``sqrt((1 - margin) / gain)`` for every coupling into the visible
+    group when the largest contraction gain over the batch exceeds ``1 - margin`` (the
+    gain scales with the square of the weights; empty when it already holds)."""
+    c = contraction(system)
+    gain = float(c.gain.max(initial=0.0))
+    if gain <= 1.0 - margin:
+        return {}
+    return {f"coupling.{k}.weights": float(np.sqrt((1.0 - margin) / gain)) for k in c.sigma}
 
 
 def project_bounded(model: Model, system: System, sigma_bound: float) -> Model:

@@ -130,6 +130,33 @@ def nudge_subset(nudge: Nudge | None, mask: np.ndarray) -> Nudge | None:
     return Nudge(nudge.beta, Loss(loss.kind, loss.group, loss.target[mask], loss.units))
 
 
+def iterate_map(system: System, nudge: Nudge | None, u: np.ndarray, tol: float,
+                steps: int) -> np.ndarray:
+    """Up to ``steps`` iterations of ``u <- u + tau du/dt`` (every free unit jumps to its
+    nudged drive ``drive - beta dC/dg``), stopping each sample at ``tol``.
+
+    Used only on a model certified contracting (a unique fixed point, which the
+    iteration and the ODE both reach): there it finds the same fixed point as the
+    integrator in a fraction of the time."""
+    u = u.copy()
+    tau = system.model.tau
+    todo = np.arange(u.shape[0])
+    for _ in range(steps):
+        sub = system if todo.size == system.batch else system.select(todo)
+        step = nudged_force(sub, nudge_subset(nudge, todo) if todo.size < system.batch
+                            else nudge, u[todo]) * tau
+        # the step is the residual max |tau du/dt|: a sample stops where it is below tol
+        going = np.max(np.abs(step[:, system.free]), axis=1, initial=0.0) > tol
+        u[todo[going]] += step[going]
+        todo = todo[going]
+        if not todo.size:
+            break
+    return u
+
+
+CONTRACTION_STEPS = 2000
+
+
 def relax(
     system: System,
     *,
@@ -143,13 +170,20 @@ def relax(
     rtol: float = 1e-7,
     atol: float = 1e-9,
     newton_steps: int = 12,
+    contracting: bool = False,
 ) -> Relaxed:
     """Relax from ``u_start`` (default ``system.u0``) to the fixed point the (nudged)
     dynamics reach: integrate for ``t_relax`` (default the model's read-out time),
     Newton-polish samples whose residual is below ``polish_from``, and integrate again,
-    for twice as long each time (up to ``attempts`` times), those not there yet."""
+    for twice as long each time (up to ``attempts`` times), those not there yet.
+    ``contracting``: the model's map is a contraction (the trainer's stability
+    projection holds), so :func:`iterate_map` runs first; samples it leaves above
+    ``tol`` go on as above."""
     t_relax = float(system.model.readout_time if t_relax is None else t_relax)
     u = np.array(system.u0 if u_start is None else u_start, dtype=float)
+    if contracting:
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = iterate_map(system, nudge, u, tol, CONTRACTION_STEPS)
 
     for attempt in range(attempts):
         todo = free_residual(system, nudge, u) > tol
