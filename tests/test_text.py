@@ -310,3 +310,16 @@ def test_text_generation_through_ngspice_equals_the_ode(text_file, tmp_path):
     assert np.all(g.cells_reprogrammed[1:] > 0)
     d = g.as_dict()
     assert d["circuit"] == "".join(model.vocabulary[t] for t in g.circuit)
+
+
+def test_text_training_resumes_to_the_same_numbers(text_file, tmp_path):
+    """A run stopped after one epoch and started again ends where an uninterrupted run
+    does (the epoch records hold booleans, which the checkpoint must accept)."""
+    kw = dict(text=str(text_file), context=4, width=6, memories=6, windows=256,
+              batch_size=64, lr=0.05)
+    ck = tmp_path / "run.ckpt.npz"
+    train(config_for("text", epochs=1, **kw), ck)
+    resumed = train(config_for("text", epochs=2, **kw), ck)
+    whole = train(config_for("text", epochs=2, **kw))
+    assert resumed.log[-1]["heldout_loss"] == whole.log[-1]["heldout_loss"]
+    assert resumed.log[1]["energy_bounded"] is True

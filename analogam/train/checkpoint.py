@@ -61,7 +61,7 @@ def load_checkpoint(path: Path, cfg: TrainConfig, template_theta: dict
             and 0 <= adam_t <= 10**9):
         raise _damaged(path, "its epoch and step counts are not small non-negative integers")
     if not (isinstance(log, list) and len(log) == epoch + 1 and all(
-            isinstance(r, dict) and all(v is None or type(v) in (int, float)
+            isinstance(r, dict) and all(v is None or type(v) in (bool, int, float)
                                         for v in r.values()) for r in log)):
         raise _damaged(path, f"its log is not one record of numbers for each of its "
                              f"{epoch + 1} epochs")

@@ -89,10 +89,11 @@ TASK_DEFAULTS = {
             "beta_nudge": 0.05, "init": "random"},
     "digits": {"epochs": 12, "lr": 0.005, "optimizer": "adam", "batch_size": 32,
                "beta_nudge": 0.05, "relax_tol": 1e-6, "init": "constructed"},
-    # text: a contracting model (margin 0.1) settles in ~100 map iterations, so the
-    # fixed point is reached to 1e-6 cheaply; EP at beta 0.01 then has cosine > 0.999.
+    # text: a contracting model (margin 0.1) settles in tens of map iterations; the
+    # decoder grows (beta |W_dec|^2 reached 45 at beta 0.01, cosine 0.995), so the
+    # nudge is 1e-3 and the phases are solved to 1e-8 (cosine 0.9999997 there).
     "text": {"epochs": 8, "lr": 0.01, "optimizer": "adam", "batch_size": 128,
-             "beta_nudge": 0.01, "relax_tol": 1e-6, "init": "random",
+             "beta_nudge": 1e-3, "relax_tol": 1e-8, "init": "random",
              "stability_margin": 0.1},
     "parity8": {"epochs": 10, "lr": 1e-4, "optimizer": "sgd", "batch_size": 32,
                "beta_nudge": 1e-5, "relax_tol": 1e-11, "init": "constructed"},

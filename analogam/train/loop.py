@@ -26,9 +26,10 @@ import numpy as np
 from ..model import Model, System, contraction
 from ..reference import simulate_ode
 from ..tasks import bind_task
+from ..tasks.text import ngram_baselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainError
-from .data import TaskData, initial_model, task_data, task_loss
+from .data import TaskData, corpus_of, initial_model, task_data, task_loss
 from .deploy import deployability, prune_to_window, settle_readout
 from .evaluate import Evaluation, evaluate
 from .gradients import Gradient, cosine, ep_gradient, implicit_gradient
@@ -219,7 +220,9 @@ def provenance(cfg: TrainConfig, result: TrainResult) -> dict:
     """What is stored with the trained weights: settings, final figures, and the
     trainer's prediction for every task input (the simulate report's third column)."""
     last = result.log[-1]
+    extra = {"baselines": ngram_baselines(corpus_of(cfg))} if cfg.task == "text" else {}
     return {
+        **extra,
         "trainer": asdict(cfg),
         "final": {k: last[k] for k in ("loss", "train_acc", "heldout_acc")},
         "deploy": result.deploy,
