@@ -205,6 +205,8 @@ def test_text_training_learns_and_every_epoch_settles_at_readout(text_file):
         assert rec["readout_settled"] == rec["readout_inputs"]
         assert rec["energy_bounded"]
         assert rec["energy_monotone"] == rec["readout_inputs"]
+        # each coupling's part is reported, and the parts bound the gain
+        assert rec["contraction_gain"] <= rec["contraction_attn"] + rec["contraction_hopf"] + 1e-9
     for rec in r.log[1:]:
         assert rec["cos_ep_implicit"] >= 0.99
     assert r.deploy["deployable"]
@@ -323,3 +325,4 @@ def test_text_training_resumes_to_the_same_numbers(text_file, tmp_path):
     whole = train(config_for("text", epochs=2, **kw))
     assert resumed.log[-1]["heldout_loss"] == whole.log[-1]["heldout_loss"]
     assert resumed.log[1]["energy_bounded"] is True
+

@@ -226,6 +226,8 @@ class Contraction:
 
     gain: np.ndarray
     sigma: dict[str, np.ndarray]
+    terms: dict[str, np.ndarray]
+    """Per coupling, its part ``s_c sigma_c^2`` of the gain (per sample)."""
 
     def holds(self, margin: float) -> np.ndarray:
         return self.gain <= 1.0 - margin
@@ -235,14 +237,13 @@ def contraction(system: System, visible: str = "v") -> Contraction:
     """The :class:`Contraction` bound of every sample of ``system`` (couplings whose
     visible side is ``visible``; the largest singular values by LAPACK's SVD)."""
     m = system.model
-    gain = np.zeros(system.batch)
-    sigma = {}
+    sigma, terms = {}, {}
     for c, W in zip(m.couplings, system.weights, strict=True):
         if c.visible != visible:
             continue
         grp = m.group(c.hidden)
         slope = grp.param if get_activation(grp.activation).param_name else 1.0
-        s = np.linalg.norm(W, ord=2, axis=(1, 2))
-        sigma[c.name] = s
-        gain = gain + slope * s**2
-    return Contraction(gain, sigma)
+        sigma[c.name] = np.linalg.norm(W, ord=2, axis=(1, 2))
+        terms[c.name] = slope * sigma[c.name] ** 2
+    gain = sum(terms.values(), np.zeros(system.batch))
+    return Contraction(gain, sigma, terms)

@@ -130,6 +130,9 @@ def parity_constructed(seed: int, c: float = 8.0, beta: float = 0.01, eps: float
     return model
 
 
+RECENCY = 1.0
+
+
 def text_random(seed: int, vocabulary: str, context: int, width: int, memories: int,
                 beta: float = 0.1, readout_time: float = 8.0, recency: float = 1.0
                 ) -> Model:

@@ -135,11 +135,14 @@ def _epoch_record(epoch: int, model: Model, data: TaskData, cfg: TrainConfig, sk
 def readout_check(model: Model, inputs: np.ndarray, margin: float) -> dict:
     """What a circuit would see on ``inputs``: the ODE (compiled adaptive integrator)
     from the initial state to the read-out time, how many settled there, whether the
-    energy is bounded and never rose, and the largest contraction gain."""
+    energy is bounded and never rose, and the largest contraction gain (and each
+    coupling's part of it: a coupling whose part falls towards 0 is being crowded out)."""
     system = bind_task(model, inputs)
     ode = simulate_ode(system, n_points=16)
-    gain = float(contraction(system).gain.max())
+    c = contraction(system)
+    gain = float(c.gain.max())
     return {"readout_settled": int(ode.settled.sum()), "readout_inputs": int(inputs.shape[0]),
+            **{f"contraction_{k}": float(t.max()) for k, t in c.terms.items()},
             "readout_residual": float(ode.residual.max()),
             "energy_bounded": bool(ode.bound.bounded),
             "energy_monotone": int(ode.energy_monotone.sum()),

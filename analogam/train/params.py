@@ -62,7 +62,12 @@ def bound_scaling(model: Model, system: System, sigma_bound: float) -> dict[str,
 def contraction_scaling(system: System, margin: float) -> dict[str, float]:
     """The factor ``sqrt((1 - margin) / gain)`` for every coupling into the visible
     group when the largest contraction gain over the batch exceeds ``1 - margin`` (the
-    gain scales with the square of the weights; empty when it already holds)."""
+    gain scales with the square of the weights; empty when it already holds).
+
+    One factor for all couplings keeps their ratio; it lets the fastest-growing one
+    crowd the others out (on the fortunes text the memories decayed to nothing). Equal
+    shares per coupling were tried: they kept the memories but learnt slower (held-out
+    2.74 against 2.66 nats/char after two epochs)."""
     c = contraction(system)
     gain = float(c.gain.max(initial=0.0))
     if gain <= 1.0 - margin:
