@@ -67,9 +67,11 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
 @click.option("--epochs", type=int, default=None,
               help="Epochs (default: xor 60, parity8 10, digits 12).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
-@click.option("--init", type=click.Choice(["random", "constructed"]), default=None,
-              help="Initial model (default: xor random; parity8 and digits constructed: "
-                   "for digits, each memory a random training image of its class).")
+@click.option("--init", type=click.Choice(["random", "constructed", "positional"]),
+              default=None,
+              help="Initial model (default: xor and text random; parity8 and digits "
+                   "constructed: for digits, each memory a random training image of its "
+                   "class; parity8 positional: random with positional embeddings).")
 @click.option("--lr", type=float, default=None, help="Step size (task default).")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
 @click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")

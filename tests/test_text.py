@@ -326,3 +326,14 @@ def test_text_training_resumes_to_the_same_numbers(text_file, tmp_path):
     assert resumed.log[-1]["heldout_loss"] == whole.log[-1]["heldout_loss"]
     assert resumed.log[1]["energy_bounded"] is True
 
+
+
+def test_positional_parity_start_and_where_it_applies():
+    from analogam.train.config import TrainError
+    from analogam.train.data import initial_model
+
+    m = initial_model(config_for("parity8", init="positional", seed=3))
+    assert m.couplings[0].source == "position-token" and m.task == "parity8"
+    assert m.couplings[0].weights.shape[0] == 8 + 2
+    with pytest.raises(TrainError, match="parity8 only"):
+        config_for("xor", init="positional")

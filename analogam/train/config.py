@@ -10,7 +10,7 @@ from ..errors import AnalogamError
 
 METHODS = ("ep", "implicit")
 OPTIMIZERS = ("adam", "sgd")
-INITS = ("random", "constructed")
+INITS = ("random", "constructed", "positional")
 
 
 class TrainError(AnalogamError):
@@ -59,6 +59,9 @@ class TrainConfig:
         if self.task in ("xor", "text") and self.init == "constructed":
             raise TrainError(f"--init constructed exists for parity and digits only; "
                              f"{self.task} learns from random weights")
+        if self.init == "positional" and self.task != "parity8":
+            raise TrainError("--init positional exists for parity8 only (the text model "
+                             "is positional already)")
         for name in ("beta_nudge", "lr", "sigma_bound", "relax_tol", "window_ratio"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):

@@ -21,6 +21,7 @@ from .config import TrainConfig
 from .inits import (
     digits_memories,
     parity_constructed,
+    parity_positional,
     parity_random,
     text_random,
     xor_random,
@@ -87,6 +88,8 @@ def initial_model(cfg: TrainConfig) -> Model:
         return digits_memories(cfg.seed, init=cfg.init)
     if cfg.init == "constructed":
         return parity_constructed(cfg.seed)
+    if cfg.init == "positional":
+        return parity_positional(cfg.seed)
     return parity_random(cfg.seed)
 
 
