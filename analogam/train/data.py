@@ -61,9 +61,9 @@ def task_data(task: str, cfg: TrainConfig | None = None) -> TaskData:
     the fixed 1437/360 split. Text: ``cfg.windows`` seeded training windows of the
     corpus and TEXT_SCORED held-out ones."""
     if task == "text":
-        corpus = corpus_of(cfg or TrainConfig(task="text"))
-        seed = 0 if cfg is None else cfg.seed
-        tr = corpus.sample("train", cfg.windows if cfg else TrainConfig.windows, seed)
+        cfg = cfg or TrainConfig(task="text")
+        corpus = corpus_of(cfg)
+        tr = corpus.sample("train", cfg.windows, cfg.seed)
         ho = corpus.sample("heldout", TEXT_SCORED, 0)
         n = tr.shape[0]
         return TaskData(np.vstack([tr, ho]), np.arange(n), n + np.arange(ho.shape[0]),

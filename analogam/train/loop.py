@@ -78,16 +78,18 @@ def project(template: Model, theta: dict, inputs: np.ndarray, cfg: TrainConfig
     (``sigma_bound``) and, with ``stability_margin``, the contraction bound on
     ``inputs``. ``w = theta^2`` scales by f when theta scales by sqrt(f), so signs
     (and the optimiser's moments) stay consistent."""
+    def scaled(theta: dict, scale: dict[str, float]) -> dict:
+        return {**theta, **{k: theta[k] * np.sqrt(f) for k, f in scale.items()}}
+
     model = from_theta(template, theta)
-    for kind in ("bound", "contraction"):
-        system = bind_task(model, inputs)
-        if kind == "bound":
-            scale = bound_scaling(model, system, cfg.sigma_bound)
-        else:
-            scale = (contraction_scaling(system, cfg.stability_margin)
-                     if cfg.stability_margin > 0 else {})
+    scale = bound_scaling(model, bind_task(model, inputs), cfg.sigma_bound)
+    if scale:
+        theta = scaled(theta, scale)
+        model = from_theta(template, theta)
+    if cfg.stability_margin > 0:
+        scale = contraction_scaling(bind_task(model, inputs), cfg.stability_margin)
         if scale:
-            theta = {**theta, **{k: theta[k] * np.sqrt(f) for k, f in scale.items()}}
+            theta = scaled(theta, scale)
             model = from_theta(template, theta)
     return theta, model
 
