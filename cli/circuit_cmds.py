@@ -44,11 +44,11 @@ def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_
     or 1 with --strict."""
     from pathlib import Path
 
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.study import compile_to_files, format_compiled
 
-    model = load_model(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    model, prov = load_weights(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits, prov)
     files = compile_to_files(model, bits, compile_options(**kw), output=output,
                              stem=Path(weights).stem, per_input=per_input, strict=strict,
                              t_end=t_end, task=task,
@@ -106,7 +106,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
     from analogam.study.equilibrium import diagnose_report
 
     model, prov = load_weights(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits, prov)
     opts = compile_options(**kw)
     protect = inputs_of(weights, inputs, kw.get("config_path"))
     if report_dir:
@@ -178,10 +178,10 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     from analogam.study import format_generation
     from analogam.study import generate as run_generation
     from analogam.tasks import parse_bits, task_for
-    from analogam.tasks.text import TEXT_TASK, encode
+    from analogam.tasks.text import TEXT_TASK, encode, trained_text
 
-    model, _ = load_weights(weights)
-    task = task_for(model)
+    model, prov = load_weights(weights)
+    task = task_for(model, text=trained_text(prov))
     if task.name == TEXT_TASK:
         bits = encode(model.vocabulary, start)
         symbol = lambda t: repr(model.vocabulary[t])  # noqa: E731

@@ -136,11 +136,11 @@ def ode(weights: str, input_bits, inputs, task_name, clamp_bits, t_end, method) 
     """Run the scipy ODE reference on task inputs; print accuracy and the checks.
 
     Exits 2 if any prediction is wrong or any check (energy, settling) fails."""
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.study import evaluate_ode, format_ode_report
 
-    model = load_model(weights)
-    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    model, prov = load_weights(weights)
+    task, bits = task_and_inputs(model, input_bits, inputs, task_name, clamp_bits, prov)
     rep = evaluate_ode(model, bits, task, t_end=t_end, method=method)
     click.echo(format_ode_report(rep))
     if rep.accuracy < 1.0 or rep.ode.warnings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -337,3 +338,28 @@ def test_positional_parity_start_and_where_it_applies():
     assert m.couplings[0].weights.shape[0] == 8 + 2
     with pytest.raises(TrainError, match="parity8 only"):
         config_for("xor", init="positional")
+
+
+def test_generate_cli_prints_each_character_as_it_comes(text_file, tmp_path):
+    from analogam.train.deploy import prune_to_window
+
+    cfg = config_for("text", text=str(text_file), context=4, width=6, memories=6,
+                     windows=256, epochs=1, batch_size=64, lr=0.05)
+    from analogam.train.loop import provenance
+
+    r = train(cfg)
+    model, _ = prune_to_window(r.model, 500)
+    # the provenance names the text it learnt: the task's windows come from it
+    save_model(model, tmp_path / "m.npz", provenance(cfg, r))
+    out = tmp_path / "gen.json"
+    p = _cli("generate", str(tmp_path / "m.npz"), "--rescale", "--start", "the ",
+             "--tokens", "3", "-o", str(out))
+    assert p.returncode == 0, p.stderr[-400:]
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("token ")]
+    assert [ln.split(":")[0] for ln in lines] == ["token 0", "token 1", "token 2"]
+    d = json.loads(out.read_text())
+    assert d["start"] == "the " and len(d["circuit"]) == 3 and d["circuit"] == d["ode"]
+    assert d["rule"] is None and f"circuit {d['circuit'][0]!r}" in lines[0]
+    bad = _cli("generate", str(tmp_path / "m.npz"), "--rescale", "--start", "th",
+               "--tokens", "1")
+    assert bad.returncode != 0 and "must be 4 characters" in bad.stderr

@@ -136,6 +136,14 @@ def decode_text(vocabulary: str, ids) -> str:
     return "".join(vocabulary[int(i)] for i in np.ravel(ids))
 
 
+def trained_text(provenance: dict) -> str | None:
+    """The text file a trained character model learnt, from its provenance (None when
+    it names none: the shipped corpus)."""
+    trainer = provenance.get("trainer") if isinstance(provenance, dict) else None
+    text = trainer.get("text") if isinstance(trainer, dict) else None
+    return text if isinstance(text, str) and text else None
+
+
 def context_of(model: Model) -> int:
     """Number of context tokens (attention units) of a text model."""
     return model.group("attn").size
