@@ -74,4 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from analogam.errors import AnalogamError
+
+    try:
+        sys.exit(main())
+    except AnalogamError as e:   # one line, as the CLI says it
+        sys.exit(f"text.py: error: {e}")
