@@ -62,25 +62,6 @@ def config(output) -> None:
     click.echo(f"wrote {printable(output)}")
 
 
-def _continuous_check(model, text: str | None) -> dict:
-    """The ODE check of a character model on 64 held-out windows of its text, or on 64
-    seeded random contexts when no text is given."""
-    import numpy as np
-
-    from analogam.model import Stimulus, bind
-    from analogam.tasks import task_for
-    from analogam.tasks.text import load_corpus
-    from analogam.train.deploy import check_continuous
-
-    C = model.group("attn").size
-    if model.vocabulary and text:
-        rows = load_corpus(text, C, vocabulary=model.vocabulary).sample("heldout", 64, 0)
-        return check_continuous(bind(model, task_for(model).stimulus(model, rows)))
-    vocab = model.couplings[0].weights.shape[0] - C
-    tokens = np.random.default_rng(0).integers(0, vocab, (64, C))
-    return check_continuous(bind(model, Stimulus(64, tokens=tokens)))
-
-
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--from", "fmt", required=True,
@@ -112,7 +93,9 @@ def convert(source: str, fmt: str, text: str | None, unchecked: bool, output: st
     model = convert_file(source, fmt, vocabulary)
     prov: dict = {"converted_from": fmt}
     if fmt == "analog-et":
-        prov["continuous_check"] = check = _continuous_check(model, text)
+        from analogam.train.deploy import check_character_model
+
+        prov["continuous_check"] = check = check_character_model(model, text)
         if check["problems"] and not unchecked:
             fail(f"{printable(source)} does not work as a continuous-time circuit: "
                  + "; ".join(check["problems"]) + f" (contraction gain "

@@ -342,3 +342,30 @@ def test_generate_cli_prints_each_character_as_it_comes(text_file, tmp_path):
     bad = _cli("generate", str(tmp_path / "m.npz"), "--rescale", "--start", "th",
                "--tokens", "1")
     assert bad.returncode != 0 and "must be 4 characters" in bad.stderr
+
+
+def test_bad_character_models_and_texts_are_refused_in_one_line(rng, tmp_path, monkeypatch):
+    m = positional(rng)
+    W = m.couplings[0].weights
+    with pytest.raises(ModelError, match="position and token rows have shape"):
+        replace(m, couplings=(replace(m.couplings[0], weights=W[:4]), m.couplings[1]))
+    with pytest.raises(ModelError, match="2 token-driven couplings"):
+        replace(m, couplings=(m.couplings[0], replace(m.couplings[0], name="b")))
+    arrays = _reference_arrays(rng)
+    arrays["beta"] = np.array(-0.1)
+    from analogam.model.convert import model_from_analog_et
+    with pytest.raises(WeightsFileError, match="beta must be positive"):
+        model_from_analog_et(arrays)
+    with pytest.raises(WeightsFileError, match="the text names 3 characters"):
+        model_from_analog_et(_reference_arrays(rng), vocabulary="abc")
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 5000)
+    monkeypatch.setattr("analogam.tasks.text.MAX_TEXT_BYTES", 4096)
+    with pytest.raises(TaskError, match="has 5000 bytes"):
+        load_corpus(big, 8)
+    task = text_task(positional(rng, vocab=VOCAB, task="text"))
+    with pytest.raises(TaskError, match="must be 5 characters"):
+        task.parse("abc")
+    with pytest.raises(TaskError, match="not in the model's vocabulary"):
+        task.parse("abcdz")
+    np.testing.assert_array_equal(task.parse("edcba"), [4, 3, 2, 1, 0])

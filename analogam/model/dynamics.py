@@ -229,9 +229,6 @@ class Contraction:
     terms: dict[str, np.ndarray]
     """Per coupling, its part ``s_c sigma_c^2`` of the gain (per sample)."""
 
-    def holds(self, margin: float) -> np.ndarray:
-        return self.gain <= 1.0 - margin
-
 
 def contraction(system: System, visible: str = "v") -> Contraction:
     """The :class:`Contraction` bound of every sample of ``system`` (couplings whose

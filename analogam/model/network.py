@@ -254,9 +254,9 @@ def _validate(m: Model) -> None:
     if m.vocabulary:
         if len(set(m.vocabulary)) != len(m.vocabulary):
             raise ModelError("vocabulary repeats a symbol; each token needs its own")
-        if not tables or vocab_size(m) != len(m.vocabulary):
+        if vocab_size(m) != len(m.vocabulary):
             raise ModelError(f"vocabulary names {len(m.vocabulary)} symbols but the model "
-                             f"has {vocab_size(m) if tables else 0} tokens")
+                             f"has {vocab_size(m)} tokens")
     if m.decoder is not None:
         d = m.decoder
         if d.group not in by_name:

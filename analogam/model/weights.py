@@ -27,7 +27,7 @@ import numpy as np
 from ..atomic import atomic_open
 from ..errors import ModelError, WeightsFileError
 from .activations import ACTIVATIONS
-from .network import Coupling, Decoder, Group, Model
+from .network import TOKEN_SOURCES, Coupling, Decoder, Group, Model
 from .npz import NpzReader, count_values
 
 FORMAT = "analogam-weights"
@@ -231,7 +231,7 @@ def _expected_shapes(meta: dict) -> dict[str, tuple]:
         h, v = (sizes.get(_field(c, k, str, where)) for k in ("hidden", "visible"))
         if h is None or v is None:
             continue  # named groups are checked when the model is built
-        if c.get("source") in ("token", "position-token"):
+        if c.get("source") in TOKEN_SOURCES:
             out[f"coupling.{name}.weights"] = (None, v)
         elif h * v > MAX_VALUES:
             raise WeightsFileError(f"metadata: coupling {name!r} has {h}x{v} weights (limit "

@@ -27,7 +27,7 @@ from ..model import Model
 from ..reference import simulate_ode
 from ..spice import Runner
 from ..tasks import Task, bind_task, task_for
-from ..tasks.text import TEXT_TASK
+from ..tasks.text import TEXT_TASK, decode_text
 from .build import with_design_range
 from .pipeline import simulate_task
 
@@ -64,7 +64,7 @@ class Generation:
     def text(self, tokens) -> str:
         """Tokens as their symbols (text) or as a bit string."""
         if self.vocabulary:
-            return "".join(self.vocabulary[int(t)] for t in np.ravel(tokens))
+            return decode_text(self.vocabulary, tokens)
         return "".join(map(str, np.asarray(tokens, int)))
 
     def as_dict(self) -> dict:
@@ -159,7 +159,7 @@ def generate(model: Model, start, n_tokens: int, options: CompileOptions | None 
                             cache=cache, strict=strict, t_end=t_end)
         tok = int(rep.pred_spice[0, 0])
         warnings.update((f"token {n}: {w}", None) for w in rep.warnings)
-        label = (repr("".join(model.vocabulary[t] for t in ring_c)) if ordered
+        label = (repr(decode_text(model.vocabulary, ring_c)) if ordered
                  else "".join(map(str, ring_c)))
         warnings.update((f"token {n}: {v.describe([label])}", None)
                         for v in rep.violations)

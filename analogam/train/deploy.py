@@ -8,9 +8,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..model import Model, System, contraction, with_parameters
+from ..model import Model, Stimulus, System, bind, contraction, vocab_size, with_parameters
 from ..reference import SETTLE_TOL, simulate_ode
 from ..tasks import bind_task, task_for
+from ..tasks.text import load_corpus
 from .evaluate import Evaluation
 
 READOUT_GRID = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 96.0,
@@ -61,7 +62,7 @@ def deployability(model: Model, inputs: np.ndarray, final: Evaluation) -> dict:
     }
 
 
-def check_continuous(system: System) -> dict:
+def check_continuous(system: System, n_points: int = 8) -> dict:
     """Does the model work as a continuous-time system, as a circuit runs it? The ODE
     (the reference's integrator, rtol 1e-8) from the initial state to the read-out on
     the system's inputs: the solver's verdict, how many settled (residual <= SETTLE_TOL), the
@@ -70,9 +71,10 @@ def check_continuous(system: System) -> dict:
     with its numbers; empty means deployable. A model trained as a discrete map (a few
     Euler steps) that only works that way fails here."""
     model = system.model
-    ode = simulate_ode(system, rtol=1e-8, atol=1e-10, n_points=8)
+    ode = simulate_ode(system, rtol=1e-8, atol=1e-10, n_points=n_points)
     peak = float(np.nanmax(np.abs(np.where(np.isfinite(ode.u), ode.u, np.inf))))
-    gain = float(contraction(system).gain.max()) if "v" in model.slices else float("nan")
+    c = contraction(system) if "v" in model.slices else None
+    gain = float(c.gain.max()) if c is not None else float("nan")
     settled = int(ode.settled.sum())
     B = system.batch
     problems = []
@@ -88,11 +90,26 @@ def check_continuous(system: System) -> dict:
                         f"{float(np.nanmax(ode.residual)):.3g} > {SETTLE_TOL:g})")
     if not ode.bound.bounded:
         problems.append(ode.bound.message)
-    rising = int(B - ode.energy_monotone.sum())
+    monotone = int(ode.energy_monotone.sum())
+    rising = B - monotone
     if rising:
         problems.append(f"the energy rises on {rising} of {B} inputs")
     return {"inputs": B, "settled": settled, "peak_state": peak,
             "max_residual": float(np.nanmax(ode.residual)), "bounded": ode.bound.bounded,
-            "sigma_max": ode.bound.sigma_max, "contraction_gain": gain,
+            "sigma_max": ode.bound.sigma_max, "energy_monotone": monotone,
+            "contraction_gain": gain,
+            "contraction_parts": {} if c is None else {k: float(t.max())
+                                                       for k, t in c.terms.items()},
             "readout_time": model.readout_time, "problems": problems,
             "deployable": not problems}
+
+
+def check_character_model(model: Model, text: str | None, n: int = 64) -> dict:
+    """:func:`check_continuous` of a character model on ``n`` held-out windows of the
+    text it learnt, or on ``n`` seeded random contexts when no text is given."""
+    C = model.group("attn").size
+    if model.vocabulary and text:
+        rows = load_corpus(text, C, vocabulary=model.vocabulary).sample("heldout", n, 0)
+        return check_continuous(bind_task(model, rows))
+    tokens = np.random.default_rng(0).integers(0, vocab_size(model), (n, C))
+    return check_continuous(bind(model, Stimulus(n, tokens=tokens)))

@@ -23,14 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import Model, System, contraction
-from ..reference import simulate_ode
+from ..model import Model, System
 from ..tasks import bind_task
 from ..tasks.text import ngram_baselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainError
 from .data import TaskData, corpus_of, initial_model, task_data, task_loss
-from .deploy import deployability, prune_to_window, settle_readout
+from .deploy import check_continuous, deployability, prune_to_window, settle_readout
 from .evaluate import Evaluation, evaluate
 from .gradients import Gradient, cosine, ep_gradient, implicit_gradient
 from .loss import Loss
@@ -135,20 +134,16 @@ def _epoch_record(epoch: int, model: Model, data: TaskData, cfg: TrainConfig, sk
 
 
 def readout_check(model: Model, inputs: np.ndarray, margin: float) -> dict:
-    """What a circuit would see on ``inputs``: the ODE (compiled adaptive integrator)
-    from the initial state to the read-out time, how many settled there, whether the
+    """What a circuit would see on ``inputs`` (:func:`~.deploy.check_continuous`: the ODE
+    from the initial state to the read-out time): how many settled there, whether the
     energy is bounded and never rose, and the largest contraction gain (and each
     coupling's part of it: a coupling whose part falls towards 0 is being crowded out)."""
-    system = bind_task(model, inputs)
-    ode = simulate_ode(system, n_points=16)
-    c = contraction(system)
-    gain = float(c.gain.max())
-    return {"readout_settled": int(ode.settled.sum()), "readout_inputs": int(inputs.shape[0]),
-            **{f"contraction_{k}": float(t.max()) for k, t in c.terms.items()},
-            "readout_residual": float(ode.residual.max()),
-            "energy_bounded": bool(ode.bound.bounded),
-            "energy_monotone": int(ode.energy_monotone.sum()),
-            "contraction_gain": gain, "contracting": bool(gain <= 1.0 - margin + 1e-9)}
+    c = check_continuous(bind_task(model, inputs), n_points=16)
+    return {"readout_settled": c["settled"], "readout_inputs": c["inputs"],
+            **{f"contraction_{k}": v for k, v in c["contraction_parts"].items()},
+            "readout_residual": c["max_residual"], "energy_bounded": bool(c["bounded"]),
+            "energy_monotone": c["energy_monotone"], "contraction_gain": c["contraction_gain"],
+            "contracting": bool(c["contraction_gain"] <= 1.0 - margin + 1e-9)}
 
 
 def train(

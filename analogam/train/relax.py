@@ -142,9 +142,11 @@ def iterate_map(system: System, nudge: Nudge | None, u: np.ndarray, tol: float,
     tau = system.model.tau
     todo = np.arange(u.shape[0])
     for _ in range(steps):
-        sub = system if todo.size == system.batch else system.select(todo)
-        step = nudged_force(sub, nudge_subset(nudge, todo) if todo.size < system.batch
-                            else nudge, u[todo]) * tau
+        if todo.size == system.batch:
+            step = nudged_force(system, nudge, u) * tau
+        else:
+            step = nudged_force(system.select(todo), nudge_subset(nudge, todo),
+                                u[todo]) * tau
         # the step is the residual max |tau du/dt|: a sample stops where it is below tol
         going = np.max(np.abs(step[:, system.free]), axis=1, initial=0.0) > tol
         u[todo[going]] += step[going]
