@@ -87,9 +87,9 @@ def convert(source: str, fmt: str, text: str | None, unchecked: bool, output: st
     check_output(output, [source])
     vocabulary = ""
     if text and fmt == "analog-et":
-        from analogam.tasks.text import read_text
+        from analogam.tasks.text import read_text, symbols
 
-        vocabulary = "".join(sorted(set(read_text(text))))
+        vocabulary = symbols(read_text(text))
     model = convert_file(source, fmt, vocabulary)
     prov: dict = {"converted_from": fmt}
     if fmt == "analog-et":

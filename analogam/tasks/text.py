@@ -79,13 +79,18 @@ def read_text(path: str | os.PathLike) -> str:
                         "with iconv") from None
 
 
+def symbols(text: str) -> str:
+    """A text's vocabulary: its distinct characters, sorted."""
+    return "".join(sorted(set(text)))
+
+
 def load_corpus(path: str | os.PathLike = DEFAULT_CORPUS, context: int = 32, *,
                 vocabulary: str | None = None, seed: int = SPLIT_SEED) -> Corpus:
     """Read a text and split it: blocks of BLOCK characters, a seeded HELDOUT_FRACTION
     of them held out. ``vocabulary``: a model's own (every character must be in it);
     default the text's sorted characters."""
     text = read_text(path)
-    vocab = "".join(sorted(set(text))) if vocabulary is None else vocabulary
+    vocab = symbols(text) if vocabulary is None else vocabulary
     index = {ch: i for i, ch in enumerate(vocab)}
     missing = sorted(set(text) - set(index))
     if missing:
