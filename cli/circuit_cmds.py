@@ -178,10 +178,10 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     from analogam.study import format_generation
     from analogam.study import generate as run_generation
     from analogam.tasks import parse_bits, task_for
-    from analogam.tasks.text import TEXT_TASK, encode, trained_text
+    from analogam.tasks.text import TEXT_TASK, encode, trained_file
 
     model, prov = load_weights(weights)
-    task = task_for(model, text=trained_text(prov))
+    task = task_for(model, text=trained_file(prov))
     if task.name == TEXT_TASK:
         bits = encode(model.vocabulary, start)
         symbol = lambda t: repr(model.vocabulary[t])  # noqa: E731

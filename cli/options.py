@@ -132,13 +132,14 @@ def task_and_inputs(model, input_bits: str | None, inputs: str | None,
     """The task a command runs and its inputs: one --input, a --inputs file, or all
     (a character model's held-out windows come from the text its provenance names)."""
     from analogam.tasks import parse_bits, select_inputs, task_for
-    from analogam.tasks.text import trained_text
+    from analogam.tasks.text import trained_file
 
     clamp = None
     if clamp_bits is not None:
         base = task_for(model, "recall")
         clamp = parse_bits(clamp_bits, base.n_bits).astype(bool)
-    task = task_for(model, task_name, clamp, trained_text(provenance or {}))
+    task = task_for(model, task_name, clamp, trained_file(provenance or {}, "text"),
+                    trained_file(provenance or {}, "data"))
     return task, select_inputs(task, task.n_bits, input_bits, inputs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -73,6 +74,9 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
                    "constructed: for digits, each memory a random training image of its "
                    "class; parity8 positional: random with positional embeddings).")
 @click.option("--lr", type=float, default=None, help="Step size (task default).")
+@click.option("--lr-final", type=float, default=None,
+              help="Step size at the end: LR falls to it along a half cosine (default: "
+                   "constant LR).")
 @click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default=None)
 @click.option("--batch-size", type=int, default=None, help="Minibatch size; 0 = full batch.")
 @click.option("--stability-margin", type=float, default=None,
@@ -81,9 +85,13 @@ def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
 @click.option("--text", "text", type=click.Path(dir_okay=False), default=None,
               help="text: the UTF-8 text file to learn (default: Debian's fortunes "
                    "songs-poems).")
+@click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
+              help="table: your CSV or .npz (features, then a label, per row), learnt by "
+                   "a DenseAM classifier.")
 @click.option("--context", type=int, default=None, help="text: context length (32).")
 @click.option("--width", type=int, default=None, help="text: visible width D (64).")
-@click.option("--memories", type=int, default=None, help="text: memories M (128).")
+@click.option("--memories", type=int, default=None,
+              help="text: memories M (128); table: memories shared among the classes (20).")
 @click.option("--windows", type=int, default=None,
               help="text: training windows drawn from the text (8192).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
@@ -101,6 +109,8 @@ def train(task, output, fresh, seed, **kw) -> None:
     from analogam.train.loop import provenance as result_prov
     from analogam.train.outputs import train_files, train_to_files
 
+    if kw.get("data"):   # the model's later runs find their inputs from anywhere
+        kw["data"] = str(Path(kw["data"]).resolve())
     cfg = config_for(task, seed=seed, **kw)
 
     def show(rec: dict, epochs: int) -> None:

@@ -24,9 +24,10 @@ def build_denseam(
     visible_activation: str = "identity",
     name: str = "denseam",
     task: str = "none",
+    classes: tuple[str, ...] = (),
 ) -> Model:
     """Two-group Dense Associative Memory with the rows of ``memories`` (K x N) as the
-    stored patterns::
+    stored patterns (``classes``: a classifier's class names, see :class:`Model`)::
 
         tau_v dv/dt = xi^T f(h) + a - v,     tau_h dh/dt = xi g(v) + b - h
 
@@ -46,6 +47,7 @@ def build_denseam(
         couplings=(Coupling("xi", "h", "v", xi),),
         readout_time=readout_time,
         task=task,
+        classes=classes,
     )
 
 

@@ -20,6 +20,9 @@ COUPLING_SOURCES = ("static", "token", "position-token")
 TOKEN_SOURCES = ("token", "position-token")
 MAX_VOCABULARY = 4096
 """Most symbols a model's vocabulary may name."""
+MAX_CLASSES = 1000
+"""Most classes a classifier may name (each name at most MAX_CLASS_NAME characters)."""
+MAX_CLASS_NAME = 64
 GROUP_INITS = ("zero", "target")
 MAX_VALUE = 1e9
 """Largest magnitude of a weight, bias or activation parameter (model units): beyond it
@@ -101,6 +104,8 @@ class Model:
     into predictions (see :mod:`analogam.tasks`); ``"none"`` for a bare model.
     ``vocabulary``: the symbols of the tokens, symbol ``t`` is ``vocabulary[t]``
     (a character model's alphabet; empty when the tokens are plain numbers).
+    ``classes``: a classifier's class names; its last ``len(classes)`` visible units are
+    the label units, one per class, and the units before them its clamped features.
     Validated on construction: an inconsistent model cannot exist.
     """
 
@@ -111,11 +116,13 @@ class Model:
     task: str = "none"
     decoder: Decoder | None = None
     vocabulary: str = ""
+    classes: tuple[str, ...] = ()
     slices: dict[str, slice] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "couplings", tuple(self.couplings))
+        object.__setattr__(self, "classes", tuple(self.classes))
         _validate(self)
         offsets, start = {}, 0
         for g in self.groups:
@@ -177,6 +184,23 @@ def _check_text(what: str, text: str, limit: int) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise ModelError(f"{what} is not valid Unicode text (lone surrogate)") from None
+
+
+def _check_classes(m: Model) -> None:
+    """Class names: unique texts, fewer than the first group's units (a classifier
+    needs at least one feature unit beside its label units)."""
+    cl = m.classes
+    if len(cl) > MAX_CLASSES:
+        raise ModelError(f"model names {len(cl)} classes (limit {MAX_CLASSES})")
+    for c in cl:
+        _check_text("a class name", c, MAX_CLASS_NAME)
+        if not c.strip() or not c.isprintable():
+            raise ModelError(f"class name {c[:40]!r} is empty or not printable")
+    if len(set(cl)) != len(cl):
+        raise ModelError("classes repeat a name; each class needs its own")
+    if len(cl) < 2 or len(cl) >= m.groups[0].size:
+        raise ModelError(f"model names {len(cl)} classes for {m.groups[0].size} visible "
+                         "units; a classifier needs at least 2 classes and one feature unit")
 
 
 def _check_time(what: str, t: float) -> None:
@@ -257,6 +281,8 @@ def _validate(m: Model) -> None:
         if vocab_size(m) != len(m.vocabulary):
             raise ModelError(f"vocabulary names {len(m.vocabulary)} symbols but the model "
                              f"has {vocab_size(m)} tokens")
+    if m.classes:
+        _check_classes(m)
     if m.decoder is not None:
         d = m.decoder
         if d.group not in by_name:

@@ -64,6 +64,8 @@ def model_to_arrays(model: Model, provenance: dict[str, Any] | None = None) -> d
     }
     if model.vocabulary:   # only a character model names its symbols
         meta["vocabulary"] = model.vocabulary
+    if model.classes:      # only a classifier names its classes
+        meta["classes"] = list(model.classes)
     arrays = {META_KEY: np.array(json.dumps(meta, sort_keys=True))}
     for g in model.groups:
         arrays[f"group.{g.name}.bias"] = np.asarray(g.bias)
@@ -209,7 +211,15 @@ def _build(arrays: dict[str, np.ndarray]) -> Model:
         task=_field(meta, "task", str, "top level")[:64], decoder=decoder,
         vocabulary=_field(meta, "vocabulary", str, "top level") if "vocabulary" in meta
         else "",
+        classes=_class_names(meta),
     )
+
+
+def _class_names(meta: dict) -> tuple[str, ...]:
+    names = _field(meta, "classes", list, "top level") if "classes" in meta else []
+    if not all(isinstance(c, str) for c in names):
+        raise WeightsFileError("metadata: classes must be a list of texts")
+    return tuple(names)
 
 
 def _expected_shapes(meta: dict) -> dict[str, tuple]:

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import TaskError
 from ..model import Model, Stimulus
 from .bits import parse_numbers
+from .table import classifier_stimulus, label_units
 from .task import Task
 
 DIGITS_PIXELS = 64
@@ -23,7 +24,6 @@ DIGITS_CLASSES = 10
 DIGITS_LEVELS = 16          # the data set's largest intensity
 DIGITS_TEST = 360
 DIGITS_SPLIT_SEED = 1797
-LABEL_START = 0.1           # the label units' initial state (model units)
 
 
 def digits_rows() -> np.ndarray:
@@ -45,21 +45,12 @@ def digits_split(seed: int = DIGITS_SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]
 
 
 def _stimulus(model: Model, rows: np.ndarray) -> Stimulus:
-    rows = np.asarray(rows)
-    B = rows.shape[0]
-    v = np.column_stack([rows[:, :DIGITS_PIXELS] / DIGITS_LEVELS,
-                         np.full((B, DIGITS_CLASSES), LABEL_START)])
-    clamp = np.arange(DIGITS_PIXELS + DIGITS_CLASSES) < DIGITS_PIXELS
-    return Stimulus(B, init={"v": v}, clamp={"v": clamp})
-
-
-def label_units(model: Model, u: np.ndarray) -> np.ndarray:
-    """The settled label units, (B, 10)."""
-    return u[:, model.slices["v"]][:, DIGITS_PIXELS:]
+    return classifier_stimulus(np.asarray(rows)[:, :DIGITS_PIXELS] / DIGITS_LEVELS,
+                               DIGITS_CLASSES)
 
 
 def _predict(model: Model, u: np.ndarray) -> np.ndarray:
-    return np.argmax(label_units(model, u), axis=1)[:, None]
+    return np.argmax(label_units(model, u, DIGITS_CLASSES), axis=1)[:, None]
 
 
 def _test_rows() -> np.ndarray:

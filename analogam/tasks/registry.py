@@ -8,6 +8,7 @@ from ..errors import ModelError, TaskError, lookup
 from ..model import Model, System, bind
 from . import digits, hamming, parity, xor
 from .recall import RECALL, recall_task
+from .table import TABLE_TASK, table_task
 from .task import Task
 from .text import DEFAULT_CORPUS, TEXT_TASK, text_task
 
@@ -21,16 +22,19 @@ def get_task(name: str) -> Task:
 
 
 def task_for(model: Model, name: str | None = None, clamp: np.ndarray | None = None,
-             text: str | None = None) -> Task:
+             text: str | None = None, data: str | None = None) -> Task:
     """The task ``model`` runs: ``name`` (default: the model's own task when it is a
     registered one, else the generic recall task of a DenseAM). ``clamp`` (a mask of
     visible units held at their inputs) exists for the recall task only; ``text`` is
-    the file a character model learnt (default: the shipped corpus)."""
-    name = name or (model.task if model.task in (*TASKS, TEXT_TASK) else RECALL)
+    the file a character model learnt (default: the shipped corpus); ``data`` the table
+    a classifier learnt (its held-out rows are the inputs)."""
+    name = name or (model.task if model.task in (*TASKS, TEXT_TASK, TABLE_TASK) else RECALL)
     if name == RECALL:
         return recall_task(model, clamp)
     if name == TEXT_TASK and clamp is None:
         return text_task(model, text or DEFAULT_CORPUS)
+    if name == TABLE_TASK and clamp is None:
+        return table_task(model, data)
     if clamp is not None:
         raise TaskError(f"--clamp applies to the recall task only; task {name!r} fixes its own "
                         "clamps (use --task recall)")

@@ -28,6 +28,9 @@ class TrainConfig:
     seed: int = 0
     init: str = "random"
     lr: float = 0.01
+    lr_final: float = 0.0
+    """> 0: the step size falls from ``lr`` to ``lr_final`` along a half cosine over the
+    run, ``lr_k = lr_final + (lr - lr_final)(1 + cos(pi k / K)) / 2`` at step k of K."""
     optimizer: str = "adam"
     batch_size: int = 32
     sigma_bound: float = 0.95
@@ -39,11 +42,20 @@ class TrainConfig:
     minibatch; the model keeps one fixed point, which the dynamics settle to."""
     text: str = ""
     """text task: the UTF-8 text file (empty: the shipped corpus)."""
+    data: str = ""
+    """table task: the user's CSV or .npz (features and a label per row)."""
     context: int = 32
     width: int = 64
     memories: int = 128
     windows: int = 8192
-    """text task: context length, visible width D, memories M, training windows."""
+    """text task: context length, visible width D, memories M, training windows (table
+    task: memories, shared evenly among the classes)."""
+
+    def step_size(self, done: float) -> float:
+        """The step size once a fraction ``done`` (0..1) of the run's steps are taken."""
+        if self.lr_final <= 0:
+            return self.lr
+        return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1 + np.cos(np.pi * done))
 
     def validate(self) -> None:
         if self.task not in TASK_DEFAULTS:
@@ -57,8 +69,13 @@ class TrainConfig:
         if self.init not in INITS:
             raise TrainError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
         if self.task in ("xor", "text") and self.init == "constructed":
-            raise TrainError(f"--init constructed exists for parity and digits only; "
+            raise TrainError(f"--init constructed exists for parity, digits and table only; "
                              f"{self.task} learns from random weights")
+        if (self.task == "table") != bool(self.data):
+            raise TrainError("the table task learns the data file given by --data (a CSV or "
+                             ".npz of features and a label per row)" if self.task == "table"
+                             else f"--data is the table task's file; {self.task} has its own "
+                             "data")
         if self.init == "positional" and self.task != "parity8":
             raise TrainError("--init positional exists for parity8 only (the text model "
                              "is positional already)")
@@ -66,6 +83,9 @@ class TrainConfig:
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise TrainError(f"{name} must be positive and finite, got {v}")
+        if not (np.isfinite(self.lr_final) and 0 <= self.lr_final <= self.lr):
+            raise TrainError(f"lr_final must lie in [0, lr = {self.lr:g}], got "
+                             f"{self.lr_final:g}")
         if self.lr > 10:
             raise TrainError(f"lr must be at most 10 (a step that large overflows the "
                              f"parameters at once), got {self.lr:g}")
@@ -98,6 +118,9 @@ TASK_DEFAULTS = {
     "text": {"epochs": 8, "lr": 0.01, "optimizer": "adam", "batch_size": 128,
              "beta_nudge": 1e-3, "relax_tol": 1e-8, "init": "random",
              "stability_margin": 0.1},
+    # table: the digits settings, prototypes of each class to start from.
+    "table": {"epochs": 20, "lr": 0.005, "optimizer": "adam", "batch_size": 32,
+              "beta_nudge": 0.05, "relax_tol": 1e-6, "init": "constructed", "memories": 20},
     "parity8": {"epochs": 10, "lr": 1e-4, "optimizer": "sgd", "batch_size": 32,
                "beta_nudge": 1e-5, "relax_tol": 1e-11, "init": "constructed"},
 }

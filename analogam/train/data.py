@@ -9,16 +9,18 @@ import numpy as np
 
 from ..model import Model
 from ..tasks import (
-    DIGITS_PIXELS,
+    DIGITS_CLASSES,
     all_bit_strings,
     digits_rows,
     digits_split,
     parity_split,
     task_for,
 )
+from ..tasks.table import TABLE_TASK, read_table
 from ..tasks.text import DEFAULT_CORPUS, EVAL_WINDOWS, Corpus, load_corpus
 from .config import TrainConfig
 from .inits import (
+    classifier_memories,
     digits_memories,
     parity_constructed,
     parity_positional,
@@ -59,7 +61,11 @@ def task_data(task: str, cfg: TrainConfig | None = None) -> TaskData:
     """XOR: the four rows of the truth table, all used for training (nothing held out).
     Parity: the 256 strings with the fixed 204/52 split. Digits: the 1797 images with
     the fixed 1437/360 split. Text: ``cfg.windows`` seeded training windows of the
-    corpus and TEXT_SCORED held-out ones."""
+    corpus and TEXT_SCORED held-out ones. Table: the rows of the user's file with its
+    seeded split (:mod:`analogam.tasks.table`)."""
+    if task == TABLE_TASK:
+        table = read_table(cfg.data)
+        return TaskData(table.rows, *table.split())
     if task == "text":
         cfg = cfg or TrainConfig(task="text")
         corpus = corpus_of(cfg)
@@ -79,6 +85,14 @@ def task_data(task: str, cfg: TrainConfig | None = None) -> TaskData:
 
 
 def initial_model(cfg: TrainConfig) -> Model:
+    if cfg.task == TABLE_TASK:
+        table = read_table(cfg.data)
+        train = table.split()[0]
+        C = len(table.classes)
+        return classifier_memories(cfg.seed, table.scaled[train], table.labels[train], C,
+                                   max(1, cfg.memories // C), init=cfg.init,
+                                   name=f"table_{len(table.classes)}class", task=TABLE_TASK,
+                                   classes=table.classes)
     if cfg.task == "text":
         return text_random(cfg.seed, corpus_of(cfg).vocabulary, cfg.context, cfg.width,
                            cfg.memories)
@@ -96,13 +110,14 @@ def initial_model(cfg: TrainConfig) -> Model:
 def task_loss(model: Model, inputs: np.ndarray) -> Loss:
     """The loss each task trains: parity, the decoder's cross-entropy on the parity
     class; XOR, 1/2 (v3 - xor)^2 on the free visible unit (it has no decoder); digits,
-    1/2 |labels - onehot|^2 on the ten label units."""
+    1/2 |labels - onehot|^2 on the ten label units (a table: on its classes' units)."""
     target = task_for(model).target(inputs)
-    if model.task == "digits":
-        n = DIGITS_PIXELS + 10
+    if model.task in ("digits", TABLE_TASK):
+        n = model.group("v").size
+        first = n - (len(model.classes) or DIGITS_CLASSES)
         y = np.zeros((inputs.shape[0], n))
-        y[np.arange(inputs.shape[0]), DIGITS_PIXELS + target[:, 0]] = 1.0
-        return Loss("squared", "v", y, np.arange(n) >= DIGITS_PIXELS)
+        y[np.arange(inputs.shape[0]), first + target[:, 0]] = 1.0
+        return Loss("squared", "v", y, np.arange(n) >= first)
     if model.task == "xor":
         y = np.zeros((inputs.shape[0], 3))
         y[:, 2] = target[:, 0]

@@ -44,26 +44,40 @@ DIGITS_FLOOR = 0.05
 
 def digits_memories(seed: int, per_class: int = 10, beta: float = 2.0,
                     init: str = "random") -> Model:
-    """A DenseAM classifier for the 8x8 digits: 74 visible units (64 clamped pixels, 10
-    free labels), ``10 per_class`` softmax memories. ``random``: memory pixels drawn
-    uniformly in [0.05, 0.5], labels one-hot per class; ``constructed``: memory
-    ``mu`` of class ``c`` is a seeded random training image of class ``c`` (intensity /
-    16, floored at 0.05) with label ``c`` - a prototype start; EP moves both."""
-    rng = np.random.default_rng(seed)
+    """A DenseAM classifier for the 8x8 digits (:func:`classifier_memories` on the
+    training images, intensity / 16): 74 visible units, ``10 per_class`` memories."""
     rows = digits_rows()
     train = digits_split()[0]
-    xi = np.zeros((DIGITS_CLASSES * per_class, DIGITS_PIXELS + DIGITS_CLASSES))
-    for c in range(DIGITS_CLASSES):
+    return classifier_memories(seed, rows[train, :DIGITS_PIXELS] / 16, rows[train, -1],
+                               DIGITS_CLASSES, per_class, beta=beta, init=init,
+                               name="digits", task="digits")
+
+
+def classifier_memories(seed: int, features: np.ndarray, labels: np.ndarray,
+                        n_classes: int, per_class: int, *, beta: float = 2.0,
+                        init: str = "random", name: str, task: str,
+                        classes: tuple[str, ...] = ()) -> Model:
+    """A DenseAM classifier: F clamped feature units (model units 0..1), ``n_classes``
+    free label units, ``per_class`` softmax memories per class. ``random``: memory
+    features drawn uniformly in [0.05, 0.5], label one-hot; ``constructed``: memory
+    ``mu`` of class ``c`` is a seeded random training row of class ``c`` (floored at
+    DIGITS_FLOOR) with label ``c`` - a prototype start; EP moves both. A class with
+    fewer rows than ``per_class`` repeats them."""
+    rng = np.random.default_rng(seed)
+    F = features.shape[1]
+    xi = np.zeros((n_classes * per_class, F + n_classes))
+    for c in range(n_classes):
         sl = slice(c * per_class, (c + 1) * per_class)
-        if init == "constructed":
-            pick = rng.choice(train[rows[train, -1] == c], per_class, replace=False)
-            xi[sl, :DIGITS_PIXELS] = rows[pick, :DIGITS_PIXELS] / 16
+        own = np.flatnonzero(labels == c)
+        if init == "constructed" and own.size:
+            pick = rng.choice(own, per_class, replace=own.size < per_class)
+            xi[sl, :F] = features[pick]
         else:
-            xi[sl, :DIGITS_PIXELS] = rng.uniform(0.05, 0.5, (per_class, DIGITS_PIXELS))
-        xi[sl, DIGITS_PIXELS + c] = 1.0
+            xi[sl, :F] = rng.uniform(0.05, 0.5, (per_class, F))
+        xi[sl, F + c] = 1.0
     xi = np.maximum(xi, DIGITS_FLOOR)
     return build_denseam(xi, beta=beta, tau_v=1.0, tau_h=0.1, readout_time=12.0,
-                         name="digits", task="digits")
+                         name=name, task=task, classes=classes)
 
 
 def _parity_et(embedding, memories, memory_bias, dec_w, dec_b, *, gain, beta=0.1,

@@ -183,6 +183,7 @@ def train(
         t0 = time.perf_counter()
         order = np.random.default_rng([cfg.seed, epoch]).permutation(data.train)
         bs = cfg.batch_size or order.size
+        steps = -(-order.size // bs)
         skipped, worst, cos, rate = 0, 0.0, float("nan"), float("nan")
         for i, lo in enumerate(range(0, order.size, bs)):
             batch = data.inputs[order[lo:lo + bs]]
@@ -199,6 +200,7 @@ def train(
             worst = max(worst, g.residual)
             if g.used == 0:
                 continue
+            opt.lr = cfg.step_size((epoch - 1 + i / steps) / max(cfg.epochs, 1))
             theta, model = project(template, opt.step(theta, theta_grads(theta, g.grads)),
                                    np.concatenate([batch, anchors]), cfg)
         rec = _epoch_record(epoch, model, data, cfg, skipped, worst, cos, rate,
