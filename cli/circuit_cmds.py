@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from analogam.atomic import check_output
 from analogam.errors import printable
 
 from .common import (
@@ -14,7 +15,9 @@ from .common import (
     ProgressBar,
     fail,
     inputs_of,
+    plot_options,
     results_path,
+    save_plot,
     warn,
 )
 from .options import (
@@ -160,8 +163,9 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
               help="Keep every finished ngspice run here, so an interrupted generation "
                    "resumes.")
+@with_options(plot_options)
 def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_dir,
-             strict, t_end, **kw) -> None:
+             strict, t_end, plot_path, dpi, **kw) -> None:
     """Generate tokens autoregressively through the circuit, beside the ODE.
 
     Each token: the circuit settles on the context window, the decoded token replaces
@@ -177,6 +181,7 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     from analogam.spice import Runner
     from analogam.study import format_generation
     from analogam.study import generate as run_generation
+    from analogam.study.generate import generation_figure
     from analogam.tasks import parse_bits, task_for
     from analogam.tasks.text import TEXT_TASK, encode, trained_file
 
@@ -194,6 +199,8 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
             click.echo(f"token {n}: circuit {symbol(tok)}  ODE {symbol(tok_o)}{same}",
                        err=True)
     out = results_path(output, weights, None, kw)
+    if plot_path:
+        check_output(plot_path, inputs_of(weights, None, kw.get("config_path")))
     opts = compile_options(**kw)
     bar = ProgressBar("tokens")
     try:
@@ -211,5 +218,7 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
         with atomic_open(out, "w") as f:
             json.dump(g.as_dict(), f, indent=1)
     click.echo(json.dumps(g.as_dict(), indent=1) if as_json else format_generation(g))
+    if plot_path:
+        save_plot(generation_figure(g, model.name), plot_path, dpi, quiet=as_json)
     if not g.correct or not g.as_dict()["circuit_equals_ode"] or g.warnings:
         sys.exit(EXIT_TOLERANCE)

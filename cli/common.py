@@ -10,6 +10,7 @@ from collections.abc import Callable
 import click
 
 from analogam.atomic import check_output
+from analogam.errors import printable
 
 EXIT_OK, EXIT_ERROR, EXIT_TOLERANCE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -151,3 +152,22 @@ def mc_progress(done: int, total: int, job, rec: dict) -> None:
     if rec.get("findings"):
         what += "; CHECKS failed: " + ", ".join(k.replace("_", " ") for k in rec["findings"])
     click.echo(f"{progress_bar(done, total)} {job.key}: {what}", err=True)
+
+
+plot_options = [
+    click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+                 help="Write the figure here; the suffix picks PNG, PDF or SVG."),
+    click.option("--dpi", type=click.IntRange(50, 1200), default=100, show_default=True,
+                 help="Resolution of PNG figures (PDF and SVG are vector)."),
+]
+
+
+def save_plot(fig, path: str, dpi: int, protect=(), quiet: bool = False) -> None:
+    """Write ``fig`` to ``path`` (format by suffix) and say where (unless ``quiet``:
+    the output is JSON)."""
+    from analogam.figures import save_figure
+
+    check_output(path, protect)
+    save_figure(fig, path, dpi)
+    if not quiet:
+        click.echo(f"  plot: {printable(path)}")

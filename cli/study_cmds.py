@@ -20,8 +20,10 @@ from .common import (
     inputs_of,
     kit_names,
     mc_progress,
+    plot_options,
     progress_bar,
     results_path,
+    save_plot,
     train_tasks,
 )
 
@@ -36,27 +38,37 @@ from .common import (
 @click.option("--macromodel", is_flag=True,
               help="Characterise the op-amp level's macromodel instead (checks the benches).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def datasheet(kit, corners, sizing, macromodel, as_json) -> None:
+@shared.with_options(plot_options)
+def datasheet(kit, corners, sizing, macromodel, as_json, plot_path, dpi) -> None:
     """Characterise an amplifier in ngspice: gain, gain-bandwidth, phase margin, slew,
     offset, quiescent power, output swing; and the op-amp level keys fitted to it."""
     import json
 
     from analogam.circuit import get_process_kit
-    from analogam.study.datasheet import format_datasheet, macromodel_datasheet, pdk_datasheet
+    from analogam.study.datasheet import (
+        bode_figure,
+        format_datasheet,
+        macromodel_datasheet,
+        pdk_datasheet,
+    )
 
     chosen = get_process_kit(kit).amplifier_sizing(sizing)[0]
     if not [c for c in corners.split(",") if c.strip()]:
         raise click.UsageError(f"--corner needs at least one corner name, got {corners[:40]!r}")
+    if plot_path:
+        check_output(plot_path)
     sheets = ([macromodel_datasheet()] if macromodel else
               [pdk_datasheet(kit, c.strip(), chosen) for c in corners.split(",")
                if c.strip()])
     if as_json:
         click.echo(json.dumps([{**d.as_dict(), "macromodel": d.macromodel()}
                                for d in sheets], indent=1))
-        return
-    click.echo(format_datasheet(sheets))
-    fit = " ".join(f"--set {k}={v:.4g}" for k, v in sheets[0].macromodel().items())
-    click.echo(f"  the op-amp level fitted to the {sheets[0].corner} column: {fit}")
+    else:
+        click.echo(format_datasheet(sheets))
+        fit = " ".join(f"--set {k}={v:.4g}" for k, v in sheets[0].macromodel().items())
+        click.echo(f"  the op-amp level fitted to the {sheets[0].corner} column: {fit}")
+    if plot_path:
+        save_plot(bode_figure(sheets), plot_path, dpi, quiet=as_json)
 
 
 @click.command()
@@ -162,21 +174,29 @@ mc_options = [
 @shared.with_options(mc_options)
 @shared.with_options(shared.device_options)
 @shared.with_options(shared.run_options)
+@shared.with_options(plot_options)
 def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, output, scheduler,
-               timeout, strict, t_end, **kw) -> None:
+               timeout, strict, t_end, plot_path, dpi, **kw) -> None:
     """N perturbed circuits in ngspice: accuracy, state error against the ideal ODE and
     settling time, with their spread."""
 
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.study import format_monte_carlo, monte_carlo
+    from analogam.study.montecarlo import montecarlo_figure
 
-    model = load_model(weights)
-    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    model, prov = load_weights(weights)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits,
+                                        prov)
     opts = shared.compile_options(**kw)
+    protect = inputs_of(weights, inputs, kw.get("config_path"))
+    if plot_path:
+        check_output(plot_path, protect)
     res = monte_carlo(model, bits, opts, samples, scheduler=scheduler,
                       results=results_path(output, weights, inputs, kw),
                       progress=mc_progress, timeout_s=timeout, task=task, strict=strict)
     click.echo(format_monte_carlo(model, res, opts, output))
+    if plot_path:
+        save_plot(montecarlo_figure(res, model.name), plot_path, dpi, protect)
     exit_for_findings(res, strict)
 
 
@@ -209,7 +229,7 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clam
     """Monte Carlo at each value of one configuration key; accuracy against it."""
     from pathlib import Path
 
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.study import format_sweep, plot_sweep
     from analogam.study import sweep as run_sweep
 
@@ -220,8 +240,9 @@ def sweep(weights, param, values, plot_path, input_bits, inputs, task_name, clam
                                f"{values[:40]!r}") from None
     if not vals:
         raise click.UsageError("--values needs at least one number")
-    model = load_model(weights)
-    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    model, prov = load_weights(weights)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits,
+                                        prov)
     opts = shared.compile_options(**kw)
     opts.config.with_value(param, vals[0])  # validates the key before any work
     if plot_path:
@@ -281,7 +302,7 @@ def explore(weights, latencies, level_list, corners, sizings, max_inputs, input_
 
     from analogam.atomic import atomic_open
     from analogam.circuit.levels import get_level
-    from analogam.model.weights import load_model
+    from analogam.model.weights import load_weights
     from analogam.spice import Runner
     from analogam.study.explore import explore as run_explore
     from analogam.study.explore import explore_dict, format_explore, plot_explore
@@ -290,8 +311,9 @@ def explore(weights, latencies, level_list, corners, sizings, max_inputs, input_
     lvls = [get_level(v.strip()).name for v in (level_list or kw["level"]).split(",")
             if v.strip()]
     crn = [c.strip() for c in corners.split(",") if c.strip()]
-    model = load_model(weights)
-    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits)
+    model, prov = load_weights(weights)
+    task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits,
+                                        prov)
     bits = bits[np.linspace(0, len(bits) - 1, min(max_inputs, len(bits))).astype(int)]
     protect = inputs_of(weights, inputs, kw.get("config_path"))
     for path in (output, plot_path):

@@ -30,6 +30,7 @@ from ..circuit.kits import OpampKit
 from ..circuit.pdk import DEFAULT_CORNER, DEFAULT_KIT, MillerSizing, get_process_kit
 from ..circuit.testbench import build_amplifier_bench
 from ..errors import SimulationError
+from ..figures import plain, subplots
 from ..netlist import AcSweep, DcSweep, OperatingPoint, Transient, format_netlist
 from ..spice.batch import run_batch
 
@@ -57,9 +58,12 @@ class Datasheet:
     """Output current the amplifier sources into its output held at ground (A)."""
     i_sink_a: float = 0.0
     """Output current it sinks from its output held at ground (A)."""
+    bode: tuple[tuple[float, float, float], ...] = ()
+    """The open-loop response: (frequency Hz, |A| dB, unwrapped phase deg) per point."""
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: ([list(p) for p in self.bode] if k == "bode" else getattr(self, k))
+                for k in self.__dataclass_fields__}
 
     def macromodel(self) -> dict[str, float]:
         """The op-amp level's keys fitted to this amplifier (``--set KEY=VALUE``)."""
@@ -106,6 +110,8 @@ def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = ""
     h = _vec(ac, "out")
     f_u, phase = _unity(freq, h)
     a0 = float(20 * np.log10(np.abs(h[0])))
+    bode = tuple(zip(freq.tolist(), (20 * np.log10(np.abs(h))).tolist(),
+                     np.degrees(np.unwrap(np.angle(h))).tolist(), strict=True))
     # a transistor amplifier released from a forced output needs the gear method and
     # ordinary tolerances (trap rings on the body nodes at the release)
     tr = _run(bench("step"), Transient(tstep=1e-10, tstop=2e-6, tmax=1e-10,
@@ -121,7 +127,8 @@ def characterise(amp: SubcktDef, supplies: tuple[float, float], corner: str = ""
     n_tr = sum(e.kind in MOS_KINDS + NPN_KINDS for e in amp.elements)
     i_source, i_sink = _output_current(bench("short"))
     return Datasheet(amp.name, corner, offset, i_pos, power, a0, f_u, 180.0 + phase, slew,
-                     swing[1], follow[0], n_tr, transistor_area(amp), i_source, i_sink)
+                     swing[1], follow[0], n_tr, transistor_area(amp), i_source, i_sink,
+                     bode)
 
 
 def _output_current(circuit) -> tuple[float, float]:
@@ -173,6 +180,28 @@ def macromodel_datasheet(kit: OpampKit | None = None) -> Datasheet:
     """The op-amp level's macromodel on the same benches (a check of the benches)."""
     kit = kit or OpampKit()
     return characterise(opamp_subckt(kit), kit.supplies, "model")
+
+
+def bode_figure(sheets: list[Datasheet]):
+    """The open-loop Bode plot of each column: |A| (dB) and phase (deg) against frequency
+    (Hz, log axis), the unity-gain frequency and phase margin marked."""
+    fig, (mag, ph) = subplots(2, 1, figsize=(6.0, 5.0), sharex=True)
+    for d in sheets:
+        f, db, deg = (np.array(c) for c in zip(*d.bode, strict=True))
+        line, = mag.semilogx(f, db, label=f"{d.corner}: {d.a0_db:.1f} dB, "
+                             f"{d.gbw_hz / 1e6:.1f} MHz, PM {d.phase_margin_deg:.0f} deg")
+        ph.semilogx(f, deg, color=line.get_color())
+        mag.axvline(d.gbw_hz, color=line.get_color(), ls=":", lw=0.8)
+        ph.plot([d.gbw_hz], [d.phase_margin_deg - 180.0], "o", color=line.get_color())
+    mag.axhline(0.0, color="0.5", lw=0.6)
+    ph.axhline(-180.0, color="0.5", lw=0.6)
+    mag.set_ylabel("open-loop gain |A| (dB)")
+    ph.set_ylabel("phase of A (deg)")
+    ph.set_xlabel("frequency (Hz)")
+    mag.legend(fontsize=7)
+    mag.set_title(f"{plain(sheets[0].amplifier)}: open loop, 1 pF load (dotted: unity gain;"
+                  " dot: phase margin above -180 deg)", fontsize=8)
+    return fig
 
 
 def format_datasheet(sheets: list[Datasheet]) -> str:

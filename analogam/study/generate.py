@@ -23,6 +23,7 @@ import numpy as np
 
 from ..circuit import CompileOptions
 from ..errors import CircuitError
+from ..figures import plain, subplots
 from ..model import Model
 from ..reference import simulate_ode
 from ..spice import Runner
@@ -82,6 +83,44 @@ class Generation:
             "cells_reprogrammed_per_token": self.cells_reprogrammed.tolist(),
             "warnings": list(self.warnings),
         }
+
+
+def generation_figure(g: Generation, title: str = ""):
+    """The token strip of a generation: each token as the circuit and the ODE (and the
+    rule) decoded it (a differing one in red), then per token the settling time (s),
+    the state error against the ODE (model units, log axis) and, where the level
+    counts it, the energy (J, log axis)."""
+    n = g.circuit.size
+    rows = 3 + (g.energy_j is not None)
+    fig, axes = subplots(rows, 1, figsize=(max(6.0, min(0.16 * n + 2, 18.0)), 1.4 * rows + 1),
+                         sharex=True, gridspec_kw={"height_ratios": [1.2] + [1] * (rows - 1)})
+    strip, settle, err = axes[:3]
+    lines = [("circuit", g.circuit), ("ODE", g.ode)] + \
+        ([] if g.rule is None else [("rule", g.rule)])
+    for y, (_, toks) in enumerate(lines):
+        for k, t in enumerate(toks):
+            sym = g.text([t])
+            strip.text(k, -y, {" ": "\u2423", "\n": "\u21b5"}.get(sym, sym), ha="center",
+                       va="center", fontsize=8, family="monospace",
+                       color="tab:red" if t != g.reference[k] else "black")
+    strip.set_yticks(-np.arange(len(lines)), [name for name, _ in lines], fontsize=8)
+    strip.set_ylim(-len(lines) + 0.4, 0.6)
+    strip.set_title(f"{plain(title)}{': ' if title else ''}{n} tokens at the {g.level} level "
+                    f"from {plain(g.text(g.start))[:40]!r} (red: differs from the "
+                    f"{'ODE' if g.rule is None else 'rule'})", fontsize=8)
+    scale, unit = next((f, u) for f, u in ((1e9, "ns"), (1e6, "us"), (1e3, "ms"), (1, "s"))
+                       if np.nanmax(g.settle_s, initial=0) * f < 1e4)
+    settle.plot(np.arange(n), g.settle_s * scale, ".-", lw=0.8)
+    settle.set_ylabel(f"settling ({unit})", fontsize=8)
+    err.semilogy(np.arange(n), np.maximum(g.max_err, 1e-12), ".-", lw=0.8, color="tab:red")
+    err.set_ylabel("max |u - u_ODE|\n(model units)", fontsize=8)
+    if g.energy_j is not None:
+        axes[3].semilogy(np.arange(n), g.energy_j, ".-", lw=0.8, color="tab:green")
+        axes[3].set_ylabel("energy (J)", fontsize=8)
+    axes[-1].set_xlabel("token", fontsize=8)
+    for ax in axes:
+        ax.tick_params(labelsize=7)
+    return fig
 
 
 def _first_difference(a: np.ndarray, b: np.ndarray) -> int | None:
