@@ -64,7 +64,6 @@ def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_
 
 @click.command()
 @click.argument("weights", type=click.Path(dir_okay=False))
-@click.option("--tran", is_flag=True, default=True, help="Transient analysis (always run).")
 @click.option("--op", "with_op", is_flag=True,
               help="Also solve the DC operating point; flag inputs where it differs from the "
                    "settled transient (multistable models).")
@@ -77,7 +76,12 @@ def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_
 @click.option("--batch", "batched", is_flag=True,
               help="Simulate all inputs as independent copies in one netlist.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Write report.json and PNG plots here.")
+              help="Write report.json and the plots here.")
+@click.option("--figure-format", "formats", multiple=True, default=("png",),
+              type=click.Choice(["png", "pdf", "svg"]), show_default=True,
+              help="Format of the report's plots (repeat for several).")
+@click.option("--dpi", type=click.IntRange(50, 1200), default=100, show_default=True,
+              help="Resolution of PNG plots (PDF and SVG are vector).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report on stdout.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
               help="Keep every finished ngspice run here, so an interrupted run resumes "
@@ -85,9 +89,9 @@ def compile_cmd(weights, output, input_bits, inputs, task_name, clamp_bits, per_
 @click.option("--equilibrium", "diagnose_n", type=click.IntRange(0, None), default=0,
               metavar="N", help="Linearise the circuit of the first N inputs at its read-out "
               "state in ngspice: coupling asymmetry, entropy production, eigenvalues.")
-def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, scheduler,
-             timeout, backend, batched, report_dir, as_json, cache_dir, strict, t_end,
-             diagnose_n, **kw) -> None:
+def simulate(weights, with_op, input_bits, inputs, task_name, clamp_bits, scheduler,
+             timeout, backend, batched, report_dir, formats, dpi, as_json, cache_dir, strict,
+             t_end, diagnose_n, **kw) -> None:
     """Compile, run ngspice, and compare the circuit with the ODE reference.
 
     Exits 2 when the circuit disagrees with the ODE or a check fails."""
@@ -113,7 +117,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
     opts = compile_options(**kw)
     protect = inputs_of(weights, inputs, kw.get("config_path"))
     if report_dir:
-        check_report_dir(report_dir, protect)
+        check_report_dir(report_dir, protect, formats)
     cache = Path(cache_dir) if cache_dir else Path(report_dir) / ".spice" if report_dir \
         else None
     bar = ProgressBar("ngspice runs")
@@ -135,7 +139,7 @@ def simulate(weights, tran, with_op, input_bits, inputs, task_name, clamp_bits, 
               EXIT_INTERRUPTED)
     bar.close()
     if report_dir:
-        write_report(rep, report_dir, op, protect)
+        write_report(rep, report_dir, op, protect, formats, dpi)
     if as_json:
         click.echo(json.dumps(report_dict(rep, op), indent=1))
     else:

@@ -211,7 +211,7 @@ def test_trained_parity_every_string_in_ngspice_with_trainer_column():
 
 
 def test_simulate_cli_reports_the_trainer_column(tmp_path):
-    r = run_cli("simulate", str(ROOT / "models" / "xor_ep.npz"), "--tran", "--rescale",
+    r = run_cli("simulate", str(ROOT / "models" / "xor_ep.npz"), "--rescale",
                 "--json")
     assert r.returncode == 0, r.stderr
     import json

@@ -167,6 +167,22 @@ def test_xor_learned_by_ep_from_its_truth_table():
     assert min(r["cos_ep_implicit"] for r in result.log[1:]) >= 0.999
 
 
+def test_the_step_size_falls_along_a_half_cosine_and_the_loop_takes_it():
+    cfg = config_for("xor", epochs=4, lr=0.03, lr_final=0.001)
+    steps = [cfg.step_size(d) for d in np.linspace(0, 1, 11)]
+    assert steps[0] == pytest.approx(0.03) and steps[-1] == pytest.approx(0.001)
+    assert steps[5] == pytest.approx(0.0155)          # the mean halfway
+    assert np.all(np.diff(steps) < 0)
+    assert config_for("xor", lr=0.03).step_size(0.7) == 0.03
+    with pytest.raises(TrainError, match="lr_final"):
+        config_for("xor", lr=0.01, lr_final=0.02)
+    # lr_final = lr is the constant schedule to the bit; a falling one ends elsewhere
+    const = train(config_for("xor", epochs=4)).log[-1]["loss"]
+    same = train(config_for("xor", epochs=4, lr_final=0.03)).log[-1]["loss"]
+    falls = train(config_for("xor", epochs=4, lr_final=1e-4)).log[-1]["loss"]
+    assert same == const and falls != const
+
+
 def test_interrupted_training_resumes_to_the_same_numbers(tmp_path):
     cfg = config_for("xor", epochs=4)
     whole = train(cfg)

@@ -1,5 +1,5 @@
-"""Reports of a simulation: a JSON record (per input and summary) and PNG plots in the
-style of the reference work. Written atomically into a report directory."""
+"""Reports of a simulation: a JSON record (per input and summary) and plots (PNG, PDF
+or SVG) in the style of the reference work. Written atomically into a report directory."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ..compare.power import (
     equivalent_ops,
 )
 from ..errors import printable
-from ..figures import plain, render_png, subplots, write_bytes
+from ..figures import plain, render, subplots, write_bytes
 from .equilibrium import format_nonequilibrium
 from .pipeline import OpCheck
 from .record import SimulationReport
@@ -201,31 +201,44 @@ def report_figures(rep: SimulationReport, max_inputs: int = 4) -> dict:
     return out
 
 
-def render_report(rep: SimulationReport, max_inputs: int = 4) -> dict[str, bytes]:
-    """PNG bytes of :func:`report_figures`, by file name."""
-    return {name: render_png(fig) for name, fig in report_figures(rep, max_inputs).items()}
+def render_report(rep: SimulationReport, max_inputs: int = 4, formats=("png",),
+                  dpi: int = 100) -> dict[str, bytes]:
+    """The bytes of :func:`report_figures` in each of ``formats`` (png, pdf, svg), by
+    file name (``trajectories.png``, ``trajectories.pdf``, ...)."""
+    out = {}
+    for name, fig in report_figures(rep, max_inputs).items():
+        stem = name.rsplit(".", 1)[0]
+        out.update({f"{stem}.{fmt}": render(fig, fmt, dpi) for fmt in formats})
+    return out
 
 
-REPORT_FILES = ("report.json", "trajectories.png", "energy.png", "prediction.png")
+FIGURES = ("trajectories", "energy", "prediction")
 
 
-def check_report_dir(outdir: str | os.PathLike, protect=()) -> Path:
+def report_files(formats=("png",)) -> tuple[str, ...]:
+    """The files a report writes: report.json and each figure in each format."""
+    return ("report.json", *(f"{n}.{f}" for n in FIGURES for f in formats))
+
+
+def check_report_dir(outdir: str | os.PathLike, protect=(), formats=("png",)) -> Path:
     """``outdir`` if every report file may be written there (none of them a link, a
     device or one of the command's inputs): called before any simulation runs, so a
     refused report costs nothing."""
     out = Path(outdir)
-    for name in REPORT_FILES:
+    for name in report_files(formats):
         check_output(out / name, protect)
     return out
 
 
 def write_report(rep: SimulationReport, outdir: str | os.PathLike,
-                 op: OpCheck | None = None, protect=()) -> list[Path]:
-    """report.json and the plots: everything is rendered first and then each file is
-    written atomically, so a failure leaves no half-written report."""
-    out = check_report_dir(outdir, protect)
+                 op: OpCheck | None = None, protect=(), formats=("png",),
+                 dpi: int = 100) -> list[Path]:
+    """report.json and the plots in ``formats`` (PNG at ``dpi``; PDF and SVG vector):
+    everything is rendered first and then each file is written atomically, so a failure
+    leaves no half-written report."""
+    out = check_report_dir(outdir, protect, formats)
     files = {"report.json": (json.dumps(report_dict(rep, op), indent=1, allow_nan=False)
-                             + "\n").encode(), **render_report(rep)}
+                             + "\n").encode(), **render_report(rep, formats=formats, dpi=dpi)}
     out.mkdir(parents=True, exist_ok=True)
     return [write_bytes(out / name, data, protect) for name, data in files.items()]
 
