@@ -32,6 +32,7 @@ _EXPORTS = {
     "load_provenance": "model.weights",
     # tasks
     "get_task": "tasks", "task_for": "tasks", "bind_task": "tasks",
+    "read_table": "tasks.table",
     # the ODE reference
     "simulate_ode": "reference",
     # devices and compiling
@@ -44,11 +45,16 @@ _EXPORTS = {
     "simulate_task": "study", "evaluate_ode": "study", "SimulationReport": "study.record",
     "monte_carlo": "study.montecarlo", "sweep": "study.montecarlo",
     "report_figures": "study.report", "write_report": "study.report",
+    "generate": "study.generate", "generation_figure": "study.generate",
+    "montecarlo_figure": "study.montecarlo", "bode_figure": "study.datasheet",
+    "pdk_datasheet": "study.datasheet",
     "format_report": "study.report", "report_dict": "study.report",
     # training
     "train_model": "train:train", "TrainConfig": "train", "config_for": "train",
     # figures
     "render": "figures", "save_figure": "figures",
+    # progress of long work
+    "Progress": "progress",
     # errors
     "AnalogamError": "errors",
 }

@@ -8,11 +8,11 @@ import click
 
 from analogam.atomic import check_output
 from analogam.errors import printable
+from analogam.progress import Progress
 
 from .common import (
     EXIT_INTERRUPTED,
     EXIT_TOLERANCE,
-    ProgressBar,
     fail,
     inputs_of,
     plot_options,
@@ -120,7 +120,7 @@ def simulate(weights, with_op, input_bits, inputs, task_name, clamp_bits, schedu
         check_report_dir(report_dir, protect, formats)
     cache = Path(cache_dir) if cache_dir else Path(report_dir) / ".spice" if report_dir \
         else None
-    bar = ProgressBar("ngspice runs")
+    bar = Progress("ngspice runs")
     try:
         with Runner(scheduler, backend, timeout) as runner:
             rep = simulate_task(model, bits, opts, batched=batched, runner=runner,
@@ -206,7 +206,7 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     if plot_path:
         check_output(plot_path, inputs_of(weights, None, kw.get("config_path")))
     opts = compile_options(**kw)
-    bar = ProgressBar("tokens")
+    bar = Progress("tokens")
     try:
         with Runner(scheduler, "auto", timeout) as runner:
             g = run_generation(model, bits, tokens, opts, runner=runner, task=task,

@@ -11,6 +11,7 @@ import click
 
 from analogam.atomic import check_output
 from analogam.errors import printable
+from analogam.progress import progress_bar
 
 EXIT_OK, EXIT_ERROR, EXIT_TOLERANCE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -39,47 +40,6 @@ def results_path(output, weights, inputs, kw):
         return None
     check_output(output, inputs_of(weights, inputs, kw.get("config_path")))
     return Path(output)
-
-
-class ProgressBar:
-    """Done, rate and time left on stderr for more than a handful of items: redrawn in
-    place on a terminal; into a log file (not a terminal), one plain line per tenth."""
-
-    def __init__(self, what: str) -> None:
-        import sys
-        import time
-
-        self.what, self.t0, self.done, self.total = what, time.monotonic(), 0, 0
-        self.shown = False
-        self.tty = sys.stderr.isatty()
-        self._logged = -1
-
-    def update(self, done: int, total: int) -> None:
-        import time
-
-        self.done, self.total = done, total
-        if total < 8:
-            return
-        dt = max(time.monotonic() - self.t0, 1e-9)
-        rate = done / dt
-        left = (total - done) / rate if rate > 0 else float("inf")
-        eta = "?" if left == float("inf") else f"{int(left // 60)}:{int(left % 60):02d}"
-        line = f"{progress_bar(done, total)} {self.what}, {rate:.1f}/s, {eta} left"
-        if self.tty:
-            click.echo(f"\r{line} ", err=True, nl=False)
-            self.shown = True
-        elif 10 * done // total > self._logged:
-            self._logged = 10 * done // total
-            click.echo(line, err=True)
-
-    def close(self) -> None:
-        if self.shown:
-            click.echo("", err=True)
-
-
-def progress_bar(done: int, total: int) -> str:
-    n = int(30 * done / max(total, 1))
-    return f"[{'#' * n}{'.' * (30 - n)}] {done}/{total}"
 
 
 class RegistryChoice(click.ParamType):

@@ -9,6 +9,7 @@ import click
 
 from analogam.atomic import check_output
 from analogam.errors import printable
+from analogam.progress import progress_bar
 
 from . import options as shared
 from .common import (
@@ -21,7 +22,6 @@ from .common import (
     kit_names,
     mc_progress,
     plot_options,
-    progress_bar,
     results_path,
     save_plot,
     train_tasks,

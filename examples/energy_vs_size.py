@@ -4,7 +4,9 @@ bit flipped. From each transient: the energy drawn from the supplies until the s
 has settled, measured at each block role's supply meter (analogam/compare/power.py),
 and the component counts.
 
-    python examples/energy_vs_size.py [K ...]
+    python examples/energy_vs_size.py [K ...] [--quick]
+
+--quick: K = 16 only (each size prints its line as it finishes).
 
 Writes reports/energy_vs_size.{json,png}.
 """
@@ -90,4 +92,6 @@ def main(sizes: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main([int(k) for k in sys.argv[1:]] or [16, 64, 128]))
+    argv = [a for a in sys.argv[1:] if a != "--quick"]
+    quick = len(argv) < len(sys.argv) - 1
+    raise SystemExit(main([int(k) for k in argv] or ([16] if quick else [16, 64, 128])))

@@ -2,7 +2,9 @@
 parity, by Monte Carlo on a local Dask cluster (ideal level, so only the crossbar is
 perturbed). Parity uses its 52 held-out strings.
 
-    python examples/noise_sweep.py [--samples N] [--scheduler local|serial|ADDRESS]
+    python examples/noise_sweep.py [--samples N] [--scheduler local|serial|ADDRESS] [--quick]
+
+--quick: two samples per noise level, every eighth input of Hamming and parity.
 
 Writes reports/noise_sweep.{json,png}; per-model results files in reports/ let an
 interrupted sweep resume.
@@ -15,6 +17,7 @@ from pathlib import Path
 from analogam.atomic import atomic_open
 from analogam.circuit import DeviceConfig
 from analogam.model.weights import load_model
+from analogam.progress import Progress
 from analogam.study import plot_sweep, sweep
 from analogam.tasks import get_task, parity_split
 
@@ -27,6 +30,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=6)
     ap.add_argument("--scheduler", default="local")
+    ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     out = ROOT / "reports"
     results = {}
@@ -35,9 +39,13 @@ def main() -> int:
         inputs = get_task(model.task).inputs()
         if name == "parity8":
             inputs = inputs[parity_split()[1]]
-        res = sweep(model, inputs, DeviceConfig(seed=1), PARAM, SIGMAS, args.samples,
-                    scheduler=args.scheduler, results=out / f"noise_sweep_{name}.json",
-                    timeout_s=120)
+        if args.quick and len(inputs) > 8:
+            inputs = inputs[::8]
+        with Progress(f"{name}: Monte Carlo samples", least=2) as bar:
+            res = sweep(model, inputs, DeviceConfig(seed=1), PARAM, SIGMAS,
+                        2 if args.quick else args.samples, scheduler=args.scheduler,
+                        results=out / f"noise_sweep_{name}{'_quick' * args.quick}.json",
+                        timeout_s=120, progress=bar.update)
         results[name] = res
         for p in res["points"]:
             a = p["summary"]["accuracy"]

@@ -60,4 +60,5 @@ def main(out: Path = OUT) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))
+    args = [a for a in sys.argv[1:] if a != "--quick"]   # it is quick already
+    sys.exit(main(Path(args[0]) if args else OUT))

@@ -2,12 +2,12 @@
 all 256 strings, compiled, simulated in ngspice, and compared three ways: circuit,
 ODE reference, and the trainer's own settled predictions.
 
-    python examples/parity.py [ideal|bjt|opamp]
-"""
+    python examples/parity.py [ideal|bjt|opamp|pdk] [--quick]
 
-import sys
+--quick simulates every eighth input.
+"""
 
 from run_task import run_task
 
 if __name__ == "__main__":
-    raise SystemExit(run_task("parity8", *sys.argv[1:]))
+    raise SystemExit(run_task("parity8"))

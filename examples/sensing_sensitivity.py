@@ -18,6 +18,9 @@ by ``g_sum V_line / useful``, which grows with the fan-in.
 
     python examples/sensing_sensitivity.py [--quick]
 
+--quick: the copy gain on XOR and 8 Hamming words and XOR's sensing mismatch at the
+op-amp level, two samples at the ends of each range.
+
 Prints the tables and writes reports/sensing_sensitivity.json (finished points are
 kept in reports/sensing/*.json: a run started again resumes).
 """
@@ -32,6 +35,7 @@ from analogam.atomic import atomic_open
 from analogam.circuit import CompileOptions, DeviceConfig
 from analogam.model.architectures import random_denseam
 from analogam.model.weights import load_model
+from analogam.progress import Progress
 from analogam.study.montecarlo import sweep
 from analogam.tasks import task_for
 
@@ -44,12 +48,14 @@ def inputs_of(model, every: int = 1, most: int = 32):
     return x[::every][:most]
 
 
-def run(name, model, level, param, values, samples, every=1, most=32, dual=False) -> dict:
+def run(name, model, level, param, values, samples, every=1, most=32, dual=False,
+        out=OUT) -> dict:
     config = DeviceConfig().with_value("conductance.dual_arrays", dual)
     name = f"{name}_dual" if dual else name
-    res = sweep(model, inputs_of(model, every, most), CompileOptions(level, config), param,
-                values, samples, scheduler="local",
-                results=OUT / f"{name}_{level}_{param}.json")
+    with Progress(f"{name} {level} {param}: samples", least=4) as bar:
+        res = sweep(model, inputs_of(model, every, most), CompileOptions(level, config),
+                    param, values, samples, scheduler="local",
+                    results=out / f"{name}_{level}_{param}.json", progress=bar.update)
     rows = []
     for p in res["points"]:
         s = p["summary"]
@@ -73,8 +79,24 @@ def run(name, model, level, param, values, samples, every=1, most=32, dual=False
     return {"model": name, "level": level, "param": param, "samples": samples, "rows": rows}
 
 
+def quick_study() -> list[dict]:
+    """The copy-gain study on XOR and 8 Hamming words, and XOR's sensing mismatch at
+    the op-amp level: two samples, the ends of each range."""
+    out = []
+    for name in ("xor", "hamming74"):
+        model = load_model(ROOT / "models" / f"{name}.npz")
+        out.append(run(name, model, "ideal", "sense.copy_gain_sigma", [0.0, 1e-2], 2,
+                       every=16, out=OUT / "quick"))
+    out.append(run("xor", load_model(ROOT / "models" / "xor.npz"), "opamp",
+                   "sense.mismatch", [0.0, 1e-2], 2, out=OUT / "quick"))
+    return out
+
+
 def main(quick: bool) -> int:
-    samples = 3 if quick else 5
+    if quick:
+        quick_study()
+        return 0
+    samples = 5
     sigmas = [0.0, 1e-3, 3e-3, 1e-2]
     models = {n: load_model(ROOT / "models" / f"{n}.npz") for n in ("xor", "hamming74",
                                                                     "parity8")}

@@ -2,6 +2,8 @@
 ideal and BJT levels, and compared with the scipy ODE reference.
 
     python examples/xor.py            # writes reports/xor_<level>/ (JSON + PNG)
+
+It takes well under two minutes; --quick is accepted and runs the same.
 """
 
 from pathlib import Path
