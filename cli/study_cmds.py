@@ -99,7 +99,8 @@ def datasheet(kit, corners, sizing, macromodel, as_json, plot_path, dpi) -> None
                    "songs-poems).")
 @click.option("--data", "data", type=click.Path(dir_okay=False), default=None,
               help="table: your CSV or .npz (features, then a label, per row), learnt by "
-                   "a DenseAM classifier.")
+                   "a DenseAM classifier; memory: your patterns (one per row), stored as "
+                   "a DenseAM and checked.")
 @click.option("--context", type=int, default=None, help="text: context length (32).")
 @click.option("--width", type=int, default=None, help="text: visible width D (64).")
 @click.option("--memories", type=int, default=None,
@@ -111,8 +112,9 @@ def datasheet(kit, corners, sizing, macromodel, as_json, plot_path, dpi) -> None
                    "checkpoint (.ckpt.npz) go beside it.")
 @click.option("--fresh", is_flag=True, help="Ignore an existing checkpoint and start over.")
 def train(task, output, fresh, seed, **kw) -> None:
-    """Train XOR, parity, the 8x8 digits or a character model of a text by equilibrium
-    propagation on the model's energy.
+    """Train XOR, parity, the 8x8 digits, a character model of a text or a classifier of
+    your table (--data) by equilibrium propagation on the model's energy; or store your
+    patterns as a memory (--data) with the same checks.
 
     Interrupted runs resume from the last finished epoch when started again with the
     same settings. Exits 2 when the trained model is not deployable (the tight ODE

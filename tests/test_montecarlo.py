@@ -205,3 +205,17 @@ def test_every_sample_gets_the_checks_simulate_runs(tmp_path):
                                            r"wire resistance 1000"):
         monte_carlo(m, np.array([[0, 0, 1, 0, 1, 1, 0]]), opts, 1, scheduler="serial",
                     strict=True)
+
+
+@pytest.mark.ngspice
+def test_montecarlo_draws_its_histograms_and_its_stderr_holds_no_traceback(tmp_path):
+    """The figure by suffix (SVG), and a clean stderr: ngspice started from the runner's
+    threads once printed "Exception ignored ... SystemError" tracebacks from Python's
+    after-fork hooks in the child."""
+    plot = tmp_path / "mc.svg"
+    r = run_cli("montecarlo", XOR, "--samples", "3", "--set",
+                "conductance.prog_noise_scale=0.05", "--plot", str(plot))
+    assert r.returncode in (0, 2), r.stderr[-500:]
+    assert "Traceback" not in r.stderr and "Exception ignored" not in r.stderr, r.stderr[:800]
+    svg = plot.read_text()
+    assert "read-out error vs ideal ODE (model units)" in svg and "3 Monte Carlo samples" in svg

@@ -15,7 +15,7 @@ from analogam.errors import ModelError, TaskError
 from analogam.model.architectures import build_denseam
 from analogam.model.weights import load_weights, save_model
 from analogam.tasks import task_for
-from analogam.tasks.table import read_table, table_task
+from analogam.tasks.table import read_patterns, read_table, table_task
 from analogam.train import config_for
 from analogam.train.config import TrainError
 
@@ -138,3 +138,39 @@ def test_a_classifier_trained_on_a_users_csv_runs_as_a_circuit(tmp_path):
     assert len(rep["per_input"]) == 30          # the held-out fifth of 150 rows
     assert rep["summary"]["agreement_circuit_vs_ode"] == 1.0
     assert rep["summary"]["accuracy_circuit"] >= 0.9
+
+
+def test_memory_inputs_are_patterns_with_one_or_two_bits_flipped():
+    from analogam.train.data import memory_data
+
+    patterns = np.array([[0, 1, 1, 0, 1], [1, 1, 0, 0, 0], [0, 0, 0, 1, 1.0]])
+    d = memory_data(patterns, seed=0)
+    stored = patterns.astype(int)
+    dist = lambda rows: np.abs(rows[:, None] - stored[None]).sum(-1).min(1)  # noqa: E731
+    assert d.train.size == 15 and dist(d.inputs[d.train]).tolist() == [1] * 15
+    assert d.heldout.size == 15 and dist(d.inputs[d.heldout]).max() <= 2
+    assert np.array_equal(memory_data(patterns, seed=0).inputs, d.inputs)   # seeded
+
+
+def test_a_memory_of_a_users_patterns_is_stored_checked_and_recalls(tmp_path):
+    """`train memory`: no epochs (refused: its target moves with the weights), the
+    patterns become the memories at a beta that recalls them from one flipped bit, and
+    the trainer's checks pass: every one-flip start recalled, the tight ODE agreeing."""
+    from analogam.train import train
+    from analogam.train.data import memory_beta
+
+    rng = np.random.default_rng(3)
+    pats = np.unique(rng.integers(0, 2, (8, 16)), axis=0)
+    p = tmp_path / "pat.csv"
+    np.savetxt(p, pats, fmt="%d", delimiter=",")
+    with pytest.raises(TrainError, match="not offered"):
+        config_for("memory", data=str(p), epochs=3)
+    res = train(config_for("memory", data=str(p)))
+    xi = np.asarray(res.model.couplings[0].weights)
+    np.testing.assert_allclose(xi, np.maximum(pats, 0.05))
+    assert res.model.group("h").param == pytest.approx(memory_beta(xi))
+    assert res.log[-1]["train_acc"] == 1.0 and res.deploy["deployable"]
+    assert task_for(res.model).name == "recall"
+    (tmp_path / "dup.csv").write_text("1,0\n1,0\n0,1\n")
+    with pytest.raises(TaskError, match="none repeated"):
+        read_patterns(tmp_path / "dup.csv")

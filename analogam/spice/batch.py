@@ -26,6 +26,22 @@ from .result import (
 from .scratch import scratch_dir
 
 
+def _killed_with_parent() -> list[str]:
+    """A launcher that makes Linux SIGKILL ngspice when analogam dies (util-linux's
+    ``setpriv --pdeathsig``), so no Python code runs in the forked child: Python's
+    after-fork hooks in a child of a threaded parent (the runner's threads) printed
+    "Exception ignored ... SystemError" tracebacks. Empty where there is none."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
+def _preexec() -> dict:
+    """Without the launcher, the same request from Python in the child."""
+    if shutil.which("setpriv"):
+        return {}
+    return {"preexec_fn": functools.partial(die_with_parent, os.getpid())}
+
+
 def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
               executable: str = "ngspice") -> SpiceResult:
     """``ngspice -b -n -r out.raw`` on the netlist, in a private temp dir, killed on
@@ -40,10 +56,10 @@ def run_batch(netlist: str, timeout_s: float = DEFAULT_TIMEOUT_S,
     with scratch_dir("batch") as tmp:
         cir, raw = Path(tmp) / "circuit.cir", Path(tmp) / "out.raw"
         cir.write_text(netlist, encoding="utf-8")
-        proc = subprocess.Popen([exe, "-b", "-n", "-r", raw.name, cir.name], cwd=tmp,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=functools.partial(die_with_parent, os.getpid()))
+        proc = subprocess.Popen([*_killed_with_parent(), exe, "-b", "-n", "-r", raw.name,
+                                 cir.name], cwd=tmp, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True, **_preexec())
         try:
             out, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:

@@ -1,6 +1,7 @@
 """A user's own table as a classification task for a Dense Associative Memory.
 
-A table is rows of F real features and a label. The model holds them as the digits
+A table is rows of F real features and a label (:func:`read_table`); an associative
+memory's patterns are rows without one (:func:`read_patterns`). The model holds them as the digits
 task does: the features, scaled to model units, are clamped on the first F visible
 units; one free label unit per class starts at LABEL_START; the class is the largest
 settled label unit. The model names its classes (:attr:`Model.classes`), so the task
@@ -84,20 +85,9 @@ def read_table(path: str | os.PathLike) -> Table:
     """The table in ``path`` (CSV or ``.npz``), validated: at least two classes, every
     class and feature finite, one clear error otherwise."""
     p = Path(path)
-    if not p.is_file():
-        raise TaskError(f"data file {str(p)[:200]} does not exist or is not a regular file")
-    if p.stat().st_size > MAX_TABLE_BYTES:
-        raise _fail(p, f"{p.stat().st_size} bytes (limit {MAX_TABLE_BYTES})")
-    x, y = _read_npz(p) if p.suffix.lower() == ".npz" else _read_csv(p)
+    x, y = _read_rows(p, labelled=True)
     if x.shape[0] < 3:
         raise _fail(p, f"{x.shape[0]} rows; a classifier needs at least 3 (some held out)")
-    if not 1 <= x.shape[1] <= MAX_FEATURES:
-        raise _fail(p, f"{x.shape[1]} feature columns (need 1 to {MAX_FEATURES})")
-    bad = np.argwhere(~np.isfinite(x))
-    if bad.size:
-        r, c = bad[0]
-        raise _fail(p, f"row {r + 1}, column {c + 1} is {x[r, c]}; every feature must be a "
-                       "finite number (drop or fill the missing values)")
     classes, labels = np.unique(np.asarray(y, dtype=str), return_inverse=True)
     if classes.size < 2:
         raise _fail(p, f"one class only ({classes[0][:40]!r}); a classifier needs two")
@@ -109,7 +99,37 @@ def read_table(path: str | os.PathLike) -> Table:
                  x.min(axis=0), x.max(axis=0))
 
 
-def _read_csv(p: Path) -> tuple[np.ndarray, list[str]]:
+def _read_rows(p: Path, labelled: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Features (finite, checked) and labels (empty when not ``labelled``) of a file."""
+    if not p.is_file():
+        raise TaskError(f"data file {str(p)[:200]} does not exist or is not a regular file")
+    if p.stat().st_size > MAX_TABLE_BYTES:
+        raise _fail(p, f"{p.stat().st_size} bytes (limit {MAX_TABLE_BYTES})")
+    x, y = _read_npz(p, labelled) if p.suffix.lower() == ".npz" else _read_csv(p, labelled)
+    if not 1 <= x.shape[1] <= MAX_FEATURES:
+        raise _fail(p, f"{x.shape[1]} feature columns (need 1 to {MAX_FEATURES})")
+    bad = np.argwhere(~np.isfinite(x))
+    if bad.size:
+        r, c = bad[0]
+        raise _fail(p, f"row {r + 1}, column {c + 1} is {x[r, c]}; every feature must be a "
+                       "finite number (drop or fill the missing values)")
+    return x, np.asarray(y)
+
+
+def read_patterns(path: str | os.PathLike) -> np.ndarray:
+    """Patterns to store, one per row (CSV of numbers with an optional header, or an
+    ``.npz`` holding ``x``), scaled into model units 0..1 by the smallest and largest
+    value of the whole file: (P, N). At least two distinct patterns."""
+    p = Path(path)
+    x, _ = _read_rows(p, labelled=False)
+    if np.unique(x, axis=0).shape[0] < 2 or x.shape[0] != np.unique(x, axis=0).shape[0]:
+        raise _fail(p, f"{x.shape[0]} rows, {np.unique(x, axis=0).shape[0]} distinct; a "
+                       "memory needs at least two patterns, none repeated")
+    lo, hi = x.min(), x.max()
+    return (x - lo) / (hi - lo)
+
+
+def _read_csv(p: Path, labelled: bool = True) -> tuple[np.ndarray, list[str]]:
     try:
         text = p.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
@@ -123,18 +143,21 @@ def _read_csv(p: Path) -> tuple[np.ndarray, list[str]]:
                        "separated by commas, semicolons or tabs)")
     reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=sep.group(0))
     rows = [[f.strip() for f in r] for r in reader]
-    if rows and not _numeric(rows[0][:-1]):
+    cut = -1 if labelled else None     # the label column, if any
+    if rows and not _numeric(rows[0][:cut]):
         rows = rows[1:]        # a header line
     width = len(rows[0]) if rows else 0
     for i, r in enumerate(rows):
         if len(r) != width:
             raise _fail(p, f"row {i + 1} has {len(r)} fields, the first has {width}")
-        if not _numeric(r[:-1]):
+        if not _numeric(r[:cut]):
             raise _fail(p, f"row {i + 1} has a feature that is not a number "
-                           f"({next(f for f in r[:-1] if not _number(f))[:20]!r})")
-    if width < 2:
-        raise _fail(p, "each row needs at least one feature and a label")
-    return np.array([[float(f) for f in r[:-1]] for r in rows]), [r[-1] for r in rows]
+                           f"({next(f for f in r[:cut] if not _number(f))[:20]!r})")
+    if width < 1 + labelled:
+        raise _fail(p, "each row needs at least one feature and a label" if labelled
+                    else "no values")
+    return (np.array([[float(f) for f in r[:cut]] for r in rows]),
+            [r[-1] for r in rows] if labelled else [])
 
 
 def _number(field: str) -> bool:
@@ -149,12 +172,12 @@ def _numeric(fields: list[str]) -> bool:
     return all(_number(f) for f in fields)
 
 
-def _read_npz(p: Path) -> tuple[np.ndarray, np.ndarray]:
+def _read_npz(p: Path, labelled: bool = True) -> tuple[np.ndarray, np.ndarray]:
     try:
         with NpzReader(p, "data file", MAX_TABLE_BYTES) as z:
-            z.refuse_unknown(("x", "y"))
+            z.refuse_unknown(("x", "y") if labelled else ("x",))
             x = z.read("x", (None, None), "fiu").astype(float)
-            y = z.read("y", (x.shape[0],), "iuU")
+            y = z.read("y", (x.shape[0],), "iuU") if labelled else np.zeros(0)
     except WeightsFileError as e:
         raise TaskError(str(e)) from None
     if x.shape[0] > MAX_ROWS:
