@@ -6,7 +6,7 @@ Monte Carlo of test accuracy under conductance programming noise.
     python examples/digits.py [--epochs N] [--level ideal|bjt|opamp] [--samples N]
                               [--mc-every K] [--steps-per-tau S] [--quick]
 
---quick: every tenth test image, Monte Carlo of one sample at two noise levels.
+--quick: every 24th test image, Monte Carlo of one sample at noise 0.1.
 
 Trains into models/digits.npz unless it exists (delete it to train again; an
 interrupted training resumes). ngspice results are cached in reports/digits/, so an
@@ -57,7 +57,7 @@ def main() -> int:
         print(f"trained: {res.deploy}")
     model = load_model(weights)
     task = get_task("digits")
-    x = task.inputs()[::10] if args.quick else task.inputs()
+    x = task.inputs()[::24] if args.quick else task.inputs()
     # the trained conductances span the 500:1 the trainer keeps: G0 is folded to fit them.
     # The read-out (64 tau_v) is 640 of the fastest tau: a step of tau/2 rather than
     # tau/20 costs 17x less and leaves the settled state the same (tested on 4 images:
@@ -83,7 +83,7 @@ def main() -> int:
           f"{100 * out['accuracy_ode']:.2f}%, circuit {100 * out['accuracy_circuit']:.2f}%, "
           f"circuit = ODE on {100 * out['circuit_equals_ode']:.2f}%, max state error "
           f"{out['max_state_error']:.3g}", flush=True)
-    sigmas, samples = (SIGMAS[::2], 1) if args.quick else (SIGMAS, args.samples)
+    sigmas, samples = ([0.1], 1) if args.quick else (SIGMAS, args.samples)
     with Progress("Monte Carlo samples", least=2) as bar:
         mc = sweep(model, x[::args.mc_every], config, PARAM, sigmas, samples,
                    results=OUT / f"digits_noise_results{'_quick' * args.quick}.json",

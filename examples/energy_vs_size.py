@@ -30,12 +30,12 @@ from analogam.spice import simulate_spice
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from settling_vs_size import corrupted_starts  # noqa: E402
+from settling_vs_size import corrupted  # noqa: E402
 
 
 def measure(K: int, n_inputs: int = 2) -> dict:
     model = random_denseam(K)
-    system = bind(model, Stimulus(n_inputs, init={"v": corrupted_starts(model, n_inputs)}))
+    system = bind(model, Stimulus(n_inputs, init={"v": corrupted(model, n_inputs)}))
     # hidden states reach |xi.v - |xi|^2/2| ~ 16 for 32-bit patterns: 0.25 V per unit
     # keeps them inside the amplifiers' +-5 V swing
     opt = CompileOptions("opamp", DeviceConfig().with_value("scales.vs", .25))
