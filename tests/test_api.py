@@ -140,3 +140,24 @@ def test_the_report_is_written_in_the_formats_asked_for(tmp_path):
                                               for f in ("svg", "pdf")])
     assert (out / "energy.pdf").read_bytes().startswith(b"%PDF")
     assert "model units" in (out / "trajectories.svg").read_text()
+
+
+def test_progress_redraws_on_a_terminal_and_logs_a_line_per_tenth_elsewhere():
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    log, tty = io.StringIO(), Tty()
+    for stream in (log, tty):
+        with am.Progress("runs", stream=stream) as bar:
+            for k in range(1, 101):
+                bar.update(k, 100, "extra", "arguments")
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 11    # the start, then each tenth
+    assert lines[-1].startswith("[" + "#" * 30 + "] 100/100 runs")
+    assert tty.getvalue().count("\r") == 100 and tty.getvalue().endswith("\n")
+    quiet = io.StringIO()
+    am.Progress("few", stream=quiet).update(3, 3)      # fewer than 8 items: nothing
+    assert quiet.getvalue() == ""
