@@ -12,6 +12,7 @@ from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
 from analogam.circuit.design import _ladders as ladders
 from analogam.circuit.design import effective_coupling, wire_stability
 from analogam.errors import CircuitError, SimulationError
+from analogam.model import with_parameters
 from analogam.model.architectures import random_denseam
 from analogam.model.weights import load_model
 from analogam.reference import simulate_ode
@@ -153,6 +154,27 @@ def test_a_circuit_off_its_ode_beyond_the_level_tolerance_is_flagged():
     with pytest.raises(CircuitError, match="fidelity check failed"):
         hamming(10.0, level="ideal", strict=True, word=15)
     assert hamming(0.0, level="ideal", word=15).fidelity == ()
+
+
+def test_rails_no_supply_gives_are_refused_with_the_group_and_the_vs_that_fits():
+    """States of hundreds of model units (a character model's attention biases reached
+    -310) at Vs = 1 V ask for rails past +-100 V: one line naming the group, its range
+    and a Vs that fits, which then compiles."""
+    from analogam.study.build import compile_system, with_design_range
+
+    m = random_denseam(4, 8, seed=0)
+    m = with_parameters(m, {"group.h.bias": np.full(4, -300.0)})
+    t = task_for(m)
+    system = bind_task(m, t.inputs()[:1], t)
+    ode = simulate_ode(system)
+    with pytest.raises(CircuitError, match=r"group 'h' spans -3\d\d .*scales.vs to "
+                                           r"0\.\d+ V") as e:
+        compile_system(system, with_design_range(CompileOptions("opamp"), m, ode, system),
+                       False)
+    vs = float(e.value.args[0].split("scales.vs to ")[1].split(" V")[0])
+    opts = with_design_range(CompileOptions("opamp", DeviceConfig().with_value(
+        "scales.vs", vs)), m, ode, system)
+    assert compile_system(system, opts, False)[0].options.config.opamp.v_neg >= -100
 
 
 def test_supplies_widened_past_a_realistic_span_are_a_design_warning():

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from ..errors import CircuitError
+from ..errors import CircuitError, ConfigError
 from ..model.activations import get_activation
 from .blocks.activations import DIODE_DROP
 from .config import SECTIONS, DeviceConfig
@@ -144,9 +144,29 @@ def bias_plan(model, opt: CompileOptions
         hi = max(r[1] for r in ranges.values()) * vs
         need_hi, need_lo = np.ceil(2 * (hi + 0.5)) / 2, np.floor(2 * (lo - 0.5)) / 2
         if need_hi > amp.v_pos or need_lo < amp.v_neg:
-            cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
-                                   "opamp.v_neg": min(amp.v_neg, float(need_lo))})
+            try:
+                cfg = cfg.with_values({"opamp.v_pos": max(amp.v_pos, float(need_hi)),
+                                       "opamp.v_neg": min(amp.v_neg, float(need_lo))})
+            except ConfigError as e:
+                raise _rails_error(ranges, vs, need_lo, need_hi, e) from None
     return replace(opt, config=cfg), shifts, settings
+
+
+def _rails_error(ranges: dict, vs: float, need_lo: float, need_hi: float,
+                 err: Exception) -> CircuitError:
+    """Rails the design range needs but no supply gives: which group's states ask for
+    them, and the Vs that would bring them inside (with a tenth to spare)."""
+    g_lo = min(ranges, key=lambda g: ranges[g][0])
+    g_hi = max(ranges, key=lambda g: ranges[g][1])
+    top = max(abs(ranges[g_lo][0]), abs(ranges[g_hi][1]), 1e-12)
+    spans = (f"group {g_lo!r} spans {ranges[g_lo][0]:.4g} .. {ranges[g_lo][1]:.4g}"
+             if g_lo == g_hi else f"group {g_lo!r} reaches {ranges[g_lo][0]:.4g}, group "
+             f"{g_hi!r} {ranges[g_hi][1]:.4g}")
+    return CircuitError(
+        f"the states need op-amp rails {need_lo:g} .. {need_hi:g} V at Vs {vs:g} V ({spans} "
+        f"model units over the design range), beyond the op-amp level's supplies ({err}); "
+        f"lower scales.vs to {0.9 * 99.5 / top:.3g} V or less (--set scales.vs=...), or "
+        "bound the model's biases and states")
 
 
 def line_swing(model, ranges) -> float:
