@@ -114,6 +114,14 @@ class Environment:
 
     temperature_c: float = spec(27.0, "degC", "circuit temperature", -273.15, 1000,
                                 positive=True)
+    noise: bool = spec(False, "-", "transient noise: every resistor's thermal noise (4kT/R) "
+                       "and every amplifier's input noise (opamp.noise_density) as seeded "
+                       "piecewise-linear sources in the netlist (the seed and sample name "
+                       "the draw)")
+    noise_steps_per_tau: float = spec(8.0, "1", "noise samples per fastest tau: the noise "
+                                      "is white up to about steps_per_tau / (4 tau_min) "
+                                      "(linear joins roll it off above), past the fastest "
+                                      "unit's corner 1 / (2 pi tau_min)", 1.0, 100.0)
 
 
 @dataclass(frozen=True)

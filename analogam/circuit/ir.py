@@ -36,6 +36,7 @@ ROLES = (
     "integrator",      # the integrating capacitor of a neuron
     "leak",            # the leak conductance of a neuron
     "load",            # a load resistor
+    "noise",           # a noise source (thermal noise of a resistor, an amplifier's input)
     "offset",          # an amplifier's input offset voltage
     "rectifier",       # the diode of a precision rectifier
     "self",            # self-compensation of a line's own term
@@ -88,6 +89,12 @@ PRIMITIVES: dict[str, Primitive] = {
     "acsource": Primitive("V", ("p", "n"), (Param("dc", "V", "DC "), Param("ac", "V", "AC ")),
                           (("p", "n"),), True, "sources"),
     "isource": Primitive("I", ("p", "n"), (Param("dc", "A", "DC "),), category="sources"),
+    # noise: piecewise-linear waveforms (time s, value) drawn by analogam, so a seed
+    # gives the same netlist (ngspice's own TRNOISE draws differ from run to run)
+    "noise_current": Primitive("I", ("p", "n"), (Param("pwl", "pwl"),),
+                               category="noise sources"),
+    "noise_voltage": Primitive("V", ("p", "n"), (Param("pwl", "pwl"),), (("p", "n"),), True,
+                               "noise sources"),
     "vcvs": Primitive("E", ("p", "n", "cp", "cn"), (Param("gain", "V/V"),), (("p", "n"),),
                       True, "controlled sources"),
     "vccs": Primitive("G", ("p", "n", "cp", "cn"), (Param("gm", "S"),),

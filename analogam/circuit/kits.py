@@ -118,6 +118,10 @@ class OpampKit:
     max_supply_span: float = spec(12.0, "V", "the widest supply (top minus bottom) the design "
                                   "check accepts: integrated amplifiers beside a crossbar run "
                                   "on a few volts to about +-6 V", 0, 1000, positive=True)
+    noise_density: float = spec(20e-9, "V/rtHz", "input-referred white voltage noise of each "
+                                "amplifier (used when environment.noise is on; at the pdk "
+                                "level it stands for the transistors' noise, which ngspice "
+                                "does not simulate in a transient)", 0, 1e-5)
 
     @property
     def iq(self) -> float:

@@ -68,6 +68,8 @@ class Dialect:
             return ident(v)
         if unit == "expr":
             return self.expr(v)
+        if unit == "pwl":   # ((t, value), ...): time in s
+            return "PWL(" + " ".join(f"{self.number(t)} {self.number(x)}" for t, x in v) + ")"
         return self.number(v)
 
     def element(self, e: Element) -> str:

@@ -11,6 +11,8 @@ import numpy as np
 
 from ..atomic import check_output
 from ..circuit import Compiled, CompileOptions
+from ..circuit.ir import Circuit
+from ..circuit.noise import noise_step, with_noise
 from ..errors import CircuitError, printable
 from ..model import Model
 from ..netlist import format_netlist, save_netlist, transient_for
@@ -35,9 +37,19 @@ def netlist_header(compiled: Compiled, inputs: np.ndarray | None = None) -> tupl
 
 def transient_netlist(compiled: Compiled, t_end: float | None = None,
                       inputs: np.ndarray | None = None) -> str:
-    """The netlist of a compiled circuit with its transient to ``t_end`` (model time)."""
-    return format_netlist(compiled.circuit, transient_for(compiled, t_end),
+    """The netlist of a compiled circuit with its transient to ``t_end`` (model time),
+    with its transient noise when the configuration asks for it."""
+    analysis = transient_for(compiled, t_end)
+    return format_netlist(noisy(compiled, analysis), analysis,
                           header=netlist_header(compiled, inputs))
+
+
+def noisy(compiled: Compiled, analysis) -> Circuit:
+    """The compiled circuit with the noise of :func:`~analogam.circuit.noise.with_noise`
+    over ``analysis`` (itself when noise is off)."""
+    tau_min = compiled.system.model.tau_min * compiled.scales.t0
+    return with_noise(compiled.circuit, compiled.options, analysis.tstop,
+                      noise_step(tau_min, compiled.options))
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,8 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
         check_output(path, protect)
     effect = pruning_effect(system, compiled, task or task_for(model), t_end)
     for c, path, b in zip(compiled, paths, groups, strict=True):
-        save_netlist(c.circuit, path, transient_for(c, t_end), header=netlist_header(c, b))
+        analysis = transient_for(c, t_end)
+        save_netlist(noisy(c, analysis), path, analysis, header=netlist_header(c, b))
     return CompiledFiles(tuple(paths), tuple(compiled), tuple(checks), effect)
 
 
