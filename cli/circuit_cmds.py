@@ -187,7 +187,8 @@ def generate(weights, start, tokens, scheduler, timeout, as_json, output, cache_
     from analogam.study import generate as run_generation
     from analogam.study.generate import generation_figure
     from analogam.tasks import parse_bits, task_for
-    from analogam.tasks.text import TEXT_TASK, encode, trained_file
+    from analogam.tasks.task import trained_file
+    from analogam.tasks.text import TEXT_TASK, encode
 
     model, prov = load_weights(weights)
     task = task_for(model, text=trained_file(prov))

@@ -132,7 +132,7 @@ def task_and_inputs(model, input_bits: str | None, inputs: str | None,
     """The task a command runs and its inputs: one --input, a --inputs file, or all
     (a character model's held-out windows come from the text its provenance names)."""
     from analogam.tasks import parse_bits, select_inputs, task_for
-    from analogam.tasks.text import trained_file
+    from analogam.tasks.task import trained_file
 
     clamp = None
     if clamp_bits is not None:

@@ -25,3 +25,11 @@ class Task:
     description: str
     parse: Callable[[str], np.ndarray] | None = None
     """One input written as text -> its row (None: a string of ``n_bits`` bits)."""
+
+
+def trained_file(provenance: dict, key: str = "text") -> str | None:
+    """The file a trained model learnt (``text``: a character model's text, ``data``: a
+    classifier's table), from its provenance; None when it names none."""
+    trainer = provenance.get("trainer") if isinstance(provenance, dict) else None
+    path = trainer.get(key) if isinstance(trainer, dict) else None
+    return path if isinstance(path, str) and path else None

@@ -141,14 +141,6 @@ def decode_text(vocabulary: str, ids) -> str:
     return "".join(vocabulary[int(i)] for i in np.ravel(ids))
 
 
-def trained_file(provenance: dict, key: str = "text") -> str | None:
-    """The file a trained model learnt (``text``: a character model's text, ``data``: a
-    classifier's table), from its provenance; None when it names none."""
-    trainer = provenance.get("trainer") if isinstance(provenance, dict) else None
-    path = trainer.get(key) if isinstance(trainer, dict) else None
-    return path if isinstance(path, str) and path else None
-
-
 def context_of(model: Model) -> int:
     """Number of context tokens (attention units) of a text model."""
     return model.group("attn").size

@@ -69,9 +69,8 @@ class TrainConfig:
         if self.init not in INITS:
             raise TrainError(f"unknown init {self.init!r}; valid: {', '.join(INITS)}")
         if self.task in ("xor", "text") and self.init == "constructed":
-            raise TrainError(f"--init constructed exists for parity, digits, table and memory "
-                             "only; "
-                             f"{self.task} learns from random weights")
+            raise TrainError("--init constructed exists for parity, digits, table and "
+                             f"memory only; {self.task} learns from random weights")
         if self.task == "memory" and (self.init != "constructed" or self.epochs):
             raise TrainError("a memory is written from its patterns (--init constructed, "
                              "--epochs 0) and checked; EP fine-tuning of a memory is not "
