@@ -107,3 +107,41 @@ def test_rectified_unit_that_starts_off_turns_on_with_the_ode():
     assert ode[0] <= 0 and t_ode > 1.0
     assert abs(t_circ - t_ode) <= 0.05
     assert cmp.max_err.max() <= 2e-2
+
+
+@pytest.mark.ngspice
+def test_the_macromodels_output_current_limit_is_what_the_datasheet_measures():
+    """With i_source_max / i_sink_max set (the line `analogam datasheet` fits to the
+    kit's Miller amplifier) the macromodel's output delivers no more: the datasheet's
+    short-circuit bench reads the limits back; without them only R_out limits it."""
+    from analogam.study.datasheet import macromodel_datasheet
+
+    free = macromodel_datasheet(OpampKit())
+    limited = macromodel_datasheet(OpampKit(i_source_max=7.76e-3, i_sink_max=98.4e-6))
+    assert free.i_sink_a > 0.05 and free.i_source_a > 0.05       # 5 V into R_out 50 ohm
+    assert limited.i_source_a == pytest.approx(7.76e-3, rel=1e-3)
+    assert limited.i_sink_a == pytest.approx(98.4e-6, rel=1e-3)
+    assert limited.gbw_hz == pytest.approx(free.gbw_hz, rel=1e-6)   # small signal as before
+
+
+@pytest.mark.ngspice
+def test_the_fitted_macromodel_fails_where_the_transistors_fail():
+    """XOR at G0 = 100 uS: on sky130 2 of 4 answers come out wrong (a losing line must
+    sink more than the class-A stage's 98 uA). The op-amp level with the datasheet's
+    fitted current limits now gives the same wrong answers; without them it is right."""
+    from test_weights import ROOT
+
+    from analogam.circuit import DeviceConfig
+    from analogam.model.weights import load_model
+    from analogam.study import simulate_task
+    from analogam.tasks import get_task
+
+    xor = load_model(ROOT / "models" / "xor.npz")
+    x = get_task("xor").inputs()
+    base = DeviceConfig().with_value("scales.g0", 1e-4)
+    fitted = base.with_values({"opamp.i_source_max": 7.761e-3, "opamp.i_sink_max": 9.84e-5})
+    ok = simulate_task(xor, x, CompileOptions("opamp", base))
+    bad = simulate_task(xor, x, CompileOptions("opamp", fitted))
+    assert ok.accuracy_spice == 1.0
+    assert bad.accuracy_spice == 0.5 and bad.comparison.readout_err.max() > 1.0
+    assert any(v.quantity == "output current" for v in bad.violations)

@@ -9,7 +9,10 @@
                   I_max 10 mV beyond: no wind-up, so a railed amplifier recovers at once
     second pole   p2 follows int through a unity-gain stage with a pole at
                   pole2_ratio * GBW
-    output        min(max(v_p2, v_neg), v_pos), through R_out to out
+    output        min(max(v_p2, v_neg), v_pos), through R_out to out; with output
+                  current limits (i_source_max, i_sink_max > 0, as ``analogam
+                  datasheet`` fits them) the current past them is taken back at out,
+                  so out receives min(max((v_o - v_out) / R_out, -I_sink), I_source)
     supplies      I_q = iq_per_gbw * GBW from vdd to vss, and the output current from
                   the rail on the side it flows (class-AB): the supply current is the
                   amplifier's own
@@ -48,6 +51,16 @@ def opamp_subckt(k: OpampKit, name: str = OPAMP) -> SubcktDef:
     past = ir.add(ir.call("max", ir.add(v("int"), n(-hi)), n(0.0)),
                   ir.call("min", ir.add(v("int"), n(-lo)), n(0.0)))
     i_out = ir.current("so")
+    output = [E("vsource", "so", ("o", "os"), (0.0,)),
+              E("resistor", "ro", ("os", "out"), (k.r_out,))]
+    if k.i_source_max > 0 or k.i_sink_max > 0:
+        # the output stage delivers at most what the amplifier can: the current past
+        # the limit is taken back at the output (R_out keeps the DC path)
+        wanted = i_out
+        i_out = ir.call("min", ir.call("max", wanted, n(-(k.i_sink_max or 1e3))),
+                        n(k.i_source_max or 1e3))
+        output.append(E("bcurrent", "olim", ("out", GROUND),
+                        (ir.add(wanted, ir.scale(-1.0, i_out)),)))
     elements = [
         E("bcurrent", "gm", (GROUND, "int"), (gm,)),
         E("resistor", "r1", ("int", GROUND), (r1,)),
@@ -58,8 +71,7 @@ def opamp_subckt(k: OpampKit, name: str = OPAMP) -> SubcktDef:
         E("capacitor", "c2", ("p2", GROUND), (c2,)),
         E("bvoltage", "o", ("o", GROUND), (ir.call(
             "min", ir.call("max", v("p2"), n(k.v_neg)), n(k.v_pos)),)),
-        E("vsource", "so", ("o", "os"), (0.0,)),
-        E("resistor", "ro", ("os", "out"), (k.r_out,)),
+        *output,
         # the output current comes from the rail on its side, and returns to ground
         E("bcurrent", "ip", ("vdd", GROUND), (ir.call("max", i_out, n(0.0)),)),
         E("bcurrent", "in", (GROUND, "vss"), (ir.call("max", ir.scale(-1.0, i_out),
