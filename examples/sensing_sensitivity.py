@@ -21,7 +21,7 @@ by ``g_sum V_line / useful``, which grows with the fan-in.
 --quick: the copy gain on XOR and 8 Hamming words and XOR's sensing mismatch at the
 op-amp level, two samples at the ends of each range.
 
-Prints the tables and writes reports/sensing_sensitivity.json (finished points are
+Prints the tables and writes reports/sensing_sensitivity.{json,png} (finished points are
 kept in reports/sensing/*.json: a run started again resumes).
 """
 
@@ -33,6 +33,7 @@ from pathlib import Path
 
 from analogam.atomic import atomic_open
 from analogam.circuit import CompileOptions, DeviceConfig
+from analogam.figures import save_figure, subplots
 from analogam.model.architectures import random_denseam
 from analogam.model.weights import load_model
 from analogam.progress import Progress
@@ -92,9 +93,30 @@ def quick_study() -> list[dict]:
     return out
 
 
+def plot(studies: list[dict], path: Path) -> None:
+    """Mean read-out error against each study's parameter (log axes; sigma 0 drawn at
+    a tenth of the smallest nonzero value), one panel per parameter."""
+    params = list(dict.fromkeys(s["param"] for s in studies))
+    fig, axes = subplots(1, len(params), figsize=(5.2 * len(params), 4.0), squeeze=False)
+    for ax, param in zip(axes[0], params, strict=True):
+        for st in (s for s in studies if s["param"] == param):
+            pts = [r for r in st["rows"] if r["accuracy"] is not None]
+            nz = [r["value"] for r in pts if r["value"] > 0]
+            if not nz:
+                continue
+            x = [r["value"] or min(nz) / 10 for r in pts]
+            ax.loglog(x, [max(r["readout_error"], 1e-12) for r in pts], "o-", ms=3,
+                      label=f"{st['model']} ({st['level']})")
+        ax.set_xlabel(f"{param} (relative sigma; 0 drawn at a tenth of the smallest)")
+        ax.set_ylabel("read-out error vs ideal ODE, mean (model units)")
+        ax.legend(fontsize=6)
+    fig.suptitle("self-compensated sensing: what each mismatch costs", fontsize=9)
+    save_figure(fig, path)
+
+
 def main(quick: bool) -> int:
     if quick:
-        quick_study()
+        plot(quick_study(), ROOT / "reports" / "sensing_sensitivity_quick.png")
         return 0
     samples = 5
     sigmas = [0.0, 1e-3, 3e-3, 1e-2]
@@ -123,6 +145,7 @@ def main(quick: bool) -> int:
                            dual=dual))
     with atomic_open(ROOT / "reports" / "sensing_sensitivity.json", "w") as f:
         json.dump(out, f, indent=1)
+    plot(out, ROOT / "reports" / "sensing_sensitivity.png")
     return 0
 
 
