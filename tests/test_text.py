@@ -292,16 +292,28 @@ def test_reference_layout_shape_mismatch_is_named(rng, tmp_path):
 # -- generation through ngspice: see test_generate_cli_prints_each_character_as_it_comes
 
 def test_text_training_resumes_to_the_same_numbers(text_file, tmp_path):
-    """A run stopped after one epoch and started again ends where an uninterrupted run
-    does (the epoch records hold booleans, which the checkpoint must accept)."""
+    """A run interrupted after its first epoch and started again ends where an
+    uninterrupted run does (the epoch records hold booleans, which the checkpoint must
+    accept; the step-size schedule continues where it was). Extending a scheduled run
+    to more epochs is refused: its earlier steps followed the shorter schedule."""
+    from analogam.train.config import TrainError
+
     kw = dict(text=str(text_file), context=4, width=6, memories=6, windows=128,
               batch_size=64, lr=0.05)
     ck = tmp_path / "run.ckpt.npz"
-    train(config_for("text", epochs=1, **kw), ck)
+
+    def stop(rec, epochs):
+        if rec["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config_for("text", epochs=2, **kw), ck, on_epoch=stop)
     resumed = train(config_for("text", epochs=2, **kw), ck)
     whole = train(config_for("text", epochs=2, **kw))
     assert resumed.log[-1]["heldout_loss"] == whole.log[-1]["heldout_loss"]
     assert resumed.log[1]["energy_bounded"] is True
+    with pytest.raises(TrainError, match="keep --epochs 2"):
+        train(config_for("text", epochs=3, **kw), ck)
 
 
 

@@ -57,6 +57,11 @@ def load_checkpoint(path: Path, cfg: TrainConfig, template_theta: dict
     if not same:
         raise TrainError(f"{path} was written by a run with other settings; delete it "
                          "or use --fresh")
+    if cfg.lr_final > 0 and saved.get("epochs") != cfg.epochs:
+        raise TrainError(f"{path} was written by a run whose step size falls over "
+                         f"{saved.get('epochs')} epochs; resuming it for {cfg.epochs} would "
+                         f"change the steps it took: keep --epochs {saved.get('epochs')}, "
+                         "or start over with --fresh")
     if not (type(epoch) is int and type(adam_t) is int and 0 <= epoch <= 10**7
             and 0 <= adam_t <= 10**9):
         raise _damaged(path, "its epoch and step counts are not small non-negative integers")
