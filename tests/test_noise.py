@@ -56,10 +56,12 @@ def test_a_resistors_noise_across_a_capacitor_is_kt_over_c(temperature_c):
     options = CompileOptions("ideal", DeviceConfig(seed=3).with_values({
         "environment.noise": True, "environment.temperature_c": temperature_c}))
     noisy = with_noise(circuit, options, 1000 * tau, tau / 20)
-    r = run_batch(format_netlist(noisy, Transient(tstep=tau / 20, tstop=1000 * tau,
-                                                  tmax=tau / 20,
-                                                  temperature_c=temperature_c)))
+    netlist = format_netlist(noisy, Transient(tstep=tau / 20, tstop=1000 * tau,
+                                              tmax=tau / 20, temperature_c=temperature_c))
+    r = run_batch(netlist)
     r.raise_for_status()
+    again = run_batch(netlist)      # a fixed seed: the same run
+    np.testing.assert_array_equal(np.real(again.vectors["v(a)"]), np.real(r.vectors["v(a)"]))
     t, v = np.real(r.vectors["time"]), np.real(r.vectors["v(a)"])
     # ngspice's time points crowd after each breakpoint: average over time, not points
     var = np.var(np.interp(np.arange(5 * tau, 1000 * tau, tau / 50), t, v))
