@@ -117,7 +117,8 @@ class Environment:
     noise: bool = spec(False, "-", "transient noise: every resistor's thermal noise (4kT/R) "
                        "and every amplifier's input noise (opamp.noise_density) as seeded "
                        "piecewise-linear sources in the netlist (the seed and sample name "
-                       "the draw)")
+                       "the draw; a waveform per resistor: Hamming at the opamp level runs "
+                       "about 13x slower)")
     noise_steps_per_tau: float = spec(8.0, "1", "noise samples per fastest tau: the noise "
                                       "is white up to about steps_per_tau / (4 tau_min) "
                                       "(linear joins roll it off above), past the fastest "
