@@ -44,6 +44,7 @@ LABEL_START = 0.1          # the label units' initial state (model units), as di
 MAX_TABLE_BYTES = 64 << 20
 MAX_ROWS = 200_000
 MAX_FEATURES = 4096
+MAX_PATTERNS = 4096
 _SEPARATOR = re.compile(r"[,;\t]")
 
 
@@ -122,9 +123,12 @@ def read_patterns(path: str | os.PathLike) -> np.ndarray:
     value of the whole file: (P, N). At least two distinct patterns."""
     p = Path(path)
     x, _ = _read_rows(p, labelled=False)
-    if np.unique(x, axis=0).shape[0] < 2 or x.shape[0] != np.unique(x, axis=0).shape[0]:
-        raise _fail(p, f"{x.shape[0]} rows, {np.unique(x, axis=0).shape[0]} distinct; a "
-                       "memory needs at least two patterns, none repeated")
+    if x.shape[0] > MAX_PATTERNS:
+        raise _fail(p, f"{x.shape[0]} patterns (limit {MAX_PATTERNS} memories)")
+    distinct = np.unique(x, axis=0).shape[0]
+    if distinct < 2 or distinct != x.shape[0]:
+        raise _fail(p, f"{x.shape[0]} rows, {distinct} distinct; a memory needs at least "
+                       "two patterns, none repeated")
     lo, hi = x.min(), x.max()
     return (x - lo) / (hi - lo)
 
