@@ -117,7 +117,8 @@ def plot(rows: list[dict], path: Path, level: str) -> None:
         ax.loglog(x, [r["noise_share"] for r in sel], "s--", color=line.get_color(),
                   label=f"{name} {temp:.0f} C: noise alone")
     ax.axhline(0.5, color="0.5", lw=0.8)
-    ax.text(ax.get_xlim()[0], 0.55, "decision margin (0.5)", fontsize=7)
+    ax.text(0.02, 0.55, "decision margin (0.5)", fontsize=7,
+            transform=ax.get_yaxis_transform())
     ax.invert_xaxis()
     ax.set_xlabel("read-out latency target (ns)")
     ax.set_ylabel("max |u - u_ODE| at read-out (model units)")
