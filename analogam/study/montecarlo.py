@@ -355,7 +355,7 @@ def montecarlo_figure(res: dict, name: str = ""):
     accuracy, read-out and state error against the ideal ODE (log axes: they span
     decades), slowest settling time; samples that failed a check are drawn apart."""
     recs = [r for r in res["records"].values() if not r.get("failed")]
-    flagged = [bool(r.get("findings")) for r in recs]
+    flagged = np.array([bool(r.get("findings")) for r in recs], bool)
     fig, axes = subplots(2, 2, figsize=(7.5, 5.2))
     for ax, (key, label, scale, log) in zip(axes.flat, HISTOGRAMS, strict=True):
         vals = np.array([np.nan if r.get(key) is None else scale * r[key] for r in recs])
@@ -364,12 +364,11 @@ def montecarlo_figure(res: dict, name: str = ""):
             ax.text(0.5, 0.5, "no values", ha="center", transform=ax.transAxes)
         else:
             lo, hi = vals[ok].min(), vals[ok].max()
-            bins = (np.geomspace(lo, hi * 1.0001, 16) if log and hi > lo else
-                    np.linspace(lo - 0.5, hi + 0.5, 16) if hi == lo else 15)
-            clean = vals[ok & ~np.array(flagged, bool)]
-            bad = vals[ok & np.array(flagged, bool)]
-            ax.hist([clean, bad], bins=bins, stacked=True, color=["tab:blue", "tab:red"],
-                    label=["checks passed", "a check failed"])
+            half = 0.1 * abs(lo) or 0.5          # one value: a bin around it
+            bins = (np.linspace(lo - half, hi + half, 16) if hi == lo else
+                    np.geomspace(lo, hi * 1.0001, 16) if log else 15)
+            ax.hist([vals[ok & ~flagged], vals[ok & flagged]], bins=bins, stacked=True,
+                    color=["tab:blue", "tab:red"], label=["checks passed", "a check failed"])
             if log:
                 ax.set_xscale("log")
         ax.set_xlabel(label, fontsize=8)
