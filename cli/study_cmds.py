@@ -120,7 +120,6 @@ def train(task, output, fresh, seed, **kw) -> None:
     same settings. Exits 2 when the trained model is not deployable (the tight ODE
     disagrees with the trainer, an input does not settle, or the energy is unbounded)."""
     from analogam.train import config_for
-    from analogam.train.loop import provenance as result_prov
     from analogam.train.outputs import train_files, train_to_files
 
     if kw.get("data"):   # the model's later runs find their inputs from anywhere
@@ -153,7 +152,7 @@ def train(task, output, fresh, seed, **kw) -> None:
                f"{'bounded' if d['bounded'] else 'UNBOUNDED'}; log {printable(files.log)}, "
                f"plot {printable(files.plot)}")
     if cfg.task == "text":
-        b = result_prov(cfg, result)["baselines"]
+        b = result.data.baselines
         click.echo(f"  held-out cross-entropy {last['heldout_loss']:.4f} nats/char; bigram "
                    f"{b['bigram']:.4f}, unigram {b['unigram']:.4f} on the same split")
     if not d["deployable"]:

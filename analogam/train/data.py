@@ -19,7 +19,7 @@ from ..tasks import (
 )
 from ..tasks.recall import RECALL, denseam_groups
 from ..tasks.table import TABLE_TASK, read_patterns, read_table
-from ..tasks.text import DEFAULT_CORPUS, EVAL_WINDOWS, Corpus, load_corpus
+from ..tasks.text import DEFAULT_CORPUS, EVAL_WINDOWS, Corpus, load_corpus, ngram_baselines
 from .config import TrainConfig
 from .inits import (
     DIGITS_FLOOR,
@@ -45,6 +45,8 @@ class TaskData:
     """Training inputs scored each epoch (the first ``scored`` of ``train``; 0: all)."""
     final: np.ndarray | None = None
     """Inputs of the final evaluation and deployability check (None: all)."""
+    baselines: dict | None = None
+    """Text: the unigram and bigram cross-entropies on the same split (nats/char)."""
 
     @property
     def score_train(self) -> np.ndarray:
@@ -79,7 +81,8 @@ def task_data(task: str, cfg: TrainConfig | None = None) -> TaskData:
         n = tr.shape[0]
         return TaskData(np.vstack([tr, ho]), np.arange(n), n + np.arange(ho.shape[0]),
                         scored=TEXT_SCORED, final=n + np.arange(min(EVAL_WINDOWS,
-                                                                    ho.shape[0])))
+                                                                    ho.shape[0])),
+                        baselines=ngram_baselines(corpus))
     if task == "xor":
         idx = np.arange(4)
         return TaskData(all_bit_strings(2), idx, np.arange(0))

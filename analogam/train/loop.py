@@ -25,10 +25,9 @@ import numpy as np
 
 from ..model import Model, System
 from ..tasks import bind_task
-from ..tasks.text import ngram_baselines
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig, TrainError
-from .data import TaskData, corpus_of, initial_model, task_data, task_loss
+from .data import TaskData, initial_model, task_data, task_loss
 from .deploy import check_continuous, deployability, prune_to_window, settle_readout
 from .evaluate import Evaluation, evaluate
 from .gradients import Gradient, cosine, ep_gradient, implicit_gradient
@@ -222,7 +221,8 @@ def provenance(cfg: TrainConfig, result: TrainResult) -> dict:
     """What is stored with the trained weights: settings, final figures, and the
     trainer's prediction for every task input (the simulate report's third column)."""
     last = result.log[-1]
-    extra = {"baselines": ngram_baselines(corpus_of(cfg))} if cfg.task == "text" else {}
+    base = result.data.baselines
+    extra = {"baselines": base} if base else {}
     return {
         **extra,
         "trainer": asdict(cfg),
