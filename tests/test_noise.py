@@ -68,3 +68,23 @@ def test_a_resistors_noise_across_a_capacitor_is_kt_over_c(temperature_c):
     var = np.var(np.interp(np.arange(5 * tau, 400 * tau, tau / 50), t, v))
     kt_c = K_BOLTZMANN * (temperature_c + 273.15) / C
     assert var == pytest.approx(kt_c, rel=0.15)
+
+
+@pytest.mark.ngspice
+def test_circuit_ep_runs_its_phases_with_the_noise_too(xor_model, monkeypatch):
+    """Every transient goes through the same noise step: the phases circuit EP runs
+    (its own netlists, nudged circuits included) carry the noise sources as well."""
+    from analogam.study import circuit_ep
+
+    written = []
+    real = circuit_ep.run_netlists
+
+    def spy(netlists, *args, **kw):
+        written.extend(netlists)
+        return real(netlists, *args, **kw)
+
+    monkeypatch.setattr(circuit_ep, "run_netlists", spy)
+    compiled = xor_compiled(xor_model, **{"environment.noise": True})
+    u, _, _ = circuit_ep._settled([(compiled, compiled.circuit)], None, 120.0, "free")
+    assert written and all("Inz_" in n and "PWL(" in n for n in written)
+    assert np.all(np.isfinite(u))

@@ -34,6 +34,7 @@ from ..tasks import Task, bind_task, task_for
 from ..train.loss import Loss
 from ..train.params import Optimizer, from_theta, theta_grads, to_theta
 from .checks import circuit_violations, readout_rate
+from .files import noisy
 from .runs import run_netlists
 
 
@@ -46,8 +47,10 @@ def _settled(jobs: list[tuple[Compiled, Circuit]], runner: Runner | None, timeou
     (the devices' limits from ngspice's voltages; a circuit still moving at the
     read-out), named by ``phase`` and input."""
     lines = [line_nets(compiled) for compiled, _ in jobs]
-    trans = [format_netlist(circuit, replace(transient_for(compiled), nets=tuple(ln.values())))
-             for (compiled, circuit), ln in zip(jobs, lines, strict=True)]
+    analyses = [replace(transient_for(compiled), nets=tuple(ln.values()))
+                for (compiled, _), ln in zip(jobs, lines, strict=True)]
+    trans = [format_netlist(noisy(compiled, a, circuit), a)
+             for (compiled, circuit), a in zip(jobs, analyses, strict=True)]
     us, gs = [], []
     findings: dict[str, list[str]] = {}
     for j, ((compiled, circuit), ln, r) in enumerate(zip(

@@ -44,12 +44,14 @@ def transient_netlist(compiled: Compiled, t_end: float | None = None,
                           header=netlist_header(compiled, inputs))
 
 
-def noisy(compiled: Compiled, analysis) -> Circuit:
-    """The compiled circuit with the noise of :func:`~analogam.circuit.noise.with_noise`
-    over ``analysis`` (itself when noise is off)."""
+def noisy(compiled: Compiled, analysis, circuit: Circuit | None = None) -> Circuit:
+    """``circuit`` (default the compiled one; circuit EP passes its nudged copy) with
+    the noise of :func:`~analogam.circuit.noise.with_noise` over the transient
+    ``analysis`` (itself when noise is off). Every transient netlist is written through
+    here; operating points are not (a noise source has no DC value)."""
     tau_min = compiled.system.model.tau_min * compiled.scales.t0
-    return with_noise(compiled.circuit, compiled.options, analysis.tstop,
-                      noise_step(tau_min, compiled.options))
+    return with_noise(compiled.circuit if circuit is None else circuit, compiled.options,
+                      analysis.tstop, noise_step(tau_min, compiled.options))
 
 
 @dataclass(frozen=True)
