@@ -15,6 +15,7 @@ import pytest
 from test_weights import ROOT
 
 from analogam.circuit import LEVELS, CompileOptions, DeviceConfig, build_circuit
+from analogam.circuit.blocks.devices import BIAS_DROP
 from analogam.circuit.pdk import SKY130, MirrorSizing
 from analogam.errors import CircuitError, ModelError
 from analogam.model import activations
@@ -43,8 +44,9 @@ def test_what_the_kit_decides_is_reported_and_a_bias_choice_is_honoured():
     mine = build_circuit(s, _pdk(**{"bjt.i_tail": 5e-5}))
     assert mine.options.config.bjt.i_tail == 5e-5
     assert "your value" in {k.key: k for k in mine.kit_settings}["bjt.i_tail"].why
-    tails = [e for e in mine.circuit.elements if e.role == "tail" and e.kind == "isource"]
-    assert tails and all(e.values[0] == 5e-5 for e in tails)
+    # the bias generator sets BIAS_DROP across its reference resistor
+    refs = [e for e in mine.circuit.elements if e.role == "tail" and e.name.endswith("_rref")]
+    assert refs and all(BIAS_DROP / e.values[0] == pytest.approx(5e-5) for e in refs)
 
 
 @pytest.mark.parametrize("key, value", [("opamp.gbw", 1e8), ("bjt.bf", 50.0),

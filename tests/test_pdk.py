@@ -120,9 +120,10 @@ def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
     c = rep.compiled[0].circuit
     si = c.silicon()
     amps = sum(e.kind == "instance" and e.role == "amplifier" for e in c.elements)
-    tails = sum(e.kind == "isource" and e.role == "tail" for e in c.elements)
-    assert si["mos"] == 8 * amps + 2 * tails and si["npn"] == 4
-    assert si["mos_area_um2"] == pytest.approx(224.0 * amps + 160.0 * tails)
+    # a tail: the mirror pair and the bias generator's PMOS (its op-amp is counted above)
+    tails = sum(e.kind == "pmos" and e.role == "tail" for e in c.elements)
+    assert tails == 1 and si["mos"] == 8 * amps + 3 * tails and si["npn"] == 4
+    assert si["mos_area_um2"] == pytest.approx(224.0 * amps + 240.0 * tails)
     assert c.process.kit == "sky130" and len(c.process.includes) == 8
     assert rep.energy is not None and abs(rep.supply_balance) < 1e-9
 

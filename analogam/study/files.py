@@ -11,6 +11,7 @@ import numpy as np
 
 from ..atomic import check_output
 from ..circuit import Compiled, CompileOptions
+from ..circuit.census import census
 from ..circuit.ir import Circuit
 from ..circuit.noise import noise_step, with_noise
 from ..errors import CircuitError, printable
@@ -116,6 +117,7 @@ def format_compiled(files: CompiledFiles) -> str:
         f"wrote {printable(where)}: level {c0.level}, {c0.system.batch} cop"
         f"{'y' if c0.system.batch == 1 else 'ies'} per netlist",
         f"  elements: {counts}",
+        f"  {census(c0.circuit).describe()}",
         f"  conductances {lo:.4g} .. {hi:.4g} S (G0 {c0.scales.g0:.4g} S), "
         f"Vs {c0.scales.vs:g} V, T0 {c0.scales.t0:.4g} s"]
     if files.pruning is not None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import check_output
+from ..circuit.census import census
 from ..compare.power import (
     DIGITAL_PJ_PER_OP,
     EULER_STEPS_PER_TAU,
@@ -77,6 +78,7 @@ def report_dict(rep: SimulationReport, op: OpCheck | None = None) -> dict:
         "temperature_C": c0.options.config.environment.temperature_c,
         "element_counts": c0.circuit.counts(),
         "silicon_per_circuit": c0.circuit.silicon(),
+        "idealisation": census(c0.circuit).to_dict(),
         "process": None if c0.circuit.process is None else {
             "kit": c0.circuit.process.kit, "corner": c0.circuit.process.corner,
             "crossbar": "ideal resistors (the memory device is not the kit's)",
@@ -271,6 +273,7 @@ def format_report(rep: SimulationReport) -> str:
         + ("; the forward array's E: no Lyapunov function here)"
            if max(x.asymmetry for x in rep.compiled) > 0 else ")"),
     ]
+    lines.append(f"  {census(rep.compiled[0].circuit).describe()}")
     proc = rep.compiled[0].circuit.process
     if proc is not None:
         si = rep.compiled[0].circuit.silicon()

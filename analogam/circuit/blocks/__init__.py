@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ...errors import CircuitError
 from ..levels import lineage
-from . import activations, amplifier, cmos, crossbar, devices, dual, lines, neuron
+from . import activations, amplifier, cmos, crossbar, devices, dual, lines, neuron, translinear
 from .base import Emit, Port
 
 
@@ -31,7 +31,7 @@ def _merge(*tables: dict[str, dict[str, object]]) -> dict[str, dict[str, object]
 
 BLOCKS: dict[str, dict[str, object]] = _merge(
     neuron.BLOCKS, lines.BLOCKS, crossbar.BLOCKS, dual.BLOCKS, activations.BLOCKS,
-    devices.BLOCKS, amplifier.BLOCKS, cmos.BLOCKS,
+    devices.BLOCKS, amplifier.BLOCKS, cmos.BLOCKS, translinear.BLOCKS,
 )
 
 

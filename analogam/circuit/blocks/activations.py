@@ -22,10 +22,11 @@ import numpy as np
 
 from .. import ir
 from ..ir import GROUND
-from ..kits import DIODE, T_NOMINAL_K, thermal_voltage
+from ..kits import DIODE, thermal_voltage
 from .amplifier import opamp
 from .base import Emit
 from .devices import NpnSpec, TailSpec
+from .translinear import AttenuatorSpec, ReadoutSpec
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,16 @@ def buffer(e: Emit, s: ActivationSpec) -> None:
         e.add("vcvs", n.elem(s.group, i, "act"), (n.act(s.group, i), GROUND,
                                                   n.state(s.group, i), GROUND), 1.0,
               role="buffer")
+        e.b.guess(n.act(s.group, i), ir.volt(n.state(s.group, i)))
+
+
+def wire(e: Emit, s: ActivationSpec) -> None:
+    """identity as what it is on a chip: the activation node is the state node (a
+    zero-volt source joins the two names; the driver that reads it draws no current)."""
+    n = e.names
+    for i in s.with_line():
+        e.add("vsource", n.elem(s.group, i, "act"), (n.act(s.group, i), n.state(s.group, i)),
+              0.0, role="buffer")
         e.b.guess(n.act(s.group, i), ir.volt(n.state(s.group, i)))
 
 
@@ -147,31 +158,6 @@ def rectifier(e: Emit, s: ActivationSpec) -> None:
             e.b.guess(net, x)
 
 
-def _attenuator(e: Emit, name: str, base: str, u: str, gain: float, shift: float,
-                ref: str) -> None:
-    """Base drive ``shift + gain * V(u)`` (the shift from the level-shift node ``ref``);
-    with PTAT tracking the gain scales with T/T_nom so the exponent ``gain V(u) / V_T``
-    does not drift with temperature."""
-    e.b.guess(base, ir.add(ir.num(shift), ir.scale(gain, ir.volt(u))))
-    if e.config.bjt.ptat:
-        x = ir.mul(ir.mul(ir.num(gain / T_NOMINAL_K), ir.temperature()), ir.volt(u))
-        e.add("bvoltage", name, (base, GROUND), ir.add(ir.num(shift), x) if shift else x,
-              role="attenuator")
-    else:
-        e.add("vcvs", name, (base, ref, u, GROUND), gain, role="attenuator")
-
-
-def _level_shift(e: Emit, group: str, shift: float) -> str:
-    """The common-mode reference of a group's base drives: ground, or a source at
-    ``shift`` volts shared by the group's attenuators."""
-    if not shift or e.config.bjt.ptat:
-        return GROUND
-    ref = e.names.net("ls", group)
-    e.add("vsource", e.names.elem(group, None, "ls"), (ref, GROUND), shift, role="bias")
-    e.b.guess(ref, ir.num(shift))
-    return ref
-
-
 def _bjt_limits(e: Emit, q: str, col: str, base: str, emit: str) -> None:
     """A translinear transistor must stay forward-active: V_BC below the kit's margin,
     V_CE above saturation, and its emitter-base junction short of reverse breakdown."""
@@ -197,32 +183,29 @@ def _alpha(e: Emit) -> float:
 
 def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
     """N matched NPNs, emitters on one tail current: ``I_c = alpha I_tail
-    softmax(V_B / V_T)``; base drive ``beta V_T / Vs * V_u``; transimpedance
-    ``Vs / (alpha I_tail)`` from each collector's sense source to the activation node."""
+    softmax(V_B / V_T)``; base drive ``beta V_T / Vs * V_u`` (the level's
+    ``attenuator``); each collector read by the level's ``readout`` at transimpedance
+    ``Vs / (alpha I_tail)``."""
     kit, n, vs = e.config.bjt, e.names, e.scales.vs
-    vcc, vee = e.rails("activation")
+    vee = e.rail("activation", 1)
     emit = n.net("e", s.group)
     gain = s.param * thermal_voltage() / vs
     e.block("tail")(e, TailSpec(n.elem(s.group, None, "tail"), emit, vee, kit.i_tail))
     _tail_limit(e, n.elem(s.group, None, "tail"), emit, vee)
-    alpha = _alpha(e)
+    r = vs / (_alpha(e) * kit.i_tail)
     vt = thermal_voltage()
     bases = [n.net("b", s.group, i) for i in range(s.size)]
     terms = [ir.call("exp", ir.scale(1 / vt, ir.volt(b))) for b in bases]
-    ref = _level_shift(e, s.group, s.base_shift)
     for i in range(s.size):
         base, col = bases[i], n.net("c", s.group, i)
-        _attenuator(e, n.elem(s.group, i, "att"), base, n.state(s.group, i), gain,
-                    s.base_shift, ref)
+        e.block("attenuator")(e, AttenuatorSpec(n.elem(s.group, i, "att"), s.group, base,
+                                                n.state(s.group, i), gain, s.base_shift))
         q = n.elem(s.group, i)
         e.block("npn")(e, NpnSpec(q, col, base, emit))
         _bjt_limits(e, q, col, base, emit)
-        e.add("vsource", n.elem(s.group, i, "ic"), (vcc, col), 0.0, role="sense")
-        e.b.guess(col, ir.volt(vcc))
-        if s.lines[i]:
-            e.add("ccvs", n.elem(s.group, i, "tz"), (n.act(s.group, i), GROUND),
-                  n.elem(s.group, i, "ic"), vs / (alpha * kit.i_tail), role="transimpedance")
-            e.b.guess(n.act(s.group, i), ir.scale(vs, ir.div(terms[i], ir.add(*terms))))
+        out = n.act(s.group, i) if s.lines[i] else ""
+        e.block("readout")(e, ReadoutSpec(
+            q, out, col, r, ir.scale(vs, ir.div(terms[i], ir.add(*terms)))))
     # the emitters sit where the transistors' currents add up to the tail:
     # V_E = V_T ln(sum exp(V_B / V_T)) - V_T ln(I_tail / I_S)
     e.b.guess(emit, ir.add(ir.scale(vt, ir.call("ln", ir.add(*terms))),
@@ -231,46 +214,38 @@ def bjt_softmax(e: Emit, s: ActivationSpec) -> None:
 
 def bjt_tanh(e: Emit, s: ActivationSpec) -> None:
     """Differential pair per unit: ``I_c+ - I_c- = alpha I_tail tanh(dV_B / 2V_T)`` with
-    ``dV_B = 2 gain V_T / Vs * V_u`` (each base driven by ``+-gain V_T / Vs * V_u``),
-    read out by two transimpedances in series."""
+    ``dV_B = 2 gain V_T / Vs * V_u`` (each base driven by ``+-gain V_T / Vs * V_u``
+    through the level's ``attenuator``), read by the level's differential
+    ``readout``."""
     kit, n, vs = e.config.bjt, e.names, e.scales.vs
     gain = s.param * thermal_voltage() / vs
-    ref = _level_shift(e, s.group, s.base_shift) if s.with_line() else GROUND
+    vt = thermal_voltage()
     for i in s.with_line():
-        vcc, vee = e.rails("activation")
+        vee = e.rail("activation", 1)
         emit, u = n.net("e", s.group, i), n.state(s.group, i)
-        alpha = _alpha(e)
         e.block("tail")(e, TailSpec(n.elem(s.group, i, "tail"), emit, vee, kit.i_tail))
         _tail_limit(e, n.elem(s.group, i, "tail"), emit, vee)
         for side, sgn in (("p", 1.0), ("m", -1.0)):
             base, col = n.net(f"b{side}", s.group, i), n.net(f"c{side}", s.group, i)
-            _attenuator(e, n.elem(s.group, i, f"att{side}"), base, u, sgn * gain,
-                        s.base_shift, ref)
+            e.block("attenuator")(e, AttenuatorSpec(n.elem(s.group, i, f"att{side}"),
+                                                    s.group, base, u, sgn * gain,
+                                                    s.base_shift))
             q = n.elem(s.group, i) + side
             e.block("npn")(e, NpnSpec(q, col, base, emit))
             _bjt_limits(e, q, col, base, emit)
-            e.add("vsource", n.elem(s.group, i, f"ic{side}"), (vcc, col), 0.0, role="sense")
-        mid = n.net("tzm", s.group, i)
-        r = vs / (alpha * kit.i_tail)
-        e.add("ccvs", n.elem(s.group, i, "tzp"), (n.act(s.group, i), mid),
-              n.elem(s.group, i, "icp"), r, role="transimpedance")
-        e.add("ccvs", n.elem(s.group, i, "tzm"), (mid, GROUND), n.elem(s.group, i, "icm"), -r,
-              role="transimpedance")
-        vt = thermal_voltage()
         t = ir.call("tanh", ir.scale(s.param / vs, ir.volt(u)))
+        e.block("readout")(e, ReadoutSpec(
+            n.elem(s.group, i), n.act(s.group, i), n.net("cp", s.group, i),
+            vs / (_alpha(e) * kit.i_tail), ir.scale(vs, t), n.net("cm", s.group, i),
+            ir.scale(vs / 2, ir.add(ir.num(1.0), ir.scale(-1.0, t)))))
         bp, bm = n.net("bp", s.group, i), n.net("bm", s.group, i)
         terms = [ir.call("exp", ir.scale(1 / vt, ir.volt(b))) for b in (bp, bm)]
-        for net, x in ((n.act(s.group, i), ir.scale(vs, t)),
-                       (mid, ir.scale(-vs / 2, ir.add(ir.num(1.0), ir.scale(-1.0, t)))),
-                       (n.net("cp", s.group, i), ir.volt(vcc)),
-                       (n.net("cm", s.group, i), ir.volt(vcc)),
-                       (emit, ir.add(ir.scale(vt, ir.call("ln", ir.add(*terms))),
-                                     ir.num(-vt * np.log(kit.i_tail / kit.i_s))))):
-            e.b.guess(net, x)
+        e.b.guess(emit, ir.add(ir.scale(vt, ir.call("ln", ir.add(*terms))),
+                               ir.num(-vt * np.log(kit.i_tail / kit.i_s))))
 
 
 BLOCKS = {
-    "activation:identity": {"ideal": buffer},
+    "activation:identity": {"ideal": buffer, "pdk": wire},
     "activation:relu": {"ideal": relu_behavioural, "opamp": rectifier},
     "activation:tanh": {"ideal": tanh_behavioural, "bjt": bjt_tanh},
     "activation:softmax": {"ideal": softmax_behavioural, "bjt": bjt_softmax},

@@ -2,13 +2,14 @@
 current that biases a shared emitter. The ``bjt`` level registers the generic ones (a
 Gummel-Poon card, an ideal current source); the ``pdk`` level registers the process
 kit's (its NPN with the substrate on the negative rail, a 1:1 NMOS mirror sized by the
-kit) in the same table, so no block asks which level or kit it is at."""
+kit, fed by a bias generator) in the same table, so no block asks which level or kit it is at."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..ir import GROUND, num
+from .amplifier import opamp
 from .base import Emit
 
 
@@ -32,7 +33,7 @@ def gp_npn(e: Emit, s: NpnSpec) -> None:
 def kit_npn(e: Emit, s: NpnSpec) -> None:
     """The process kit's NPN, its substrate on the negative rail of the activation
     blocks."""
-    _, sub = e.rails("activation")
+    sub = e.rail("activation", 1)
     e.add("kit_npn", s.name, (s.col, s.base, s.emit, sub), e.kit.npn, 1.0,
           role="transistor")
 
@@ -52,18 +53,41 @@ def ideal_tail(e: Emit, s: TailSpec) -> None:
     e.add("isource", s.name, (s.emit, s.vee), s.amps, role="tail")
 
 
+BIAS_DROP = 1.0
+"""Volts the bias generator sets across its reference resistor (from the positive
+amplifier rail): the tail current is ``BIAS_DROP / R_ref``."""
+BIAS_DIVIDER_AMPS = 10e-6
+"""Current through the bias generator's reference divider (A)."""
+
+
 def mirror_tail(e: Emit, s: TailSpec) -> None:
-    """A 1:1 NMOS mirror (the kit's ``tail_mirror`` sizing) of a reference current into
-    its diode-connected twin."""
+    """A 1:1 NMOS mirror (the kit's ``tail_mirror`` sizing) of a reference current from
+    a bias generator into its diode-connected twin. The generator is a voltage-to-current
+    converter: a divider puts ``V_dd - BIAS_DROP`` on an op-amp's non-inverting input;
+    the op-amp drives a PMOS whose source it holds there, across ``R_ref = BIAS_DROP /
+    amps`` to ``V_dd``, so ``I = BIAS_DROP / R_ref`` flows from its drain into the
+    mirror, whatever the transistors' thresholds (corners move only the mirror's
+    matching)."""
     m = e.kit.tail_mirror
     e.kit.check_size(s.name, m.w, m.l)
-    ref = f"{s.name}_ref"
-    e.add("isource", f"{s.name}_i", (GROUND, ref), s.amps, role="tail")
+    ref, tap, src, gate = (f"{s.name}_{k}" for k in ("ref", "tap", "src", "gate"))
+    vdd = e.rail("tail", 0, "opamp")
+    v_dd = e.config.opamp.supplies[0]
+    for suffix, a, b, r in (("rt", vdd, tap, BIAS_DROP / BIAS_DIVIDER_AMPS),
+                            ("rb", tap, GROUND, (v_dd - BIAS_DROP) / BIAS_DIVIDER_AMPS),
+                            ("rref", vdd, src, BIAS_DROP / s.amps)):
+        name = f"{s.name}_{suffix}"
+        e.add("resistor", name, (a, b), e.var.sense_resistor(e.key(name), r), role="tail")
+    opamp(e, f"{s.name}_gen", tap, src, gate, "tail")
+    e.add("pmos", f"{s.name}_mp", (ref, gate, src, vdd), e.kit.pmos, m.w, m.l, 1.0,
+          role="tail")
     e.add("nmos", f"{s.name}_md", (ref, ref, s.vee, s.vee), e.kit.nmos, m.w, m.l, 1.0,
           role="tail")
     e.add("nmos", s.name, (s.emit, ref, s.vee, s.vee), e.kit.nmos, m.w, m.l, 1.0,
           role="tail")
-    e.b.guess(ref, num(e.config.bjt.v_ee + 1.4))
+    for net, v in ((tap, v_dd - BIAS_DROP), (src, v_dd - BIAS_DROP),
+                   (gate, v_dd - BIAS_DROP - 1.2), (ref, e.config.bjt.v_ee + 1.4)):
+        e.b.guess(net, num(v))
 
 
 BLOCKS = {

@@ -1,0 +1,216 @@
+"""What surrounds a translinear stage's transistors: the base drive and the collector
+read-out, one emitter per level.
+
+- ``attenuator``: the base drive ``V_B = shift + gain * V_u``. At ``bjt`` an ideal
+  voltage-controlled source (the shift from one ideal source per group); at ``pdk`` a
+  resistive divider from the state node, to ground and (for the shift) to a supply
+  rail, ``V_tap = (G1 V_u + G3 V_rail) / (G1 + G2 + G3)``, buffered by an op-amp so the
+  base current does not load it: a follower, or a non-inverting amplifier of gain ``m``
+  where the divider alone cannot reach the gain and shift (then ``gain / m = G1 /
+  G_sum`` and ``shift / m = G3 V_rail / G_sum``); a pair's minus side, whose gain is
+  negative, through an inverting stage. A supply error moves every base of a group
+  alike, which softmax and the differential pair ignore; the resistors' mismatch is a
+  gain error per unit.
+- ``readout``: ``V_out = r (I_c+ - I_c-)`` from the collector currents (the second
+  collector only for a differential pair). At ``bjt`` zero-volt sense sources pin the
+  collectors on ``V_cc`` and current-controlled sources read them; at ``pdk`` a
+  transimpedance amplifier per collector holds it at its virtual ground (``bjt.v_cc``
+  is 0 there, set by the kit): feedback ``r`` from the output, and for a pair the
+  minus side's amplifier output fed back into the plus side's summing node through
+  another ``r``, so the plus side's output is ``r (I_c+ - I_c-)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import CircuitError
+from .. import ir
+from ..ir import GROUND
+from ..kits import T_NOMINAL_K
+from .amplifier import opamp
+from .base import Emit
+
+DIVIDER_R = 200e3
+"""The attenuator divider's resistor from the state node (ohm): its current, at most
+``V_u / 200 kohm``, is a small load for the integrator's class-A output."""
+TAP_MAX = 0.5
+"""The divider's gain plus shift over rail stays below this (its resistor to ground
+keeps half the node's conductance); a base drive that asks for more is divided by
+``m`` and the follower becomes a non-inverting amplifier of gain ``m``."""
+
+
+@dataclass(frozen=True)
+class AttenuatorSpec:
+    """Base drive ``base = shift + gain * V(u)`` (V) of one transistor of ``group``."""
+
+    name: str
+    group: str
+    base: str
+    u: str
+    gain: float
+    shift: float
+
+
+def _ptat(e: Emit, s: AttenuatorSpec) -> bool:
+    """With PTAT tracking the gain scales with T/T_nom (behavioural) so the exponent
+    ``gain V(u) / V_T`` does not drift with temperature; returns whether it was built."""
+    if not e.config.bjt.ptat:
+        return False
+    x = ir.mul(ir.mul(ir.num(s.gain / T_NOMINAL_K), ir.temperature()), ir.volt(s.u))
+    e.add("bvoltage", s.name, (s.base, GROUND), ir.add(ir.num(s.shift), x) if s.shift else x,
+          role="attenuator")
+    return True
+
+
+def controlled_attenuator(e: Emit, s: AttenuatorSpec) -> None:
+    """An ideal voltage-controlled source referred to the group's level-shift node (an
+    ideal source at ``shift`` volts, one per group)."""
+    e.b.guess(s.base, ir.add(ir.num(s.shift), ir.scale(s.gain, ir.volt(s.u))))
+    if _ptat(e, s):
+        return
+    ref = GROUND
+    if s.shift:
+        ref = e.names.net("ls", s.group)
+        if ref not in e.once:
+            e.add("vsource", e.names.elem(s.group, None, "ls"), (ref, GROUND), s.shift,
+                  role="bias")
+            e.b.guess(ref, ir.num(s.shift))
+            e.once.add(ref)
+    e.add("vcvs", s.name, (s.base, ref, s.u, GROUND), s.gain, role="attenuator")
+
+
+def _tap(e: Emit, name: str, out: str, src: str | None, gain: float,
+         target: float) -> None:
+    """A divider node ``out`` at ``gain * V(src) + target`` (no ``src``: ``target``
+    alone): a resistor ``DIVIDER_R`` from ``src``, one to ground and, for ``target``, one
+    to the supply rail of that sign. The node's total conductance is ``G_sum = G_src /
+    gain`` (``1 / DIVIDER_R`` without ``src``), ``G_rail = target G_sum / V_rail``, the
+    ground resistor takes the rest."""
+    vdd, vss = e.rails("attenuator", "opamp")
+    rail, volts = (vdd, e.config.opamp.supplies[0]) if target >= 0 else (
+        vss, e.config.opamp.supplies[1])
+    g_src = 1.0 / DIVIDER_R if src else 0.0
+    g_sum = g_src / gain if src else 1.0 / DIVIDER_R
+    g_rail = target / volts * g_sum
+    g_gnd = g_sum - g_src - g_rail
+    if (src and not 0 < gain < 1) or g_gnd <= 0:
+        raise CircuitError(
+            f"{name}: a divider cannot give gain {gain:.3g} with a {target:+.3g} V shift "
+            f"from the {volts:+g} V rail (gain + shift / rail must stay below 1); lower the "
+            "activation's parameter or raise scales.vs")
+    for suffix, a, b, g in (("r1", src, out, g_src), ("r2", out, GROUND, g_gnd),
+                            ("r3", out, rail, g_rail)):
+        if g:
+            rname = f"{name}_{suffix}"
+            e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), 1.0 / g),
+                  role="attenuator")
+    e.b.guess(out, ir.add(ir.num(target), ir.scale(gain, ir.volt(src))) if src
+              else ir.num(target))
+
+
+def divider_attenuator(e: Emit, s: AttenuatorSpec) -> None:
+    """The module docstring's divider and follower for a positive gain; for a negative
+    one (a pair's minus side) an inverting stage, ``R1`` from the state node into the
+    summing node and ``|gain| R1`` in the feedback, its non-inverting input on a divider
+    at ``shift / (1 + |gain|)``. Resistors are drawn with the sensing resistors'
+    mismatch, the op-amps with their offsets."""
+    e.b.guess(s.base, ir.add(ir.num(s.shift), ir.scale(s.gain, ir.volt(s.u))))
+    if _ptat(e, s):
+        return
+    tap = f"{s.base}_tap"
+    if s.gain > 0:
+        rail = e.config.opamp.supplies[0 if s.shift >= 0 else 1]
+        m = max(1.0, (s.gain + s.shift / rail) / TAP_MAX)
+        _tap(e, s.name, tap, s.u, s.gain / m, s.shift / m)
+        inn = s.base
+        if m > 1:
+            inn = f"{s.base}_fb"
+            for suffix, a, b, r in (("rg", inn, GROUND, DIVIDER_R),
+                                    ("rf", s.base, inn, (m - 1) * DIVIDER_R)):
+                rname = f"{s.name}_{suffix}"
+                e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), r),
+                      role="attenuator")
+            e.b.guess(inn, ir.add(ir.num(s.shift / m), ir.scale(s.gain / m, ir.volt(s.u))))
+        opamp(e, s.name, tap, inn, s.base, "attenuator")
+        return
+    k = -s.gain
+    ref = GROUND
+    if s.shift:
+        ref = f"{s.base}_ref"
+        _tap(e, f"{s.name}_ref", ref, None, 1.0, s.shift / (1 + k))
+    for suffix, a, b, r in (("ri", s.u, tap, DIVIDER_R), ("rf", tap, s.base, k * DIVIDER_R)):
+        rname = f"{s.name}_{suffix}"
+        e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), r),
+              role="attenuator")
+    opamp(e, s.name, ref, tap, s.base, "attenuator")
+    e.b.guess(tap, ir.num(s.shift / (1 + k)))
+
+
+@dataclass(frozen=True)
+class ReadoutSpec:
+    """``out = r (I(col) - I(minus))`` (V; currents into the collectors, A; ``minus``
+    empty for a single transistor; ``out`` empty for a collector nothing reads, which is
+    only held where the others are); ``guess`` predicts ``out`` and ``guess_minus`` the
+    voltage ``r I(minus)``."""
+
+    name: str
+    out: str
+    col: str
+    r: float
+    guess: ir.Expr | None = None
+    minus: str = ""
+    guess_minus: ir.Expr | None = None
+
+
+def sensed_readout(e: Emit, s: ReadoutSpec) -> None:
+    """Zero-volt sense sources from ``V_cc`` into each collector; one current-controlled
+    source per collector, in series (``+r`` from ``out`` and ``-r`` below it)."""
+    vcc = e.rail("activation", 0)
+    mid = f"{s.out}_tzm" if s.minus else GROUND
+    for col, tag, r, (p, n) in ((s.col, "", s.r, (s.out, mid)),
+                                (s.minus, "m", -s.r, (mid, GROUND))):
+        if not col:
+            continue
+        sense = f"{s.name}_ic{tag}"
+        e.add("vsource", sense, (vcc, col), 0.0, role="sense")
+        e.b.guess(col, ir.volt(vcc))
+        if s.out:
+            e.add("ccvs", f"{s.name}_tz{tag}", (p, n), sense, r, role="transimpedance")
+    if s.minus:
+        e.b.guess(mid, ir.scale(-1.0, s.guess_minus))
+    if s.out:
+        e.b.guess(s.out, s.guess)
+
+
+def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
+    """A transimpedance amplifier per collector (the module docstring): the collectors
+    sit at its virtual ground, 0 V; a collector nothing reads is tied there."""
+    if e.config.bjt.v_cc != 0:
+        raise CircuitError("the transimpedance read-out holds the collectors at 0 V; "
+                           f"bjt.v_cc is {e.config.bjt.v_cc:g} (the kit sets it to 0)")
+
+    def tia(name: str, col: str, out: str) -> None:
+        e.add("resistor", f"{name}_rf", (out, col),
+              e.var.sense_resistor(e.key(f"{name}_rf"), s.r), role="transimpedance")
+        opamp(e, name, GROUND, col, out, "readout")
+        e.b.guess(col, ir.num(0.0))
+
+    if not s.out:
+        e.add("vsource", f"{s.name}_ic", (GROUND, s.col), 0.0, role="sense")
+        e.b.guess(s.col, ir.num(0.0))
+        return
+    if s.minus:
+        mid = f"{s.out}_tzm"
+        tia(f"{s.name}_tzm", s.minus, mid)
+        e.b.guess(mid, s.guess_minus)
+        e.add("resistor", f"{s.name}_tzx", (mid, s.col),
+              e.var.sense_resistor(e.key(f"{s.name}_tzx"), s.r), role="transimpedance")
+    tia(f"{s.name}_tz", s.col, s.out)
+    e.b.guess(s.out, s.guess)
+
+
+BLOCKS = {
+    "attenuator": {"bjt": controlled_attenuator, "pdk": divider_attenuator},
+    "readout": {"bjt": sensed_readout, "pdk": transimpedance_readout},
+}

@@ -1,0 +1,78 @@
+"""The idealisation census: what in a netlist is not made of the kit's devices.
+
+At the pdk level the signal path is transistors and resistors only (the softmax
+read-out a transimpedance amplifier per memory, the base drive a divider and an
+amplifier, the tail a mirror fed by a bias generator, the identity activation a
+wire); the same models at the bjt level are counted with their ideal parts, so the
+census sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_registry import _compile
+from test_weights import ROOT
+
+from analogam.circuit import CompileOptions, build_circuit
+from analogam.circuit.census import census, classify
+from analogam.circuit.ir import Element
+from analogam.model.weights import load_model
+from analogam.tasks import bind_task, task_for
+
+
+def test_each_element_falls_in_the_class_a_reviewer_would_put_it():
+    cases = {
+        ("vcvs", "attenuator", (1.0,)): ("signal", "attenuator"),
+        ("ccvs", "transimpedance", ("v", 1e4)): ("signal", "transimpedance"),
+        ("isource", "tail", (2e-5,)): ("signal", "tail"),
+        ("vsource", "bias", (-0.4,)): ("signal", "bias"),          # a level shift
+        ("vsource", "sense", (0.0,)): ("allowed", "meter"),
+        ("vsource", "buffer", (0.0,)): ("allowed", "meter"),       # a wire
+        ("vsource", "supply", (2.5,)): ("allowed", "supply"),
+        ("vsource", "clamp", (1.0,)): ("allowed", "input drive"),
+        ("vsource", "offset", (1e-3,)): ("model", "offset"),
+        ("resistor", "crossbar", (1e5,)): ("device", "crossbar"),
+        ("resistor", "leak", (1e5,)): ("passive", "leak"),
+        ("capacitor", "integrator", (1e-12,)): ("passive", "integrator"),
+        ("nmos", "tail", ("n", 1.0, 1.0, 1.0)): ("device", "tail"),
+    }
+    for (kind, role, values), want in cases.items():
+        assert classify(Element(kind, "x", (), values, role)) == want, (kind, role)
+
+
+@pytest.mark.parametrize("variant", ["softmax_tanh", "relu_identity"])
+def test_no_ideal_element_is_left_on_the_pdk_signal_path(variant):
+    """The registry's small models reach every block kind: at pdk none leaves an
+    ideal element on the signal path; at bjt the same model has its controlled
+    sources, ideal tail and (for the pair) transimpedances, so the census is not
+    blind to them."""
+    pdk = census(_compile(variant, "pdk", "sky130", "tt").circuit)
+    assert pdk.signal_path == {}, pdk.describe()
+    assert "no ideal element on the signal path" in pdk.describe()
+    assert pdk.total("device") > 0 and pdk.counts["allowed"]
+    bjt = census(_compile(variant, "bjt", None, None).circuit)
+    assert bjt.total("signal") > 0
+    if variant == "softmax_tanh":
+        assert {("E", "attenuator"), ("H", "transimpedance"), ("I", "tail")} <= set(
+            bjt.signal_path)
+
+
+@pytest.mark.parametrize("name", ["xor", "hamming74"])
+@pytest.mark.parametrize("corner", ["tt", "ss", "ff"])
+def test_xor_and_hamming_at_pdk_have_no_ideal_part_on_the_signal_path(name, corner):
+    m = load_model(ROOT / "models" / f"{name}.npz")
+    task = task_for(m)
+    system = bind_task(m, task.inputs()[:2])
+    c = build_circuit(system, CompileOptions("pdk", corner=corner)).circuit
+    cen = census(c)
+    assert cen.signal_path == {}, cen.describe()
+    # every memory with a line is read by an amplifier, every base driven by one
+    amps = {e.name for e in c.elements if e.kind == "instance"}
+    npns = [e for e in c.elements if e.kind == "kit_npn"]
+    assert all(e.name + "_att" in amps for e in npns)
+    reads = [e for e in c.elements if e.role == "transimpedance"]
+    assert reads and all(e.kind == "resistor" for e in reads)
+    assert all(e.name.removesuffix("_rf") in amps for e in reads)
+    js = cen.to_dict()
+    assert js["signal"] == {} and js["allowed"]["V supply"] > 0
+    assert np.isfinite(c.silicon()["mos_area_um2"])
