@@ -76,3 +76,15 @@ def test_xor_and_hamming_at_pdk_have_no_ideal_part_on_the_signal_path(name, corn
     js = cen.to_dict()
     assert js["signal"] == {} and js["allowed"]["V supply"] > 0
     assert np.isfinite(c.silicon()["mos_area_um2"])
+
+
+def test_a_mismatch_the_kits_npn_cannot_take_is_refused_not_ignored():
+    from analogam.circuit import DeviceConfig
+    from analogam.errors import CircuitError
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    system = bind_task(m, task_for(m).inputs()[:1])
+    cfg = DeviceConfig().with_value("bjt.is_mismatch", 0.01)
+    build_circuit(system, CompileOptions("bjt", cfg))          # the generic card takes it
+    with pytest.raises(CircuitError, match="bjt.is_mismatch = 0.01 applies to the generic"):
+        build_circuit(system, CompileOptions("pdk", cfg))

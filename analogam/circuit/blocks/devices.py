@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...errors import CircuitError
 from ..ir import GROUND, num
 from .amplifier import opamp
 from .base import Emit
@@ -32,7 +33,13 @@ def gp_npn(e: Emit, s: NpnSpec) -> None:
 
 def kit_npn(e: Emit, s: NpnSpec) -> None:
     """The process kit's NPN, its substrate on the negative rail of the activation
-    blocks."""
+    blocks. Its mismatch is the kit's (its model card's own statistics), so the generic
+    card's ``bjt.is_mismatch`` cannot reach it: refused rather than ignored."""
+    if e.config.bjt.is_mismatch:
+        raise CircuitError(
+            f"bjt.is_mismatch = {e.config.bjt.is_mismatch:g} applies to the generic NPN "
+            f"card; the kit's {e.kit.npn} does not take it (its IS mismatch is its own); "
+            "set it to 0 at this level")
     sub = e.rail("activation", 1)
     e.add("kit_npn", s.name, (s.col, s.base, s.emit, sub), e.kit.npn, 1.0,
           role="transistor")
