@@ -88,3 +88,32 @@ def test_a_mismatch_the_kits_npn_cannot_take_is_refused_not_ignored():
     build_circuit(system, CompileOptions("bjt", cfg))          # the generic card takes it
     with pytest.raises(CircuitError, match="bjt.is_mismatch = 0.01 applies to the generic"):
         build_circuit(system, CompileOptions("pdk", cfg))
+
+
+def test_the_kits_mismatch_reaches_every_amplifier_as_a_seeded_offset():
+    """environment.kit_mismatch: each amplifier's input offset is drawn from the spread
+    the kit's own mismatch gives (the kit's measured offset_sigma), per part and sample,
+    reproducibly; off, no offset source at all; at a level without a kit, refused."""
+    from analogam.circuit import DeviceConfig
+    from analogam.circuit.pdk import SKY130
+    from analogam.errors import CircuitError
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    system = bind_task(m, task_for(m).inputs())
+    on = DeviceConfig().with_value("environment.kit_mismatch", True)
+
+    def offsets(cfg, sample=0):
+        c = build_circuit(system, CompileOptions("pdk", cfg, sample=sample))
+        return c, np.array([e.value for e in c.circuit.elements if e.role == "offset"])
+
+    c, a = offsets(on)
+    amps = sum(e.kind == "instance" for e in c.circuit.elements)
+    sigma = SKY130.amplifier["offset_sigma"]
+    assert len(a) == amps and amps > 80
+    assert 0.7 * sigma < np.std(a) < 1.3 * sigma
+    assert any(k.key == "opamp.offset_sigma" and k.value == sigma for k in c.kit_settings)
+    np.testing.assert_array_equal(offsets(on)[1], a)                    # same seed, same draw
+    assert not np.allclose(offsets(on, sample=1)[1], a)                 # another sample
+    assert offsets(DeviceConfig())[1].size == 0
+    with pytest.raises(CircuitError, match="kit_mismatch draws a process kit's mismatch"):
+        build_circuit(system, CompileOptions("opamp", on))

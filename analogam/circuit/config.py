@@ -119,6 +119,11 @@ class Environment:
                        "piecewise-linear sources in the netlist (the seed and sample name "
                        "the draw; a waveform per resistor: Hamming at the opamp level runs "
                        "about 13x slower)")
+    kit_mismatch: bool = spec(False, "-", "at a level with a process kit: every amplifier "
+                              "gets an input offset drawn (seeded per part and sample) from "
+                              "the spread the kit's own mismatch gives it, as `analogam "
+                              "datasheet --mismatch` measures it (opamp.offset_sigma, set by "
+                              "the kit)")
     noise_steps_per_tau: float = spec(8.0, "1", "noise samples per fastest tau: the noise "
                                       "is white up to about steps_per_tau / (4 tau_min) "
                                       "(linear joins roll it off above), past the fastest "

@@ -138,14 +138,15 @@ class ProcessKit:
         the parameters every netlist sets, the geometry scale."""
         return Process(self.name, corner, self.includes(corner), self.params, self.scale)
 
-    def config_values(self, corner: str, sizing: str = "standard"
+    def config_values(self, corner: str, sizing: str = "standard", mismatch: bool = False
                       ) -> dict[str, float | bool]:
         """The device-configuration keys this kit decides at ``corner``: split supplies
         +-vdd/2 around ground for the amplifiers and the translinear tails (their
         collectors at the read-out amplifiers' virtual ground, 0 V), the
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
-        and no rail widening."""
+        and no rail widening; with ``mismatch``, the spread of the amplifier's input
+        offset under the kit's mismatch (``offset_sigma``, measured)."""
         half, amp = self.vdd / 2, self.amplifier_sizing(sizing)[1]
         return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
@@ -154,7 +155,8 @@ class ProcessKit:
                 "opamp.auto_rails": False, "bjt.v_cc": 0.0, "bjt.v_ee": -half,
                 "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
                 "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance,
-                **{f"bjt.{k}": v for k, v in self.npn_caps.items()}}
+                **{f"bjt.{k}": v for k, v in self.npn_caps.items()},
+                **({"opamp.offset_sigma": amp["offset_sigma"]} if mismatch else {})}
 
     def directory(self) -> Path:
         """The installed models' directory; CircuitError saying how to install them."""
@@ -229,17 +231,22 @@ SKY130 = ProcessKit(
     npn_caps={"cje": 5.49e-15, "cjc": 1.733e-14, "tf": 9.24e-11},
     amplifier={"a0": 6906.0, "gbw": 36.5e6, "slew_rate": 37.0e6, "swing": 2.2,
                # output current into a grounded output at tt (class-A sink: the m7 bias)
-               "i_source": 7.76e-3, "i_sink": 98.4e-6},
+               "i_source": 7.76e-3, "i_sink": 98.4e-6,
+               # input offset spread with the kit's mismatch on (analogam datasheet
+               # --mismatch): 6.65 mV over 400 instances, 6.44 over 200
+               "offset_sigma": 6.6e-3},
     # measured at tt (analogam datasheet --variant ...): a quarter of the bias current
     # (13.5 MHz, 179 uW, the output sources little: +1.27 V into 100 kohm), and four
     # times the bias with half the Miller capacitor (118.5 MHz, 2.53 mW, 49.8 deg)
     sizings={
         "lowpower": AmplifierSizing(MillerSizing(r_bias=800e3), {
             "a0": 4520.0, "gbw": 13.5e6, "slew_rate": 9.66e6, "swing": 1.2,
-            "i_source": 7.65e-3, "i_sink": 25.6e-6}),
+            "i_source": 7.65e-3, "i_sink": 25.6e-6,
+            "offset_sigma": 6.6e-3}),    # 6.54 mV over 400, 6.85 over 200
         "fast": AmplifierSizing(MillerSizing(r_bias=50e3, c_c=0.25e-12), {
             "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2,
-            "i_source": 7.68e-3, "i_sink": 362e-6}),
+            "i_source": 7.68e-3, "i_sink": 362e-6,
+            "offset_sigma": 6.4e-3}),    # 6.36 mV over 400
     },
 )
 

@@ -62,12 +62,14 @@ def kit_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
         raise CircuitError(f"process kit {kit.name}: a {kit.vdd:g} V supply exceeds its "
                            f"devices' limits ({kit.v_max:g} V MOS, {kit.vce_max:g} V V_CE)")
     default = DeviceConfig()
-    values = kit.config_values(corner, cfg.design.amplifier)
+    values = kit.config_values(corner, cfg.design.amplifier, cfg.environment.kit_mismatch)
     why, honoured = {}, set()
     for key, val in list(values.items()):
         user = _get(cfg, key)
         if user == _get(default, key) or user == val:
-            why[key] = f"process kit {kit.name}"
+            why[key] = (f"process kit {kit.name}'s mismatch, as analogam datasheet "
+                        "--mismatch measures it" if key == "opamp.offset_sigma"
+                        else f"process kit {kit.name}")
         elif key in HONOURED_KIT_KEYS:
             values[key] = user
             why[key] = f"your value, over process kit {kit.name}'s {val:g}"
@@ -119,6 +121,10 @@ def bias_plan(model, opt: CompileOptions
         kit.includes(opt.corner)    # a wrong corner or a missing kit, said first
         cfg, settings = kit_config(opt.config, kit, opt.ranges, opt.corner)
         opt = replace(opt, config=cfg)
+    elif opt.config.environment.kit_mismatch:
+        raise CircuitError(f"environment.kit_mismatch draws a process kit's mismatch; level "
+                           f"{level.name} has none: use a level with a kit, or set "
+                           "opamp.offset_sigma for the macromodel's offsets")
     if not opt.ranges:
         return opt, {}, settings
     cfg, vs = opt.config, opt.config.scales.vs

@@ -106,3 +106,29 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
     b.probes.append(Probe("out", 0, 0))
     b.probes.append(Probe("in", 0, 1))
     return b.freeze()
+
+
+def build_mismatch_bench(amp: SubcktDef, n: int, supplies: tuple[float, float],
+                         process: Process, load_r: float = 100e3) -> Circuit:
+    """``n`` unity-gain followers of ``amp``, inputs grounded, outputs ``out{k}`` each
+    loaded by ``load_r`` (ohm), with the process kit's mismatch switched on (its
+    parameter ``mc_mm_switch`` = 1): every instance draws its devices' statistics from
+    the kit, so the outputs are ``n`` samples of the input-referred offset."""
+    if not 1 <= n <= 10_000:
+        raise CircuitError(f"a mismatch bench needs 1 to 10000 amplifiers, got {n}")
+    b = CircuitBuilder(title=f"{amp.name} mismatch bench, {n} followers")
+    b.process = Process(process.kit, process.corner, process.includes,
+                        tuple((k, 1.0 if k == "mc_mm_switch" else v)
+                              for k, v in process.params), process.scale)
+    b.subckt(amp)
+    b.add("vsource", "vdd", ("vdd", GROUND), supplies[0], role="supply")
+    b.add("vsource", "vss", ("vss", GROUND), supplies[1], role="supply")
+    for k in range(n):
+        out = f"out{k}"
+        nets = {"inp": GROUND, "inn": out, "out": out, "vdd": "vdd", "vss": "vss"}
+        b.add("instance", f"x{k}", tuple(nets.get(port, f"x{k}_{port}") for port in amp.ports),
+              amp.name, role="amplifier")
+        b.add("resistor", f"rl{k}", (out, GROUND), load_r, role="load")
+        b.guess(out, num(0.0))
+        b.probes.append(Probe(out, 0, k))
+    return b.freeze()

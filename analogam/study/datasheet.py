@@ -19,7 +19,7 @@ back). The macromodel of the op-amp level can be fitted to the result
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ..circuit.blocks.cmos import cmos_opamp, transistor_area
 from ..circuit.ir import MOS_KINDS, NPN_KINDS, Process, SubcktDef
 from ..circuit.kits import OpampKit
 from ..circuit.pdk import DEFAULT_CORNER, DEFAULT_KIT, MillerSizing, get_process_kit
-from ..circuit.testbench import build_amplifier_bench
+from ..circuit.testbench import build_amplifier_bench, build_mismatch_bench
 from ..errors import SimulationError
 from ..figures import plain, subplots
 from ..netlist import AcSweep, DcSweep, OperatingPoint, Transient, format_netlist
@@ -60,6 +60,10 @@ class Datasheet:
     """Output current it sinks from its output held at ground (A)."""
     bode: tuple[tuple[float, float, float], ...] = ()
     """The open-loop response: (frequency Hz, |A| dB, unwrapped phase deg) per point."""
+    offset_sigma_v: float = 0.0
+    """Standard deviation of the input offset over ``mismatch_samples`` instances with
+    the kit's mismatch switched on (V; 0: not measured)."""
+    mismatch_samples: int = 0
 
     def as_dict(self) -> dict:
         return {k: ([list(p) for p in self.bode] if k == "bode" else getattr(self, k))
@@ -71,7 +75,9 @@ class Datasheet:
                 "opamp.slew_rate": self.slew_v_per_s, "opamp.v_pos": self.swing_v[1],
                 "opamp.v_neg": self.swing_v[0],
                 "opamp.iq_per_gbw": self.iq_a / self.gbw_hz,
-                "opamp.i_source_max": self.i_source_a, "opamp.i_sink_max": self.i_sink_a}
+                "opamp.i_source_max": self.i_source_a, "opamp.i_sink_max": self.i_sink_a,
+                **({"opamp.offset_sigma": self.offset_sigma_v} if self.mismatch_samples
+                   else {})}
 
 
 def _run(circuit, analysis) -> dict[str, np.ndarray]:
@@ -168,12 +174,32 @@ def _current(v: dict, source: str) -> np.ndarray:
 
 
 def pdk_datasheet(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
-                  sizing: MillerSizing | None = None) -> Datasheet:
+                  sizing: MillerSizing | None = None, mismatch: int = 0) -> Datasheet:
     """The process kit's two-stage Miller op-amp at ``corner`` (sized by ``sizing``,
-    default the kit's own), on its split supply."""
+    default the kit's own), on its split supply; with ``mismatch`` > 0 also the spread
+    of its input offset over that many instances (:func:`mismatch_offsets`)."""
     kit = get_process_kit(kit_name)
     half = kit.vdd / 2
-    return characterise(cmos_opamp(kit, sizing), (half, -half), corner, kit.process(corner))
+    amp = cmos_opamp(kit, sizing)
+    d = characterise(amp, (half, -half), corner, kit.process(corner))
+    if not mismatch:
+        return d
+    offsets = mismatch_offsets(amp, (half, -half), kit.process(corner), mismatch)
+    return replace(d, offset_sigma_v=float(np.std(offsets, ddof=1)),
+                   mismatch_samples=mismatch)
+
+
+def mismatch_offsets(amp: SubcktDef, supplies: tuple[float, float], process: Process,
+                     n: int) -> np.ndarray:
+    """``n`` input offsets (V) of ``amp`` as followers with the kit's mismatch switched on,
+    less the systematic offset (their mean). The draws are the kit's own (``agauss`` in
+    its model cards), which ngspice does not repeat from run to run: this is a
+    measurement of a spread, with a relative standard error of about ``1/sqrt(2 n)``,
+    not a reproducible sample (the circuits analogam builds draw their offsets from it,
+    seeded)."""
+    op = _run(build_mismatch_bench(amp, n, supplies, process), OperatingPoint())
+    v = np.array([float(np.real(_vec(op, f"out{k}"))[-1]) for k in range(n)])
+    return v - v.mean()
 
 
 def macromodel_datasheet(kit: OpampKit | None = None) -> Datasheet:
@@ -212,6 +238,9 @@ def format_datasheet(sheets: list[Datasheet]) -> str:
         ("phase margin (1 pF)", "deg", lambda d: f"{d.phase_margin_deg:.1f}"),
         ("slew rate", "V/us", lambda d: f"{d.slew_v_per_s / 1e6:.1f}"),
         ("offset (follower)", "mV", lambda d: f"{d.offset_v * 1e3:.2f}"),
+        *([("offset sigma (kit mismatch)", "mV",
+            lambda d: f"{d.offset_sigma_v * 1e3:.2f} ({d.mismatch_samples} amps)")]
+          if any(d.mismatch_samples for d in sheets) else []),
         ("quiescent current", "uA", lambda d: f"{d.iq_a * 1e6:.1f}"),
         ("power", "uW", lambda d: f"{d.power_w * 1e6:.1f}"),
         ("output swing (100 kohm)", "V", lambda d: f"{d.swing_v[0]:.2f} .. {d.swing_v[1]:.2f}"),
