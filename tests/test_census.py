@@ -73,6 +73,9 @@ def test_xor_and_hamming_at_pdk_have_no_ideal_part_on_the_signal_path(name, corn
     reads = [e for e in c.elements if e.role == "transimpedance"]
     assert reads and all(e.kind == "resistor" for e in reads)
     assert all(e.name.removesuffix("_rf") in amps for e in reads)
+    # each read-out amplifier's output current is a device limit, like the drivers'
+    limited = {lim.device for lim in c.limits if lim.quantity == "output current"}
+    assert {e.name.removesuffix("_rf") for e in reads} <= limited
     js = cen.to_dict()
     assert js["signal"] == {} and js["allowed"]["V supply"] > 0
     assert np.isfinite(c.silicon()["mos_area_um2"])
@@ -115,5 +118,12 @@ def test_the_kits_mismatch_reaches_every_amplifier_as_a_seeded_offset():
     np.testing.assert_array_equal(offsets(on)[1], a)                    # same seed, same draw
     assert not np.allclose(offsets(on, sample=1)[1], a)                 # another sample
     assert offsets(DeviceConfig())[1].size == 0
+    # an integrator's summing node starts where its offset puts the virtual ground (held
+    # at 0, a transistor amplifier fought the .ic and ngspice's step collapsed at 20 ps)
+    ic = dict(c.circuit.ic)
+    os = {e.name.removesuffix("_os"): e.value for e in c.circuit.elements
+          if e.role == "offset"}
+    caps = [e for e in c.circuit.elements if e.role == "integrator" and e.kind == "capacitor"]
+    assert caps and all(ic[e.nets[0]] == os[e.name] for e in caps)
     with pytest.raises(CircuitError, match="kit_mismatch draws a process kit's mismatch"):
         build_circuit(system, CompileOptions("opamp", on))

@@ -125,6 +125,18 @@ def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str,
                                                  gbw))
 
 
+def current_limit(e: Emit, name: str, out: str, node: str, r: float) -> None:
+    """Amplifier ``name`` delivers its output current through ``r`` (ohm) from ``out``
+    to ``node``: ``(V_out - V_node) / r`` must stay inside what its output stage can
+    source and sink (``opamp.i_source_max``, ``i_sink_max``; a class-A stage sinks
+    only its bias). Not checked where neither is set."""
+    k = e.config.opamp
+    if k.i_source_max or k.i_sink_max:
+        drop = ir.add(ir.volt(out), ir.scale(-1.0, ir.volt(node)))
+        e.limit(name, "output current", ir.scale(1.0 / r, drop), -k.i_sink_max or None,
+                k.i_source_max or None, unit="A")
+
+
 def macromodel(e: Emit, s: AmplifierSpec) -> str:
     """The macromodel (:func:`opamp_subckt`); its internal node is a port, so the
     initial state is set there, and it must stay inside the swing too (no wind-up)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from ..ir import GROUND
-from .amplifier import inverting, opamp
+from .amplifier import current_limit, inverting, opamp
 from .base import Emit, UnitSpec
 
 
@@ -50,13 +50,7 @@ def _sensed_driver(e: Emit, name: str, ref: str, line: str, out: str, gsum: floa
     ``out`` (feedback from the line side). The output sits ``R_s I_line`` above the
     line: the current the crossbar predicts (:func:`flow`)."""
     rs = sense_resistance(e, gsum)
-    k = e.config.opamp
-    if k.i_source_max or k.i_sink_max:
-        # the buffer delivers the line's current through R_s: its output stage must
-        # source or sink it (a class-A stage sinks only its bias current)
-        drop = ir.add(ir.volt(out), ir.scale(-1.0, ir.volt(line)))
-        e.limit(name, "output current", ir.scale(1.0 / rs, drop), -k.i_sink_max or None,
-                k.i_source_max or None, unit="A")
+    current_limit(e, name, out, line, rs)      # the line's current flows through R_s
     opamp(e, name, ref, line, out, role)
     rname = f"{name}_rs"
     e.add("resistor", rname, (out, line), e.var.sense_resistor(e.key(rname), rs),

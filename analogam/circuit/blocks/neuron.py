@@ -85,9 +85,10 @@ def opamp_port(e: Emit, group: str, i: int) -> Port:
 def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     """Inverting integrator: leak and capacitor from the summing node (virtual ground) to
     the op-amp output, which is the state node. The initial state is set on the
-    op-amp's internal node, and the summing node is held at 0 while the DC point is
-    found. The capacitor and leak are programmed for the amplifier's finite
-    gain-bandwidth and gain (:func:`~..speed.compensate`, ``design.compensate``)."""
+    op-amp's internal node, and the summing node is held at the amplifier's offset
+    (0 without one) while the DC point is found. The capacitor and leak are programmed
+    for the amplifier's finite gain-bandwidth and gain (:func:`~..speed.compensate`,
+    ``design.compensate``)."""
     n, amp, d = e.names, e.config.opamp, e.config.design
     node, u = n.net("sum", s.group, s.index), n.state(s.group, s.index)
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
@@ -104,7 +105,9 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     internal = opamp(e, cap, GROUND, node, u, "integrator",
                      None if gbw == amp.gbw else gbw)
     e.b.ic[internal] = s.v0
-    e.b.ic[node] = 0.0
+    # the virtual ground sits at the amplifier's input offset (the same keyed draw):
+    # held anywhere else, a transistor amplifier fights the .ic at switch-on
+    e.b.ic[node] = e.var.offset(e.key(cap))
     if internal != u:   # a transistor amplifier's state is its output itself
         e.b.guess(u, ir.volt(internal))
 

@@ -28,7 +28,7 @@ from ...errors import CircuitError
 from .. import ir
 from ..ir import GROUND
 from ..kits import T_NOMINAL_K
-from .amplifier import opamp
+from .amplifier import current_limit, opamp
 from .base import Emit
 
 DIVIDER_R = 200e3
@@ -193,6 +193,7 @@ def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
     def tia(name: str, col: str, out: str) -> None:
         e.add("resistor", f"{name}_rf", (out, col),
               e.var.sense_resistor(e.key(f"{name}_rf"), s.r), role="transimpedance")
+        current_limit(e, name, out, col, s.r)
         opamp(e, name, GROUND, col, out, "readout")
         e.b.guess(col, ir.num(0.0))
 
