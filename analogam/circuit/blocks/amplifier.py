@@ -159,9 +159,7 @@ def inverting(e: Emit, name: str, inp: str, out: str, r: float, role: str,
     grounded."""
     s = f"{out}_vg"
     for suffix, a, b, val in (("ri", inp, s, r), ("rf", s, out, gain * r)):
-        rname = f"{name}_{suffix}"
-        e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), val),
-              role="sense")
+        e.matched_resistor(f"{name}_{suffix}", (a, b), val, "sense")
     opamp(e, name, GROUND, s, out, role)
     e.b.guess(s, ir.num(0.0))
     e.b.guess(out, ir.scale(-gain, ir.volt(inp)))
@@ -179,9 +177,7 @@ def difference(e: Emit, name: str, plus: str, minus: str, out: str, r: float, ro
     s, d = f"{out}_vg", f"{out}_vd"
     for suffix, x, y, val in (("ra", plus, d, r), ("rb", d, GROUND, r * a / (1 + b - a)),
                               ("rc", minus, s, r), ("rd", s, out, b * r)):
-        rname = f"{name}_{suffix}"
-        e.add("resistor", rname, (x, y), e.var.sense_resistor(e.key(rname), val),
-              role="sense")
+        e.matched_resistor(f"{name}_{suffix}", (x, y), val, "sense")
     opamp(e, name, d, s, out, role)
     frac = a / (1 + b)
     e.b.guess(d, ir.scale(frac, ir.volt(plus)))

@@ -71,6 +71,14 @@ class Emit:
             nominal: float | None = None) -> str:
         return self.b.add(kind, name, nets, *values, role=role, nominal=nominal)
 
+    def matched_resistor(self, name: str, nets: tuple[str, str], ohms: float,
+                         role: str) -> str:
+        """A resistor of a stage defined by resistor ratios (sensing, dividers,
+        transimpedance), drawn with the sensing resistors' mismatch (``sense.mismatch``)
+        keyed by its identity."""
+        return self.add("resistor", name, nets, self.var.sense_resistor(self.key(name), ohms),
+                        role=role)
+
     def key(self, name: str) -> str:
         """The identity of element ``name`` on the chip (its variation key)."""
         return self.names.identity(name)

@@ -83,8 +83,7 @@ def mirror_tail(e: Emit, s: TailSpec) -> None:
     for suffix, a, b, r in (("rt", vdd, tap, BIAS_DROP / BIAS_DIVIDER_AMPS),
                             ("rb", tap, GROUND, (v_dd - BIAS_DROP) / BIAS_DIVIDER_AMPS),
                             ("rref", vdd, src, BIAS_DROP / s.amps)):
-        name = f"{s.name}_{suffix}"
-        e.add("resistor", name, (a, b), e.var.sense_resistor(e.key(name), r), role="tail")
+        e.matched_resistor(f"{s.name}_{suffix}", (a, b), r, "tail")
     opamp(e, f"{s.name}_gen", tap, src, gate, "tail")
     e.add("pmos", f"{s.name}_mp", (ref, gate, src, vdd), e.kit.pmos, m.w, m.l, 1.0,
           role="tail")

@@ -53,8 +53,7 @@ def _sensed_driver(e: Emit, name: str, ref: str, line: str, out: str, gsum: floa
     current_limit(e, name, out, line, rs)      # the line's current flows through R_s
     opamp(e, name, ref, line, out, role)
     rname = f"{name}_rs"
-    e.add("resistor", rname, (out, line), e.var.sense_resistor(e.key(rname), rs),
-          role="sense")
+    e.matched_resistor(rname, (out, line), rs, "sense")
     e.b.guess(line, ir.volt(ref))
     e.b.guess(out, ir.add(ir.volt(ref), ir.mul(ir.num(rs), ir.volt(sensed(line)))))
     e.b.guesses.setdefault(sensed(line), ir.volt(flow(line)))

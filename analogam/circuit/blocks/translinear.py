@@ -102,9 +102,7 @@ def _tap(e: Emit, name: str, out: str, src: str | None, gain: float,
     for suffix, a, b, g in (("r1", src, out, g_src), ("r2", out, GROUND, g_gnd),
                             ("r3", out, rail, g_rail)):
         if g:
-            rname = f"{name}_{suffix}"
-            e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), 1.0 / g),
-                  role="attenuator")
+            e.matched_resistor(f"{name}_{suffix}", (a, b), 1.0 / g, "attenuator")
     e.b.guess(out, ir.add(ir.num(target), ir.scale(gain, ir.volt(src))) if src
               else ir.num(target))
 
@@ -128,9 +126,7 @@ def divider_attenuator(e: Emit, s: AttenuatorSpec) -> None:
             inn = f"{s.base}_fb"
             for suffix, a, b, r in (("rg", inn, GROUND, DIVIDER_R),
                                     ("rf", s.base, inn, (m - 1) * DIVIDER_R)):
-                rname = f"{s.name}_{suffix}"
-                e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), r),
-                      role="attenuator")
+                e.matched_resistor(f"{s.name}_{suffix}", (a, b), r, "attenuator")
             e.b.guess(inn, ir.add(ir.num(s.shift / m), ir.scale(s.gain / m, ir.volt(s.u))))
         opamp(e, s.name, tap, inn, s.base, "attenuator")
         return
@@ -140,9 +136,7 @@ def divider_attenuator(e: Emit, s: AttenuatorSpec) -> None:
         ref = f"{s.base}_ref"
         _tap(e, f"{s.name}_ref", ref, None, 1.0, s.shift / (1 + k))
     for suffix, a, b, r in (("ri", s.u, tap, DIVIDER_R), ("rf", tap, s.base, k * DIVIDER_R)):
-        rname = f"{s.name}_{suffix}"
-        e.add("resistor", rname, (a, b), e.var.sense_resistor(e.key(rname), r),
-              role="attenuator")
+        e.matched_resistor(f"{s.name}_{suffix}", (a, b), r, "attenuator")
     opamp(e, s.name, ref, tap, s.base, "attenuator")
     e.b.guess(tap, ir.num(s.shift / (1 + k)))
 
@@ -191,8 +185,7 @@ def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
                            f"bjt.v_cc is {e.config.bjt.v_cc:g} (the kit sets it to 0)")
 
     def tia(name: str, col: str, out: str) -> None:
-        e.add("resistor", f"{name}_rf", (out, col),
-              e.var.sense_resistor(e.key(f"{name}_rf"), s.r), role="transimpedance")
+        e.matched_resistor(f"{name}_rf", (out, col), s.r, "transimpedance")
         current_limit(e, name, out, col, s.r)
         opamp(e, name, GROUND, col, out, "readout")
         e.b.guess(col, ir.num(0.0))
@@ -205,8 +198,7 @@ def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
         mid = f"{s.out}_tzm"
         tia(f"{s.name}_tzm", s.minus, mid)
         e.b.guess(mid, s.guess_minus)
-        e.add("resistor", f"{s.name}_tzx", (mid, s.col),
-              e.var.sense_resistor(e.key(f"{s.name}_tzx"), s.r), role="transimpedance")
+        e.matched_resistor(f"{s.name}_tzx", (mid, s.col), s.r, "transimpedance")
     tia(f"{s.name}_tz", s.col, s.out)
     e.b.guess(s.out, s.guess)
 
