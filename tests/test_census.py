@@ -57,6 +57,11 @@ def test_no_ideal_element_is_left_on_the_pdk_signal_path(variant):
             bjt.signal_path)
 
 
+def c_opts_vss(c) -> float:
+    """The negative amplifier supply of a circuit (from its supply source)."""
+    return next(e.value for e in c.elements if e.role == "supply" and e.name == "ss")
+
+
 @pytest.mark.parametrize("name", ["xor", "hamming74"])
 @pytest.mark.parametrize("corner", ["tt", "ss", "ff"])
 def test_xor_and_hamming_at_pdk_have_no_ideal_part_on_the_signal_path(name, corner):
@@ -72,7 +77,14 @@ def test_xor_and_hamming_at_pdk_have_no_ideal_part_on_the_signal_path(name, corn
     assert all(e.name + "_att" in amps for e in npns)
     reads = [e for e in c.elements if e.role == "transimpedance"]
     assert reads and all(e.kind == "resistor" for e in reads)
-    assert all(e.name.removesuffix("_rf") in amps for e in reads)
+    reads = [e for e in reads if e.name.endswith("_rf")]
+    assert reads and all(e.name.removesuffix("_rf") in amps for e in reads)
+    # every read-out amplifier is unloaded at zero signal (test_pdk: its offset there)
+    rd = {e.name.removesuffix("_rd"): e for e in c.elements if e.name.endswith("_tz_rd")}
+    rf = {e.name.removesuffix("_rf"): e for e in reads}
+    vc = -c_opts_vss(c) / 1.25
+    assert rd.keys() == rf.keys() and all(
+        rd[k].value == pytest.approx(rf[k].value * vc) for k in rd)
     # each read-out amplifier's output current is a device limit, like the drivers'
     limited = {lim.device for lim in c.limits if lim.quantity == "output current"}
     assert {e.name.removesuffix("_rf") for e in reads} <= limited

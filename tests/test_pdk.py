@@ -254,3 +254,25 @@ def test_a_tanh_pair_is_read_by_two_transimpedance_amplifiers_on_the_kit():
     assert census(rep.compiled[0].circuit).signal_path == {}
     assert rep.comparison.readout_err.max() < 0.08
     assert rep.violations == ()
+
+
+@pytest.mark.ngspice
+def test_the_readout_amplifier_works_unloaded_where_its_offset_is_small():
+    """The transimpedance read-out holds the collectors at V_c = 1.25 V with its output
+    near ground: its feedback resistor then carries V_c / r, which the class-A output
+    stage had to sink (0.69 mV of offset at r = 23.5 kohm, doubled at the output, on
+    each of 15 losing memories, 0.18 of read-out error on Hamming). A resistor to the
+    negative supply takes that current: the offset at that operating point is the
+    unloaded amplifier's, under 0.1 mV at every corner; without it, more."""
+    from analogam.circuit.blocks.cmos import cmos_opamp
+    from analogam.circuit.testbench import build_readout_bench
+    from analogam.study.datasheet import _run, _vec, readout_offset
+
+    for corner in ("tt", "ss", "ff"):
+        assert abs(readout_offset("sky130", corner)) < 1e-4
+    bench = build_readout_bench(cmos_opamp(SKY130), 1.25, (2.5, -2.5), SKY130.process("tt"),
+                                r=23.5e3)
+    loaded = replace(bench, elements=tuple(e for e in bench.elements if e.name != "rp"))
+    from analogam.netlist import OperatingPoint
+    out = float(np.real(_vec(_run(loaded, OperatingPoint()), "out"))[-1])
+    assert out / 2 > 4e-4             # input-referred, the noise gain is 2 at V_c = V+/2

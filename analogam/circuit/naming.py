@@ -24,6 +24,7 @@ NET_KINDS = {
     "b": "softmax base", "c": "softmax collector", "e": "common emitter",
     "bp": "pair base +", "bm": "pair base -", "cp": "pair collector +",
     "cm": "pair collector -", "tzm": "pair transimpedance midpoint",
+    "vc": "read-out virtual ground (the collectors' voltage)",
     "rn": "rectifier inverted input", "rs1": "rectifier summing node 1",
     "rs2": "rectifier summing node 2", "rd": "rectifier diode node",
     "vcc": "role collector rail", "vee": "role emitter rail",

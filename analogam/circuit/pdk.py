@@ -142,7 +142,7 @@ class ProcessKit:
                       ) -> dict[str, float | bool]:
         """The device-configuration keys this kit decides at ``corner``: split supplies
         +-vdd/2 around ground for the amplifiers and the translinear tails (their
-        collectors at the read-out amplifiers' virtual ground, 0 V), the
+        collectors at the read-out amplifiers' virtual ground, vdd/4), the
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
         and no rail widening; with ``mismatch``, the spread of the amplifier's input
@@ -152,7 +152,7 @@ class ProcessKit:
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
                 "opamp.gbw": amp["gbw"], "opamp.slew_rate": amp["slew_rate"],
                 "opamp.i_source_max": amp["i_source"], "opamp.i_sink_max": amp["i_sink"],
-                "opamp.auto_rails": False, "bjt.v_cc": 0.0, "bjt.v_ee": -half,
+                "opamp.auto_rails": False, "bjt.v_cc": half / 2, "bjt.v_ee": -half,
                 "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
                 "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance,
                 **{f"bjt.{k}": v for k, v in self.npn_caps.items()},

@@ -132,3 +132,32 @@ def build_mismatch_bench(amp: SubcktDef, n: int, supplies: tuple[float, float],
         b.guess(out, num(0.0))
         b.probes.append(Probe(out, 0, k))
     return b.freeze()
+
+
+def build_readout_bench(amp: SubcktDef, v_c: float, supplies: tuple[float, float],
+                        process: Process | None = None, r: float = 50e3) -> Circuit:
+    """``amp`` as the pdk level's transimpedance read-out with no input current: its
+    non-inverting input at ``v_c`` (V), feedback ``r`` (ohm) from ``out`` to the summing
+    node ``n``, ``r (V+ - v_c) / v_c`` from the positive supply into ``n`` and
+    ``r |V-| / v_c`` from ``out`` to the negative supply (it takes the feedback
+    resistor's current, so the amplifier's output carries none), so an ideal
+    amplifier's output is 0 V. What it is instead is the amplifier's offset at
+    this operating point (inputs at ``v_c``, output at ground) times the noise gain
+    ``V+ / (V+ - v_c)``."""
+    b = CircuitBuilder(title=f"{amp.name} read-out bench at {v_c:g} V")
+    b.process = process
+    b.subckt(amp)
+    b.add("vsource", "vdd", ("vdd", GROUND), supplies[0], role="supply")
+    b.add("vsource", "vss", ("vss", GROUND), supplies[1], role="supply")
+    b.add("vsource", "vref", ("ref", GROUND), v_c, role="clamp")
+    nets = {"inp": "ref", "inn": "n", "out": "out", "vdd": "vdd", "vss": "vss"}
+    b.add("instance", "x", tuple(nets.get(port, f"x_{port}") for port in amp.ports),
+          amp.name, role="amplifier")
+    b.add("resistor", "rf", ("out", "n"), r, role="load")
+    b.add("resistor", "rx", ("vdd", "n"), r * (supplies[0] - v_c) / v_c, role="load")
+    b.add("resistor", "rp", ("out", "vss"), r * -supplies[1] / v_c, role="load")
+    for net, v in (("n", v_c), ("out", 0.0), *((f"x_{p}", 0.0) for p in amp.ports
+                                               if p not in nets)):
+        b.guess(net, num(v))
+    b.probes.append(Probe("out", 0, 0))
+    return b.freeze()

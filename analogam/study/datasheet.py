@@ -28,7 +28,11 @@ from ..circuit.blocks.cmos import cmos_opamp, transistor_area
 from ..circuit.ir import MOS_KINDS, NPN_KINDS, Process, SubcktDef
 from ..circuit.kits import OpampKit
 from ..circuit.pdk import DEFAULT_CORNER, DEFAULT_KIT, MillerSizing, get_process_kit
-from ..circuit.testbench import build_amplifier_bench, build_mismatch_bench
+from ..circuit.testbench import (
+    build_amplifier_bench,
+    build_mismatch_bench,
+    build_readout_bench,
+)
 from ..errors import SimulationError
 from ..figures import plain, subplots
 from ..netlist import AcSweep, DcSweep, OperatingPoint, Transient, format_netlist
@@ -187,6 +191,24 @@ def pdk_datasheet(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
     offsets = mismatch_offsets(amp, (half, -half), kit.process(corner), mismatch)
     return replace(d, offset_sigma_v=float(np.std(offsets, ddof=1)),
                    mismatch_samples=mismatch)
+
+
+def readout_offset(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
+                   sizing: str = "standard") -> float:
+    """The input offset (V) of the kit's amplifier (sizing ``sizing``) where the pdk
+    level's transimpedance read-out works it: inputs at the collectors' voltage
+    (``bjt.v_cc`` as the kit sets it), output near ground
+    (:func:`~analogam.circuit.testbench.build_readout_bench`). Systematic (the first
+    stage sees another common mode and the second another output level than the
+    follower's), so the read-out compensates it; the kit records it per sizing and
+    corner."""
+    kit = get_process_kit(kit_name)
+    half = kit.vdd / 2
+    v_c = kit.config_values(corner, sizing)["bjt.v_cc"]
+    amp = cmos_opamp(kit, kit.amplifier_sizing(sizing)[0])
+    op = _run(build_readout_bench(amp, v_c, (half, -half), kit.process(corner)),
+              OperatingPoint())
+    return float(np.real(_vec(op, "out"))[-1]) * (half - v_c) / half
 
 
 def mismatch_offsets(amp: SubcktDef, supplies: tuple[float, float], process: Process,

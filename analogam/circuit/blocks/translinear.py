@@ -14,10 +14,11 @@ read-out, one emitter per level.
 - ``readout``: ``V_out = r (I_c+ - I_c-)`` from the collector currents (the second
   collector only for a differential pair). At ``bjt`` zero-volt sense sources pin the
   collectors on ``V_cc`` and current-controlled sources read them; at ``pdk`` a
-  transimpedance amplifier per collector holds it at its virtual ground (``bjt.v_cc``
-  is 0 there, set by the kit): feedback ``r`` from the output, and for a pair the
-  minus side's amplifier output fed back into the plus side's summing node through
-  another ``r``, so the plus side's output is ``r (I_c+ - I_c-)``.
+  transimpedance amplifier per collector holds it at its virtual ground, ``V_cc``
+  (half the positive supply, set by the kit), with feedback ``r`` from the output and
+  a resistor from the supply that takes the virtual ground's offset back out; for a
+  pair the minus side's amplifier output is fed into the plus side's summing node
+  through another ``r``, so the plus side's output is ``r (I_c+ - I_c-)``.
 """
 
 from __future__ import annotations
@@ -178,28 +179,49 @@ def sensed_readout(e: Emit, s: ReadoutSpec) -> None:
 
 
 def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
-    """A transimpedance amplifier per collector (the module docstring): the collectors
-    sit at its virtual ground, 0 V; a collector nothing reads is tied there."""
-    if e.config.bjt.v_cc != 0:
-        raise CircuitError("the transimpedance read-out holds the collectors at 0 V; "
-                           f"bjt.v_cc is {e.config.bjt.v_cc:g} (the kit sets it to 0)")
+    """A transimpedance amplifier per collector (the module docstring), its virtual
+    ground at ``V_c = bjt.v_cc`` (the kit sets half the positive amplifier supply,
+    from a divider shared by the copy) so the bases have room below the collectors: a
+    resistor ``r_x = r (V_dd - V_c) / (n V_c)`` from ``V_dd`` into the summing node
+    takes the offset back out (``n`` = 2 on a pair's plus side, whose node also takes
+    the minus side's output through ``r``, else 1), so ``V_out = r (I_c+ - I_c-)``
+    referred to ground; ``r |V_ss| / V_c`` from the output to the negative supply takes
+    the feedback resistor's ``V_c / r`` at zero signal, so the amplifier's output stage
+    carries no current there (sinking it, sky130's class-A stage showed 0.69 mV of
+    offset at ``r`` = 23.5 kohm, against 0.04 mV unloaded: 15 losing memories' offsets
+    add up on every visible line). A collector nothing reads is tied to the supply (its current
+    would move the shared divider)."""
+    vc, vdd_v = e.config.bjt.v_cc, e.config.opamp.supplies[0]
+    if not 0 < vc < vdd_v:
+        raise CircuitError(f"the transimpedance read-out holds the collectors at bjt.v_cc "
+                           f"= {vc:g} V, which must lie between 0 and the amplifiers' "
+                           f"{vdd_v:g} V supply (the kit sets it)")
+    ref = e.names.net("vc", "readout")
+    if ref not in e.once:
+        _tap(e, e.names.elem("readout", None, "vc"), ref, None, 1.0, vc)
+        e.once.add(ref)
+    vdd, vss = e.rails("readout", "opamp")
+    vss_v = e.config.opamp.supplies[1]
 
-    def tia(name: str, col: str, out: str) -> None:
+    def tia(name: str, col: str, out: str, n: int) -> None:
         e.matched_resistor(f"{name}_rf", (out, col), s.r, "transimpedance")
+        e.matched_resistor(f"{name}_rx", (vdd, col), s.r * (vdd_v - vc) / (n * vc),
+                           "transimpedance")
+        e.matched_resistor(f"{name}_rd", (out, vss), s.r * -vss_v / vc, "transimpedance")
         current_limit(e, name, out, col, s.r)
-        opamp(e, name, GROUND, col, out, "readout")
-        e.b.guess(col, ir.num(0.0))
+        opamp(e, name, ref, col, out, "readout")
+        e.b.guess(col, ir.num(vc))
 
-    if not s.out:
-        e.add("vsource", f"{s.name}_ic", (GROUND, s.col), 0.0, role="sense")
-        e.b.guess(s.col, ir.num(0.0))
+    if not s.out:     # its current must not load the divider: on the supply instead
+        e.add("vsource", f"{s.name}_ic", (vdd, s.col), 0.0, role="sense")
+        e.b.guess(s.col, ir.num(vdd_v))
         return
     if s.minus:
         mid = f"{s.out}_tzm"
-        tia(f"{s.name}_tzm", s.minus, mid)
+        tia(f"{s.name}_tzm", s.minus, mid, 1)
         e.b.guess(mid, s.guess_minus)
         e.matched_resistor(f"{s.name}_tzx", (mid, s.col), s.r, "transimpedance")
-    tia(f"{s.name}_tz", s.col, s.out)
+    tia(f"{s.name}_tz", s.col, s.out, 2 if s.minus else 1)
     e.b.guess(s.out, s.guess)
 
 
