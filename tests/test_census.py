@@ -139,3 +139,28 @@ def test_the_kits_mismatch_reaches_every_amplifier_as_a_seeded_offset():
     assert caps and all(ic[e.nets[0]] == os[e.name] for e in caps)
     with pytest.raises(CircuitError, match="kit_mismatch draws a process kit's mismatch"):
         build_circuit(system, CompileOptions("opamp", on))
+
+
+def test_a_divider_that_cannot_give_its_gain_and_shift_is_refused():
+    """A resistive divider's gain plus shift over its rail stays below 1; asked for
+    more it is a one-line refusal naming the part, not a negative resistor."""
+    from analogam.circuit.blocks.translinear import divider
+    from analogam.errors import CircuitError
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    c = build_circuit(bind_task(m, task_for(m).inputs()[:1]), CompileOptions("pdk"))
+    assert c.circuit.elements          # the divider builds at the kit's numbers
+    from analogam.circuit.blocks import Emit, block
+    from analogam.circuit.builder import CircuitBuilder
+    from analogam.circuit.levels import get_level
+    from analogam.circuit.naming import Names
+    from analogam.circuit.pdk import SKY130
+    from analogam.circuit.variation import Variation
+
+    cfg = c.options.config
+    e = Emit(CircuitBuilder(title="t"), Names(), cfg, Variation(cfg), c.scales,
+             get_level("pdk"), block, kit=SKY130)
+    divider(e, "ok", "t1", 1.0, "attenuator", "attenuator", "u", 0.3)
+    with pytest.raises(CircuitError, match="bad: a divider cannot give gain 0.8 with a "
+                                           r"\+1.5 V shift"):
+        divider(e, "bad", "t2", 1.5, "attenuator", "attenuator", "u", 0.8)

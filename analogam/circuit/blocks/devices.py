@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import CircuitError
-from ..ir import GROUND, num
+from ..ir import num
 from .amplifier import opamp
 from .base import Emit
+from .translinear import divider
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ def mirror_tail(e: Emit, s: TailSpec) -> None:
     ref, tap, src, gate = (f"{s.name}_{k}" for k in ("ref", "tap", "src", "gate"))
     vdd = e.rail("tail", 0, "opamp")
     v_dd = e.config.opamp.supplies[0]
-    for suffix, a, b, r in (("rt", vdd, tap, BIAS_DROP / BIAS_DIVIDER_AMPS),
-                            ("rb", tap, GROUND, (v_dd - BIAS_DROP) / BIAS_DIVIDER_AMPS),
-                            ("rref", vdd, src, BIAS_DROP / s.amps)):
-        e.matched_resistor(f"{s.name}_{suffix}", (a, b), r, "tail")
+    # the divider's two resistors in parallel: BIAS_DROP over the top one at its current
+    divider(e, s.name, tap, v_dd - BIAS_DROP, "tail", "tail",
+            r=1.0 / (BIAS_DIVIDER_AMPS / BIAS_DROP + BIAS_DIVIDER_AMPS / (v_dd - BIAS_DROP)))
+    e.matched_resistor(f"{s.name}_rref", (vdd, src), BIAS_DROP / s.amps, "tail")
     opamp(e, f"{s.name}_gen", tap, src, gate, "tail")
     e.add("pmos", f"{s.name}_mp", (ref, gate, src, vdd), e.kit.pmos, m.w, m.l, 1.0,
           role="tail")

@@ -81,18 +81,19 @@ def controlled_attenuator(e: Emit, s: AttenuatorSpec) -> None:
     e.add("vcvs", s.name, (s.base, ref, s.u, GROUND), s.gain, role="attenuator")
 
 
-def _tap(e: Emit, name: str, out: str, src: str | None, gain: float,
-         target: float) -> None:
+def divider(e: Emit, name: str, out: str, target: float, rails: str, role: str,
+            src: str | None = None, gain: float = 1.0, r: float = DIVIDER_R) -> None:
     """A divider node ``out`` at ``gain * V(src) + target`` (no ``src``: ``target``
-    alone): a resistor ``DIVIDER_R`` from ``src``, one to ground and, for ``target``, one
-    to the supply rail of that sign. The node's total conductance is ``G_sum = G_src /
-    gain`` (``1 / DIVIDER_R`` without ``src``), ``G_rail = target G_sum / V_rail``, the
-    ground resistor takes the rest."""
-    vdd, vss = e.rails("attenuator", "opamp")
+    alone) on the amplifier rails of ``rails``, its resistors playing ``role``: a
+    resistor ``r`` from ``src``, one to ground and, for ``target``, one to the supply
+    rail of that sign. The node's total
+    conductance is ``G_sum = G_src / gain`` (``1 / r`` without ``src``), ``G_rail =
+    target G_sum / V_rail``, the ground resistor takes the rest."""
+    vdd, vss = e.rails(rails, "opamp")
     rail, volts = (vdd, e.config.opamp.supplies[0]) if target >= 0 else (
         vss, e.config.opamp.supplies[1])
-    g_src = 1.0 / DIVIDER_R if src else 0.0
-    g_sum = g_src / gain if src else 1.0 / DIVIDER_R
+    g_src = 1.0 / r if src else 0.0
+    g_sum = g_src / gain if src else 1.0 / r
     g_rail = target / volts * g_sum
     g_gnd = g_sum - g_src - g_rail
     if (src and not 0 < gain < 1) or g_gnd <= 0:
@@ -103,7 +104,7 @@ def _tap(e: Emit, name: str, out: str, src: str | None, gain: float,
     for suffix, a, b, g in (("r1", src, out, g_src), ("r2", out, GROUND, g_gnd),
                             ("r3", out, rail, g_rail)):
         if g:
-            e.matched_resistor(f"{name}_{suffix}", (a, b), 1.0 / g, "attenuator")
+            e.matched_resistor(f"{name}_{suffix}", (a, b), 1.0 / g, role)
     e.b.guess(out, ir.add(ir.num(target), ir.scale(gain, ir.volt(src))) if src
               else ir.num(target))
 
@@ -121,7 +122,8 @@ def divider_attenuator(e: Emit, s: AttenuatorSpec) -> None:
     if s.gain > 0:
         rail = e.config.opamp.supplies[0 if s.shift >= 0 else 1]
         m = max(1.0, (s.gain + s.shift / rail) / TAP_MAX)
-        _tap(e, s.name, tap, s.u, s.gain / m, s.shift / m)
+        divider(e, s.name, tap, s.shift / m, "attenuator", "attenuator", s.u,
+                s.gain / m)
         inn = s.base
         if m > 1:
             inn = f"{s.base}_fb"
@@ -135,7 +137,7 @@ def divider_attenuator(e: Emit, s: AttenuatorSpec) -> None:
     ref = GROUND
     if s.shift:
         ref = f"{s.base}_ref"
-        _tap(e, f"{s.name}_ref", ref, None, 1.0, s.shift / (1 + k))
+        divider(e, f"{s.name}_ref", ref, s.shift / (1 + k), "attenuator", "attenuator")
     for suffix, a, b, r in (("ri", s.u, tap, DIVIDER_R), ("rf", tap, s.base, k * DIVIDER_R)):
         e.matched_resistor(f"{s.name}_{suffix}", (a, b), r, "attenuator")
     opamp(e, s.name, ref, tap, s.base, "attenuator")
@@ -198,7 +200,8 @@ def transimpedance_readout(e: Emit, s: ReadoutSpec) -> None:
                            f"{vdd_v:g} V supply (the kit sets it)")
     ref = e.names.net("vc", "readout")
     if ref not in e.once:
-        _tap(e, e.names.elem("readout", None, "vc"), ref, None, 1.0, vc)
+        divider(e, e.names.elem("readout", None, "vc"), ref, vc, "readout",
+                "transimpedance")
         e.once.add(ref)
     vdd, vss = e.rails("readout", "opamp")
     vss_v = e.config.opamp.supplies[1]
