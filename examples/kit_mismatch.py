@@ -1,12 +1,15 @@
 """The process kit's mismatch, on the chip that decodes: XOR and Hamming (7,4) at the
 `pdk` level with `environment.kit_mismatch` (every amplifier's input offset drawn from
-the spread sky130's own mismatch gives it, 6.6 mV, as `analogam datasheet --mismatch`
-measures), beside the `opamp` level fitted to the same amplifier (its measured gain,
-bandwidth, slew, swing, current limits and that offset spread). Per sample: the
-answers, the read-out error against the ideal ODE and the slowest settling, at the
-latency the fast design reaches (XOR 300 ns, Hamming 500 ns).
+the spread sky130's own mismatch gives it, as `analogam datasheet --mismatch` measures:
+6.6 mV for the standard sizing, 1.25 mV for the precise one, 16x the input pair's
+area), beside the `opamp` level fitted to the same amplifier (its measured gain,
+bandwidth, slew, swing, current limits and offset spread, and the Vs the pdk level
+plans in that swing). Per sample: the answers, the read-out error against the ideal
+ODE and the slowest settling, at the latency the fast design reaches (XOR 300 ns,
+Hamming 500 ns).
 
     python examples/kit_mismatch.py [--quick] [--samples N] [--words N]
+                                    [--amplifiers standard,precise]
 
 --quick: XOR only, 4 samples. Writes reports/kit_mismatch.{json,png}; finished samples
 are kept in reports/kit_mismatch_*.results.json (a rerun resumes).
@@ -23,40 +26,54 @@ import numpy as np
 from analogam.atomic import atomic_open
 from analogam.circuit import CompileOptions, DeviceConfig
 from analogam.circuit.pdk import SKY130
+from analogam.circuit.plan import kit_config
 from analogam.figures import save_figure, subplots
 from analogam.model.weights import load_model
 from analogam.progress import Progress
+from analogam.reference import simulate_ode
+from analogam.study.build import with_design_range
 from analogam.study.montecarlo import monte_carlo
-from analogam.tasks import task_for
+from analogam.tasks import bind_task, task_for
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY = {"xor": 3e-7, "hamming74": 5e-7}
 
 
-def options(level: str, latency: float) -> CompileOptions:
+def options(level: str, latency: float, model, inputs, amplifier: str) -> CompileOptions:
     """The pdk level with the kit's mismatch, or the op-amp level fitted to the kit's
-    amplifier (the keys the pdk level plans with, the offset spread included)."""
-    cfg = DeviceConfig().with_value("design.latency", latency)
+    amplifier: the keys the pdk level plans with (the amplifier's measured figures, its
+    offset spread, and the Vs and sense full scale that fit the design range in its
+    swing, so the fitted level does not rail where the pdk level does not)."""
+    cfg = DeviceConfig().with_values({"design.latency": latency,
+                                      "design.amplifier": amplifier})
     if level == "pdk":
         return CompileOptions("pdk", cfg.with_value("environment.kit_mismatch", True))
-    fitted = {k: v for k, v in SKY130.config_values("tt", mismatch=True).items()
-              if k.startswith("opamp.")}
-    return CompileOptions("opamp", cfg.with_values(fitted))
+    task = task_for(model)
+    ode = simulate_ode(bind_task(model, inputs, task))
+    ranges = with_design_range(CompileOptions("opamp", cfg), model, ode).ranges
+    kit_cfg, _ = kit_config(cfg.with_value("environment.kit_mismatch", True), SKY130, ranges)
+    fitted = {k: getattr(getattr(kit_cfg, k.split(".")[0]), k.split(".")[1])
+              for k in SKY130.config_values("tt", amplifier, mismatch=True)
+              if k.startswith("opamp.")} | {
+        "scales.vs": kit_cfg.scales.vs, "sense.v_full_scale": kit_cfg.sense.v_full_scale}
+    return CompileOptions("opamp", cfg.with_value("design.amplifier", "standard")
+                          .with_values(fitted))
 
 
-def study(name: str, level: str, samples: int, words: int, out: Path) -> dict:
+def study(name: str, level: str, amplifier: str, samples: int, words: int, out: Path
+          ) -> dict:
     model = load_model(ROOT / "models" / f"{name}.npz")
     inputs = task_for(model).inputs()
     if name == "hamming74" and len(inputs) > words:
         inputs = inputs[np.linspace(0, len(inputs) - 1, words).round().astype(int)]
-    with Progress(f"{name} at {level}, Monte Carlo samples", least=2) as bar:
-        res = monte_carlo(model, inputs, options(level, LATENCY[name]), samples,
-                          results=out / f"kit_mismatch_{name}_{level}.results.json",
-                          progress=bar.update)
+    with Progress(f"{name} at {level} ({amplifier}), Monte Carlo samples", least=2) as bar:
+        res = monte_carlo(model, inputs, options(level, LATENCY[name], model, inputs, amplifier),
+                          samples, progress=bar.update,
+                          results=out / f"kit_mismatch_{name}_{level}_{amplifier}.results.json")
     recs = [r for r in res["records"].values() if not r.get("failed")]
     ro = np.array([r["readout_error"] for r in recs])
     settle = np.array([r["settling_tau_max"] * r["tau_v_s"] for r in recs])
-    return {"model": name, "level": level, "inputs": len(inputs),
+    return {"model": name, "level": level, "amplifier": amplifier, "inputs": len(inputs),
             "samples": len(res["records"]), "simulated": len(recs),
             "accuracy": [r["accuracy"] for r in recs],
             "readout_error": ro.tolist(), "settling_s": settle.tolist(),
@@ -68,17 +85,22 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--words", type=int, default=4, help="Hamming words (spread over 128).")
+    ap.add_argument("--amplifiers", default="standard,precise",
+                    help="The kit's amplifier sizings to compare (design.amplifier).")
     args = ap.parse_args()
     names = ("xor",) if args.quick else ("xor", "hamming74")
     samples = 4 if args.quick else args.samples
     out = ROOT / "reports"
     out.mkdir(exist_ok=True)
-    rows = [study(n, lv, samples, args.words, out) for n in names for lv in ("pdk", "opamp")]
-    print(f"{'model':<10} {'level':<6} {'inputs':>6} {'samples':>7} {'accuracy':>9} "
-          f"{'read-out error median [min, max]':>34} {'settled median [max]':>22}")
+    rows = [study(n, lv, a, samples, args.words, out) for n in names
+            for a in args.amplifiers.split(",") for lv in ("pdk", "opamp")]
+    print(f"{'model':<10} {'level':<6} {'amplifier':<9} {'inputs':>6} {'samples':>7} "
+          f"{'accuracy':>9} {'read-out error median [min, max]':>34} "
+          f"{'settled median [max]':>22}")
     for r in rows:
         ro, st = np.array(r["readout_error"]), np.array(r["settling_s"])
-        print(f"{r['model']:<10} {r['level']:<6} {r['inputs']:>6} {r['simulated']:>3}/"
+        print(f"{r['model']:<10} {r['level']:<6} {r['amplifier']:<9} {r['inputs']:>6} "
+              f"{r['simulated']:>3}/"
               f"{r['samples']:<3} {100 * np.mean(r['accuracy']):>8.1f}% "
               f"{np.median(ro):>12.3g} [{ro.min():.3g}, {ro.max():.3g}]"
               f"{np.median(st) * 1e9:>12.0f} ns [{st.max() * 1e9:.0f}]"
@@ -88,8 +110,9 @@ def main() -> int:
         mine = [r for r in rows if r["model"] == name]
         top = max(1.0, *(max(r["readout_error"]) for r in mine)) * 1.2
         for r in mine:
-            ax.hist(r["readout_error"], bins=np.geomspace(1e-3, top, 25), alpha=0.6,
-                    label=f"{r['level']}: {100 * np.mean(r['accuracy']):.0f} % right")
+            ax.hist(r["readout_error"], bins=np.geomspace(1e-3, top, 25), alpha=0.5,
+                    label=f"{r['level']}, {r['amplifier']}: "
+                          f"{100 * np.mean(r['accuracy']):.0f} % right")
         ax.set_xscale("log")
         ax.set_xlabel("read-out error vs ideal ODE (model units)")
         ax.set_ylabel("samples")

@@ -4,6 +4,7 @@ import pytest
 
 from analogam.circuit import CircuitBuilder
 from analogam.circuit.ir import call, num, volt
+from analogam.circuit.pdk import SKY130
 from analogam.errors import CircuitError, NetlistError
 from analogam.netlist import Transient
 
@@ -85,3 +86,24 @@ def test_subcircuit_instances_are_checked_flattened():
     b2.add("instance", "ghost", ("a", "b"), "nosuch", role="amplifier")
     with pytest.raises(CircuitError, match="undefined subcircuit 'nosuch'"):
         b2.freeze()
+
+
+def test_a_block_instance_and_a_device_of_the_same_name_are_refused():
+    """Both are X cards: flattened, the instance's name is gone, and ngspice keeps one
+    of the two without a word (a kit capacitor named like its integrator's amplifier)."""
+    from analogam.circuit.blocks.amplifier import opamp_subckt
+    from analogam.circuit.kits import OpampKit
+
+    b = base()
+    b.subckt(opamp_subckt(OpampKit()))
+    b.add("vsource", "dd", ("vdd", "0"), 5.1, role="supply")
+    b.add("vsource", "ss", ("vss", "0"), -5.1, role="supply")
+    b.add("instance", "int", ("b", "o", "o", "o_int", "o_p2", "vdd", "vss"), "anm_opamp",
+          role="amplifier")
+    b.add("resistor", "load", ("o", "0"), 1e4, role="load")
+    b.freeze()
+    b.process = SKY130.process("tt")
+    b.add("kit_capacitor", "int", ("b", "o"), 1e-13, SKY130.capacitor.device, 7.0, 7.0,
+          role="integrator")
+    with pytest.raises(CircuitError, match="duplicate element names: Xint"):
+        b.freeze()

@@ -79,9 +79,11 @@ def test_a_kit_is_found_by_name_and_says_what_is_missing():
         absent.includes("tt")
     with pytest.raises(CircuitError, match="valid: tt, ff, ss"):
         SKY130.includes("sf")
-    # only the files the devices need, each of them present
+    # only the files the devices need, each of them present: the transistors' at the
+    # corner, the resistors' and capacitors' (the typical R+C corner, as sky130.lib's ss)
     files = SKY130.includes("ss")
-    assert len(files) == 8 and all("__s" in f or "ss" in f for f in files[:2])
+    assert len(files) == 17 and all("__s" in f or "ss" in f for f in files[:2])
+    assert sum("res_xhigh_po" in f or "cap_mim" in f or "r+c" in f for f in files) == 9
 
 
 def test_a_supply_beyond_the_devices_limits_is_refused():
@@ -124,7 +126,7 @@ def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
     tails = sum(e.kind == "pmos" and e.role == "tail" for e in c.elements)
     assert tails == 1 and si["mos"] == 8 * amps + 3 * tails and si["npn"] == 4
     assert si["mos_area_um2"] == pytest.approx(224.0 * amps + 240.0 * tails)
-    assert c.process.kit == "sky130" and len(c.process.includes) == 8
+    assert c.process.kit == "sky130" and len(c.process.includes) == 17
     assert rep.energy is not None and abs(rep.supply_balance) < 1e-9
 
 
@@ -170,11 +172,12 @@ def test_a_driver_asked_for_more_current_than_its_stage_sinks_is_refused(tmp_pat
 
 
 @pytest.mark.ngspice
-@pytest.mark.parametrize("name", ["lowpower", "fast"])
+@pytest.mark.parametrize("name", ["lowpower", "fast", "precise"])
 def test_each_amplifier_sizing_is_what_the_kit_records(name):
     """The kit's other sizings, measured at tt, are the figures the compiler plans with
     (a quarter of the bias: slower and frugal; four times the bias on half the Miller
-    capacitor: faster, less phase margin)."""
+    capacitor: faster, less phase margin; a large input pair on a long load: more
+    gain, a little slower)."""
     sizing, planned = SKY130.amplifier_sizing(name)
     d = pdk_datasheet("sky130", "tt", sizing)
     fit = d.macromodel()
@@ -185,7 +188,21 @@ def test_each_amplifier_sizing_is_what_the_kit_records(name):
     assert min(-d.swing_v[0], d.swing_v[1]) > planned["swing"]
     assert d.phase_margin_deg > 45
     standard = SKY130.amplifier["gbw"]
-    assert (planned["gbw"] < standard) == (name == "lowpower")
+    assert (planned["gbw"] < standard) == (name != "fast")
+
+
+@pytest.mark.ngspice
+def test_the_precise_sizing_has_the_offset_spread_the_kit_records():
+    """Pelgrom by area: the precise sizing's input pair has 16x the standard's gate
+    area; 100 instances with the kit's mismatch spread as its record says (within 30 %),
+    under a quarter of the standard's."""
+    from analogam.circuit.blocks.cmos import cmos_opamp
+    from analogam.study.datasheet import mismatch_offsets
+
+    sizing, planned = SKY130.amplifier_sizing("precise")
+    v = mismatch_offsets(cmos_opamp(SKY130, sizing), (2.5, -2.5), SKY130.process("tt"), 100)
+    assert np.std(v, ddof=1) == pytest.approx(planned["offset_sigma"], rel=0.3)
+    assert planned["offset_sigma"] < SKY130.amplifier["offset_sigma"] / 4
 
 
 def test_the_amplifier_sizing_reaches_the_netlist_and_a_wrong_one_lists_the_kits():
@@ -207,7 +224,7 @@ def test_the_amplifier_sizing_reaches_the_netlist_and_a_wrong_one_lists_the_kits
     assert rbias("standard")[0] == 200e3 and rbias("lowpower")[0] == 800e3
     assert rbias("fast")[1].options.config.opamp.gbw == SKY130.sizings["fast"].figures["gbw"]
     with pytest.raises(CircuitError, match="no amplifier sizing 'slow'.*standard, lowpower, "
-                                           "fast"):
+                                           "fast, precise"):
         rbias("slow")
 
 

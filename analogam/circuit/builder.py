@@ -8,6 +8,7 @@ from ..errors import CircuitError
 from .checks import check_circuit
 from .ir import (
     PRIMITIVES,
+    RESISTOR_KINDS,
     ROLES,
     Circuit,
     Element,
@@ -59,7 +60,7 @@ class CircuitBuilder:
             raise CircuitError(f"{kind} {name!r}: unknown role {role!r}; valid: "
                                + ", ".join(ROLES))
         self.elements.append(Element(kind, name, tuple(nets), tuple(values), role))
-        if kind == "resistor":
+        if kind in RESISTOR_KINDS:
             g = 1.0 / (values[0] if nominal is None else nominal)
             for net in nets:
                 self.conductance[net] = self.conductance.get(net, 0.0) + g

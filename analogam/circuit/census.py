@@ -12,21 +12,24 @@ library block takes the role of the instance that placed it) falls in one class:
   cells and wires are resistors by design: the memory device is not the kit's).
 - ``allowed``: ideal elements a testbench keeps: supplies, the input drive (the
   clamps), and zero-volt sources (meters and shorts: a wire with an ammeter).
-- ``model``: a nonideality drawn into the circuit (noise sources, input offsets):
-  physics the circuit has, not a part it lacks.
-- ``device``: a transistor or diode (the kit's, or a generic model card's).
+- ``model``: a nonideality drawn into the circuit (noise sources, input offsets, a
+  device's parasitic capacitance): physics the circuit has, not a part it lacks.
+- ``device``: a transistor or diode (the kit's, or a generic model card's), or the
+  kit's MIM capacitor (its subcircuit) or poly resistor (a linear model with the
+  drawn value, temperature coefficients and substrate capacitance of the kit's).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .ir import MOS_KINDS, NPN_KINDS, PRIMITIVES, Circuit, Element
 
 CLASSES = ("signal", "passive", "allowed", "model", "device")
 _ALLOWED_ROLES = {"supply": "supply", "clamp": "input drive"}
-_MODEL_ROLES = ("noise", "offset")
+_MODEL_ROLES = ("noise", "offset", "parasitic")
+KIT_PASSIVES = {"poly_resistor": "poly R (linear model)", "kit_capacitor": "MIM C"}
 _CROSSBAR_ROLES = ("crossbar", "wire")
 
 
@@ -37,6 +40,8 @@ def classify(e: Element) -> tuple[str, str]:
         return "device", e.role
     if e.role in _MODEL_ROLES or e.kind.startswith("noise_"):
         return "model", e.role
+    if e.kind in KIT_PASSIVES:
+        return "device", e.role
     if e.kind in ("resistor", "capacitor"):
         return ("device" if e.role in _CROSSBAR_ROLES else "passive"), e.role
     if e.role in _ALLOWED_ROLES:
@@ -67,6 +72,8 @@ class Census:
     """Counts per class, SPICE letter and role: ``counts[cls][(letter, role)]``."""
 
     counts: dict[str, dict[tuple[str, str], int]]
+    kit_passives: dict[str, int] = field(default_factory=dict)
+    """The kit's resistors and capacitors by what they are (:data:`KIT_PASSIVES`)."""
 
     def total(self, cls: str) -> int:
         return sum(self.counts.get(cls, {}).values())
@@ -78,8 +85,9 @@ class Census:
 
     def to_dict(self) -> dict:
         """JSON form: class -> 'LETTER role' -> count."""
-        return {cls: {f"{k[0]} {k[1]}": n for k, n in sorted(self.counts.get(cls, {}).items())}
-                for cls in CLASSES}
+        out = {cls: {f"{k[0]} {k[1]}": n for k, n in sorted(self.counts.get(cls, {}).items())}
+               for cls in CLASSES}
+        return out | {"kit_passives": dict(sorted(self.kit_passives.items()))}
 
     def describe(self) -> str:
         """One line: the signal path's ideal elements first (what a reviewer objects
@@ -89,14 +97,19 @@ class Census:
                              for k, n in sorted(self.counts.get(cls, {}).items()))
         sig = (f"{self.total('signal')} ideal elements on the signal path: {items('signal')}"
                if self.signal_path else "no ideal element on the signal path")
+        kit = ", ".join(f"{n} {k}" for k, n in sorted(self.kit_passives.items()))
         return (f"idealisation: {sig}; ideal R/C outside the crossbar: "
-                f"{items('passive') or 'none'}; kept as testbench: {items('allowed')}")
+                f"{items('passive') or 'none'}{f' (kit passives: {kit})' if kit else ''}; "
+                f"kept as testbench: {items('allowed')}")
 
 
 def census(c: Circuit) -> Census:
     """Classify every element of ``c`` (see the module docstring)."""
     tally: dict[str, Counter] = {cls: Counter() for cls in CLASSES}
+    kit: Counter = Counter()
     for e in _elements(c):
         cls, what = classify(e)
         tally[cls][(PRIMITIVES[e.kind].letter, what)] += 1
-    return Census({cls: dict(t) for cls, t in tally.items() if t})
+        if e.kind in KIT_PASSIVES:
+            kit[KIT_PASSIVES[e.kind]] += 1
+    return Census({cls: dict(t) for cls, t in tally.items() if t}, dict(kit))

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import CircuitError
-from .ir import GROUND, Circuit, Expr, flatten
+from .ir import CAPACITOR_KINDS, GROUND, RESISTOR_KINDS, Circuit, Expr, flatten
 
 LIMIT = 1e30
 """Largest magnitude any emitted value may have: beyond it ngspice's arithmetic, not the
@@ -27,11 +27,17 @@ def _finite(what: str, val: float) -> None:
                            "(check the scales --vs/--g0/--t0 and the weights)")
 
 
-def _check_values(c: Circuit) -> None:
+def _check_names(c: Circuit) -> None:
+    """Each SPICE name (letter and name) once: ngspice keeps one of two and says
+    nothing."""
     names = Counter((e.primitive.letter, e.name) for e in c.elements)
     dup = [f"{k[0]}{k[1]}" for k, n in names.items() if n > 1]
     if dup:
         raise CircuitError(f"duplicate element names: {', '.join(dup[:5])}")
+
+
+def _check_values(c: Circuit) -> None:
+    _check_names(c)
     refs = {"ref:source": {e.name for e in c.elements if e.kind == "vsource"},
             "ref:model": {m.name for m in c.models}}
     has_process = c.process is not None
@@ -53,7 +59,7 @@ def _check_values(c: Circuit) -> None:
                                        f"({val!r}) but the circuit names no process kit")
             elif p.unit != "ref:subckt":
                 _finite(f"{e.kind} {e.name!r}: {p.name} ({p.unit})", val)
-        if e.kind in ("resistor", "capacitor") and not e.values[0] > 0:
+        if e.kind in RESISTOR_KINDS + CAPACITOR_KINDS and not e.values[0] > 0:
             raise CircuitError(f"{e.kind} {e.name!r}: value {e.values[0]} must be positive")
     for net, v in c.ic:
         _finite(f"initial condition of net {net!r}", v)
@@ -84,6 +90,7 @@ def circuit_graph(c: Circuit) -> nx.Graph:
 def check_circuit(c: Circuit) -> None:
     """Structural checks on the flattened circuit; raise CircuitError naming the first
     offending net or element."""
+    _check_names(c)   # before flattening: a block's instance against a kit device (X both)
     c = flatten(c)
     _check_values(c)
     terminals = Counter(n for e in c.elements for n in e.nets)

@@ -18,7 +18,7 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [wire]                     # r_per_cell
     [environment]              # temperature_c
     [simulation]               # steps_per_tau
-    [design]                   # fidelity, latency, compensate, c_floor, tolerance,
+    [design]                   # fidelity, latency, compensate, c_floor, c_min, tolerance,
                                # amplifier, scale_amplifiers
 """
 
@@ -161,11 +161,14 @@ class Design:
     c_floor: float = spec(0.05, "1", "smallest compensated capacitor as a fraction of the "
                           "nominal: below it the amplifier sets the unit's pace", 0, 1,
                           positive=True)
+    c_min: float = spec(0.0, "F", "smallest capacitor the process draws: an op-amp "
+                        "integrator's compensated capacitor stays above it too (the pdk "
+                        "level sets its kit's)", 0, 1e-6)
     tolerance: float = spec(0.0, "1", "largest read-out error against the ODE (model "
                             "units) before a warning; 0: the level's own", 0, 10)
     amplifier: str = spec("standard", "-", "at a level with a process kit, which of the "
                           "kit's amplifier sizings every amplifier uses (sky130: standard, "
-                          "lowpower, fast)")
+                          "lowpower, fast, precise)")
     scale_amplifiers: bool = spec(True, "-", "with a latency target, at a level whose "
                                   "amplifiers are tunable, bias each integrator's amplifier "
                                   "for the gain-bandwidth its summing node needs (G_node / "

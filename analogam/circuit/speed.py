@@ -68,10 +68,11 @@ class Compensation:
 
 
 def compensate(c: float, g_leak: float, g_in: float, gbw: float, a0: float,
-               floor: float, enabled: bool = True) -> Compensation:
+               floor: float, enabled: bool = True, c_min: float = 0.0) -> Compensation:
     """The integrator's programmed capacitor and leak for an amplifier of ``gbw`` (Hz)
-    and ``a0``, and its effective time constant (s) (module docstring). ``enabled``
-    False: the nominal values, and the stretch they get."""
+    and ``a0``, and its effective time constant (s) (module docstring); the capacitor
+    is never below ``c_min`` (F, the smallest the process draws). ``enabled`` False:
+    the nominal values, and the stretch they get."""
     w = 2 * np.pi * gbw
     if not enabled:
         g_node = g_in + g_leak
@@ -82,9 +83,9 @@ def compensate(c: float, g_leak: float, g_in: float, gbw: float, a0: float,
         g_l = g_leak
     g_node = g_in + g_l
     c_p = (c - g_node / w) / (1 + 1 / a0)
-    limited = c_p < floor * c
+    limited = c_p < max(floor * c, c_min)
     if limited:
-        c_p = floor * c
+        c_p = max(floor * c, c_min)
     c_eff = c_p * (1 + 1 / a0) + g_node / w
     return Compensation(c_p, g_l, c_eff / (g_l + g_node / a0), limited)
 
@@ -127,15 +128,16 @@ class UnitTiming:
 
 def settling_at(t0: float, timings: tuple[UnitTiming, ...], settle: float, tau_max: float,
                 g0: float, gbw: float, a0: float, floor: float, compensated: bool,
-                scaled: bool = False) -> tuple[float, UnitTiming]:
+                scaled: bool = False, c_min: float = 0.0) -> tuple[float, UnitTiming]:
     """Predicted settling (s) at time scale ``t0`` and the unit that sets it
-    (``scaled``: each integrator's amplifier biased per :func:`scaled_gbw`)."""
+    (``scaled``: each integrator's amplifier biased per :func:`scaled_gbw`; ``c_min``:
+    the smallest capacitor the process draws, F)."""
     worst, slowest = None, tau_max * t0
     for u in timings:
         g_in = u.g_node - g0
         c = u.tau * t0 * g0
         w = scaled_gbw(gbw, c, u.g_node) if scaled else gbw
-        comp = compensate(c, g0, g_in, w, a0, floor, compensated)
+        comp = compensate(c, g0, g_in, w, a0, floor, compensated, c_min)
         eff = comp.tau_eff_s + u.lag_s
         if eff > slowest:
             worst, slowest = u, eff
@@ -144,13 +146,13 @@ def settling_at(t0: float, timings: tuple[UnitTiming, ...], settle: float, tau_m
 
 def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: float,
                     tau_max: float, g0: float, gbw: float, a0: float, floor: float,
-                    compensated: bool, scaled: bool = False) -> float:
+                    compensated: bool, scaled: bool = False, c_min: float = 0.0) -> float:
     """The largest T0 (s per model time unit) whose predicted settling is within
     ``latency`` (s): larger capacitors and less power per unit time for the same
     answer. Raises CircuitError naming the unit and block that forbid the target and
     the fastest latency they allow."""
     fastest, worst = settling_at(1e-18, timings, settle, tau_max, g0, gbw, a0, floor,
-                                 compensated, scaled)
+                                 compensated, scaled, c_min)
     if fastest > latency:
         lag = worst.lag_s if worst else 0.0
         amp = 0.0 if scaled or not worst else worst.g_node / (2 * np.pi * gbw * g0)
@@ -165,7 +167,7 @@ def plan_time_scale(latency: float, timings: tuple[UnitTiming, ...], settle: flo
     for _ in range(200):
         mid = np.sqrt(lo * hi)
         if settling_at(mid, timings, settle, tau_max, g0, gbw, a0, floor,
-                       compensated, scaled)[0] > latency:
+                       compensated, scaled, c_min)[0] > latency:
             hi = mid
         else:
             lo = mid

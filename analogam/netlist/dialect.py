@@ -77,7 +77,7 @@ class Dialect:
         equal to the parameter's default is left off."""
         parts = [f"{e.primitive.letter}{ident(e.name)}", *(ident(n) for n in e.nets)]
         for p, v in zip(e.primitive.params, e.values, strict=True):
-            if p.default is not None and v == p.default:
+            if not p.written or (p.default is not None and v == p.default):
                 continue
             parts.append(p.prefix + self.value(p.unit, v))
         return " ".join(parts)

@@ -83,7 +83,8 @@ class ResultsFile:
     at a time: a second run on the same file is refused while the first holds its lock
     (``.NAME.lock`` beside it, removed when the run ends)."""
 
-    def __init__(self, path: Path | None, key: str, header: dict) -> None:
+    def __init__(self, path: str | Path | None, key: str, header: dict) -> None:
+        path = None if path is None else Path(path)
         self.path, self.key, self.header = path, key, header
         self.records: dict[str, dict] = {}
         self._lock = None
@@ -224,7 +225,7 @@ def _kept(findings: dict[str, list[str]]) -> dict[str, list[str]]:
 def sweep(model: Model, inputs: np.ndarray, options: CompileOptions | DeviceConfig,
           param: str | None,
           values: list, samples: int, *, scheduler: str = "local",
-          results: Path | None = None, progress: Callable | None = None,
+          results: str | Path | None = None, progress: Callable | None = None,
           timeout_s: float = DEFAULT_TIMEOUT_S, batched: bool = False,
           task: Task | None = None, strict: bool = False) -> dict:
     """Monte Carlo at each value of one configuration key ``param`` (``None``: the

@@ -19,6 +19,10 @@ from ..naming import Names
 from ..pdk import ProcessKit
 from ..variation import Variation
 
+IDEAL_PASSIVE_ROLES = ("crossbar", "wire", "load")
+"""Resistors that stay ideal on a kit: the crossbar's cells and wires (a cell's device
+model is a separate choice) and a testbench's loads."""
+
 
 @dataclass(frozen=True)
 class Port:
@@ -69,7 +73,16 @@ class Emit:
 
     def add(self, kind: str, name: str, nets: tuple[str, ...], *values, role: str,
             nominal: float | None = None) -> str:
-        return self.b.add(kind, name, nets, *values, role=role, nominal=nominal)
+        """Add an element (``values`` in its primitive's order). With a process kit
+        that has them, a resistor or capacitor outside the crossbar is the kit's device
+        drawn to the value (:meth:`~..pdk.ProcessKit.passive`)."""
+        if not self.level.process_kit or role in IDEAL_PASSIVE_ROLES:
+            return self.b.add(kind, name, nets, *values, role=role, nominal=nominal)
+        made = self.kit.passive(kind, name, nets, values, role)
+        for i, x in enumerate(made):
+            self.b.add(x.kind, x.name, x.nets, *x.values, role=x.role,
+                       nominal=None if i else nominal)
+        return made[0].name
 
     def matched_resistor(self, name: str, nets: tuple[str, str], ohms: float,
                          role: str) -> str:

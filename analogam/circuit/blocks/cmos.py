@@ -14,8 +14,8 @@ Sized by the kit (:class:`~..pdk.MillerSizing`, its ``miller`` record): sky130's
 designed for its 5 V devices on split +-2.5 V supplies around the circuit's ground
 (the analog mid-rail): about 20 uA of bias, a 20 uA tail, 100 uA in the output stage.
 Measured by the tool itself (``analogam datasheet``).
-The compensation capacitor and the bias and nulling resistors are ideal elements here
-(a chip would use MIM capacitors and poly resistors of the kit).
+The compensation capacitor and the bias and nulling resistors are the kit's MIM
+capacitor and poly resistors (:meth:`~..pdk.ProcessKit.passive`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def cmos_opamp(kit: ProcessKit, s: MillerSizing | None = None) -> SubcktDef:
         return Element(kind, name, (d, g, src, b), (getattr(kit, kind), w, ln, 1.0),
                        "transistor")
 
+    def passive(kind, name, nets, value):
+        return kit.passive(kind, name, nets, (value,), "internal")
+
     elements = (
         mos("m1", "d1", "inn", "tail", "vss", n, s.w_in, s.l_in),
         mos("m2", "d2", "inp", "tail", "vss", n, s.w_in, s.l_in),
@@ -46,11 +49,11 @@ def cmos_opamp(kit: ProcessKit, s: MillerSizing | None = None) -> SubcktDef:
         mos("m4", "d2", "d1", "vdd", "vdd", p, s.w_load, s.l_load),
         mos("m5", "tail", "nb", "vss", "vss", n, s.w_tail, s.l_tail),
         mos("m8", "nb", "nb", "vss", "vss", n, s.w_tail, s.l_tail),
-        Element("resistor", "rbias", ("vdd", "nb"), (s.r_bias,), "internal"),
+        *passive("resistor", "rbias", ("vdd", "nb"), s.r_bias),
         mos("m6", "out", "d2", "vdd", "vdd", p, s.w_out, s.l_out),
         mos("m7", "out", "nb", "vss", "vss", n, s.w_sink, s.l_sink),
-        Element("capacitor", "cmiller", ("d2", "z"), (s.c_c,), "internal"),
-        Element("resistor", "rnull", ("z", "out"), (s.r_z,), "internal"),
+        *passive("capacitor", "cmiller", ("d2", "z"), s.c_c),
+        *passive("resistor", "rnull", ("z", "out"), s.r_z),
     )
     return SubcktDef(CMOS_OPAMP, ("inp", "inn", "out", "vdd", "vss"), elements, "amplifiers",
                      f"two-stage Miller op-amp on {kit.name}: input pair W/L {s.w_in}/"

@@ -94,7 +94,8 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     leak, cap = n.elem(s.group, s.index, "leak"), n.elem(s.group, s.index, "int")
     g_in = e.b.conductance.get(node, 0.0)
     gbw = integrator_gbw(e, s.c, g_in + 1.0 / s.r_leak)
-    comp = compensate(s.c, 1.0 / s.r_leak, g_in, gbw, amp.a0, d.c_floor, d.compensate)
+    comp = compensate(s.c, 1.0 / s.r_leak, g_in, gbw, amp.a0, d.c_floor, d.compensate,
+                      d.c_min)
     e.b.speeds.append(UnitSpeed(_unit(e, s), s.group, s.index, s.c * s.r_leak, s.c, comp.c,
                                 g_in + 1.0 / s.r_leak, e.b.lags.get(node, 0.0),
                                 comp.tau_eff_s, comp.limited))
