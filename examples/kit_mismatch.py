@@ -9,7 +9,10 @@ ODE and the slowest settling, at the latency the fast design reaches (XOR 300 ns
 Hamming 500 ns).
 
     python examples/kit_mismatch.py [--quick] [--samples N] [--words N]
-                                    [--amplifiers standard,precise]
+                                    [--amplifiers standard,precise] [--tolerance]
+
+--tolerance: instead, the offset spread Hamming tolerates: the op-amp level fitted to
+the standard amplifier with its offset spread swept (0.5 to 6.6 mV, 10 samples each).
 
 --quick: XOR only, 4 samples. Writes reports/kit_mismatch.{json,png}; finished samples
 are kept in reports/kit_mismatch_*.results.json (a rerun resumes).
@@ -32,7 +35,7 @@ from analogam.model.weights import load_model
 from analogam.progress import Progress
 from analogam.reference import simulate_ode
 from analogam.study.build import with_design_range
-from analogam.study.montecarlo import monte_carlo
+from analogam.study.montecarlo import monte_carlo, sweep
 from analogam.tasks import bind_task, task_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +83,28 @@ def study(name: str, level: str, amplifier: str, samples: int, words: int, out: 
             "failed_checks": sorted({k for r in recs for k in r.get("findings", {})})}
 
 
+def tolerance(samples: int, words: int, out: Path) -> int:
+    """Accuracy and read-out error of Hamming against the amplifiers' offset spread, at
+    the op-amp level fitted to the kit's standard amplifier."""
+    model = load_model(ROOT / "models" / "hamming74.npz")
+    inputs = task_for(model).inputs()
+    inputs = inputs[np.linspace(0, len(inputs) - 1, words).round().astype(int)]
+    sigmas = [0.5e-3, 1e-3, 2e-3, 4e-3, SKY130.amplifier["offset_sigma"]]
+    with Progress("offset spreads x samples", least=2) as bar:
+        res = sweep(model, inputs, options("opamp", LATENCY["hamming74"], model, inputs,
+                                           "standard"),
+                    "opamp.offset_sigma", sigmas, samples, progress=bar.update,
+                    results=out / "kit_mismatch_tolerance.results.json")
+    print(f"{'offset sigma':>12} {'accuracy':>9} {'read-out error median [max]':>28}")
+    for j, s in enumerate(sigmas):
+        recs = [r for k, r in res["records"].items()
+                if k.startswith(f"v{j:03d}_") and not r.get("failed")]
+        ro = np.array([r["readout_error"] for r in recs])
+        print(f"{s * 1e3:>9.2f} mV {100 * np.mean([r['accuracy'] for r in recs]):>8.1f}% "
+              f"{np.median(ro):>18.3g} [{ro.max():.3g}]")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -87,11 +112,15 @@ def main() -> int:
     ap.add_argument("--words", type=int, default=4, help="Hamming words (spread over 128).")
     ap.add_argument("--amplifiers", default="standard,precise",
                     help="The kit's amplifier sizings to compare (design.amplifier).")
+    ap.add_argument("--tolerance", action="store_true",
+                    help="Sweep the offset spread at the fitted op-amp level instead.")
     args = ap.parse_args()
     names = ("xor",) if args.quick else ("xor", "hamming74")
     samples = 4 if args.quick else args.samples
     out = ROOT / "reports"
     out.mkdir(exist_ok=True)
+    if args.tolerance:
+        return tolerance(min(samples, 10), args.words, out)
     rows = [study(n, lv, a, samples, args.words, out) for n in names
             for a in args.amplifiers.split(",") for lv in ("pdk", "opamp")]
     print(f"{'model':<10} {'level':<6} {'amplifier':<9} {'inputs':>6} {'samples':>7} "

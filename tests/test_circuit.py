@@ -66,7 +66,8 @@ def test_transient_records_refuse_bad_times(args, match):
         Transient(*args)
 
 
-def test_subcircuit_instances_are_checked_flattened():
+def with_buffer(name: str) -> CircuitBuilder:
+    """The base circuit with an op-amp buffer instance ``name`` driving a load."""
     from analogam.circuit.blocks.amplifier import opamp_subckt
     from analogam.circuit.kits import OpampKit
 
@@ -74,9 +75,14 @@ def test_subcircuit_instances_are_checked_flattened():
     b.subckt(opamp_subckt(OpampKit()))
     b.add("vsource", "dd", ("vdd", "0"), 5.1, role="supply")
     b.add("vsource", "ss", ("vss", "0"), -5.1, role="supply")
-    b.add("instance", "buf", ("b", "o", "o", "o_int", "o_p2", "vdd", "vss"), "anm_opamp",
+    b.add("instance", name, ("b", "o", "o", "o_int", "o_p2", "vdd", "vss"), "anm_opamp",
           role="amplifier")
     b.add("resistor", "load", ("o", "0"), 1e4, role="load")
+    return b
+
+
+def test_subcircuit_instances_are_checked_flattened():
+    b = with_buffer("buf")
     c = b.freeze()
     assert c.counts()["amplifiers"] == 1
     b.add("instance", "bad", ("b", "o"), "anm_opamp", role="amplifier")
@@ -91,16 +97,7 @@ def test_subcircuit_instances_are_checked_flattened():
 def test_a_block_instance_and_a_device_of_the_same_name_are_refused():
     """Both are X cards: flattened, the instance's name is gone, and ngspice keeps one
     of the two without a word (a kit capacitor named like its integrator's amplifier)."""
-    from analogam.circuit.blocks.amplifier import opamp_subckt
-    from analogam.circuit.kits import OpampKit
-
-    b = base()
-    b.subckt(opamp_subckt(OpampKit()))
-    b.add("vsource", "dd", ("vdd", "0"), 5.1, role="supply")
-    b.add("vsource", "ss", ("vss", "0"), -5.1, role="supply")
-    b.add("instance", "int", ("b", "o", "o", "o_int", "o_p2", "vdd", "vss"), "anm_opamp",
-          role="amplifier")
-    b.add("resistor", "load", ("o", "0"), 1e4, role="load")
+    b = with_buffer("int")
     b.freeze()
     b.process = SKY130.process("tt")
     b.add("kit_capacitor", "int", ("b", "o"), 1e-13, SKY130.capacitor.device, 7.0, 7.0,

@@ -65,7 +65,7 @@ def test_cli_precedence_and_library_defaults(tmp_path):
 @pytest.mark.parametrize("typo, hint", [
     ("opamp.gwb", "did you mean opamp.gbw?"),
     ("gbw", "did you mean opamp.gbw?"),
-    ("wire.r_per_cel", "did you mean wire.r_per_cell?"),
+    ("wire.r_per_cel", "did you mean wire.r_per_cell or wire.c_per_cell?"),
     ("opamp.foo", "keys of [opamp]: opamp.a0, opamp.gbw"),
     ("nonsense.x", "sections: scales, conductance"),
 ])

