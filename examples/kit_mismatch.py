@@ -9,7 +9,11 @@ ODE and the slowest settling, at the latency the fast design reaches (XOR 300 ns
 Hamming 500 ns).
 
     python examples/kit_mismatch.py [--quick] [--samples N] [--words N]
-                                    [--amplifiers standard,precise] [--tolerance]
+                                    [--amplifiers standard,precise,standard:5]
+                                    [--tolerance]
+
+--amplifiers: the kit's amplifier sizings (design.amplifier); NAME:BITS also trims each
+amplifier's offset with a DAC of BITS bits (opamp.trim_bits).
 
 --tolerance: instead, the offset spread Hamming tolerates: the op-amp level fitted to
 the standard amplifier with its offset spread swept (0.5 to 6.6 mV, 10 samples each).
@@ -47,8 +51,9 @@ def options(level: str, latency: float, model, inputs, amplifier: str) -> Compil
     amplifier: the keys the pdk level plans with (the amplifier's measured figures, its
     offset spread, and the Vs and sense full scale that fit the design range in its
     swing, so the fitted level does not rail where the pdk level does not)."""
-    cfg = DeviceConfig().with_values({"design.latency": latency,
-                                      "design.amplifier": amplifier})
+    amplifier, _, bits = amplifier.partition(":")
+    cfg = DeviceConfig().with_values({"design.latency": latency, "design.amplifier": amplifier,
+                                      "opamp.trim_bits": int(bits or 0)})
     if level == "pdk":
         return CompileOptions("pdk", cfg.with_value("environment.kit_mismatch", True))
     task = task_for(model)
@@ -72,7 +77,8 @@ def study(name: str, level: str, amplifier: str, samples: int, words: int, out: 
     with Progress(f"{name} at {level} ({amplifier}), Monte Carlo samples", least=2) as bar:
         res = monte_carlo(model, inputs, options(level, LATENCY[name], model, inputs, amplifier),
                           samples, progress=bar.update,
-                          results=out / f"kit_mismatch_{name}_{level}_{amplifier}.results.json")
+                          results=out / f"kit_mismatch_{name}_{level}_"
+                                        f"{amplifier.replace(':', '_trim')}.results.json")
     recs = [r for r in res["records"].values() if not r.get("failed")]
     ro = np.array([r["readout_error"] for r in recs])
     settle = np.array([r["settling_tau_max"] * r["tau_v_s"] for r in recs])

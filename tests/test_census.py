@@ -179,3 +179,22 @@ def test_a_divider_that_cannot_give_its_gain_and_shift_is_refused():
     with pytest.raises(CircuitError, match="bad: a divider cannot give gain 0.8 with a "
                                            r"\+1.5 V shift"):
         divider(e, "bad", "t2", 1.5, "attenuator", "attenuator", "u", 0.8)
+
+
+def test_an_offset_trim_leaves_what_its_dac_cannot_cancel():
+    """opamp.trim_bits: each amplifier's drawn offset less the nearest code of a DAC
+    over +-4 sigma: the same draw, a whole number of LSBs away, within half an LSB of
+    zero, spread LSB/sqrt(12); without it the draw is untouched."""
+    from analogam.circuit import DeviceConfig
+    from analogam.circuit.variation import Variation
+
+    keys = [f"amp{k}" for k in range(2000)]
+    raw = DeviceConfig().with_value("opamp.offset_sigma", 6.6e-3)
+    x = np.array([Variation(raw).offset(k) for k in keys])
+    t = np.array([Variation(raw.with_value("opamp.trim_bits", 5)).offset(k) for k in keys])
+    lsb = 8 * 6.6e-3 / 32
+    steps = (x - t) / lsb
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
+    assert np.all(np.abs(t) <= lsb / 2 + 1e-15)
+    assert np.std(t) == pytest.approx(lsb / np.sqrt(12), rel=0.1)
+    assert np.std(x) == pytest.approx(6.6e-3, rel=0.1)

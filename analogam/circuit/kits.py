@@ -106,6 +106,10 @@ class OpampKit:
     r_out_stage: float = spec(1e3, "ohm", "internal node resistance (sets the stage's gm)",
                               0, 1e9, positive=True)
     offset_sigma: float = spec(0.0, "V", "sigma of the input offset voltage", 0, 1.0)
+    trim_bits: int = spec(0, "1", "each amplifier's offset trimmed by a DAC of this many "
+                          "bits over +-4 offset_sigma (calibrated once: the offset less the "
+                          "nearest code remains, and any part beyond the range); 0 = none",
+                          0, 16)
     i_source_max: float = spec(0.0, "A", "output current the amplifier can source (0: no "
                                "limit checked; the pdk level sets its kit's, measured by "
                                "`analogam datasheet`)", 0, 10.0)

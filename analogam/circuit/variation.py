@@ -25,6 +25,11 @@ def _digest(*parts) -> bytes:
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=16).digest()
 
 
+TRIM_SIGMAS = 4.0
+"""An offset trim's DAC spans +-4 sigma of the offset spread (1 part in 16,000 left
+outside)."""
+
+
 @dataclass(frozen=True)
 class Variation:
     """Sample ``sample`` of ``config``'s nonidealities."""
@@ -71,9 +76,19 @@ class Variation:
         return self.relative("copy", self.config.sense.copy_gain_sigma, key, gain)
 
     def offset(self, key: str) -> float:
-        """Input offset voltage of one amplifier (V)."""
-        s = self.config.opamp.offset_sigma
-        return float(s * self.normal("offset", key)) if s else 0.0
+        """Input offset voltage of one amplifier (V): a draw of ``opamp.offset_sigma``,
+        less its trim when ``opamp.trim_bits`` is set: the nearest of the 2^bits codes
+        of a DAC spanning +-``TRIM_SIGMAS`` sigma (LSB = 2 TRIM_SIGMAS sigma / 2^bits),
+        so ``|residual| <= LSB/2`` inside the range (std ``LSB/sqrt(12)``)."""
+        amp = self.config.opamp
+        if not amp.offset_sigma:
+            return 0.0
+        x = amp.offset_sigma * self.normal("offset", key)
+        if amp.trim_bits:
+            lsb = 2 * TRIM_SIGMAS * amp.offset_sigma / 2 ** amp.trim_bits
+            half = 2 ** (amp.trim_bits - 1)
+            x -= lsb * float(np.clip(np.round(x / lsb), -half, half - 1))
+        return float(x)
 
     def program(self, key: str, G: np.ndarray) -> np.ndarray:
         """Programming noise on the nonzero conductances of one crossbar part (S)."""
