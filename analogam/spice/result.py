@@ -91,7 +91,6 @@ _KNOWN = [
 _ECHO = re.compile(r"^\s*(circuit:|\*)", re.I)
 
 
-
 def diagnose(log: str) -> str | None:
     """One line naming the first known failure in an ngspice log, or None."""
     lines = [ln for ln in log.splitlines() if not _ECHO.match(ln)
