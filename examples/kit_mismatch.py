@@ -118,10 +118,11 @@ def main() -> int:
     ap.add_argument("--words", type=int, default=4, help="Hamming words (spread over 128).")
     ap.add_argument("--amplifiers", default="standard,precise",
                     help="The kit's amplifier sizings to compare (design.amplifier).")
+    ap.add_argument("--models", default="xor,hamming74", help="Which of xor, hamming74.")
     ap.add_argument("--tolerance", action="store_true",
                     help="Sweep the offset spread at the fitted op-amp level instead.")
     args = ap.parse_args()
-    names = ("xor",) if args.quick else ("xor", "hamming74")
+    names = ("xor",) if args.quick else tuple(args.models.split(","))
     samples = 4 if args.quick else args.samples
     out = ROOT / "reports"
     out.mkdir(exist_ok=True)
