@@ -18,8 +18,9 @@ amplifier's offset with a DAC of BITS bits (opamp.trim_bits).
 --tolerance: instead, the offset spread Hamming tolerates: the op-amp level fitted to
 the standard amplifier with its offset spread swept (0.5 to 6.6 mV, 10 samples each).
 
---quick: XOR only, 4 samples. Writes reports/kit_mismatch.{json,png}; finished samples
-are kept in reports/kit_mismatch_*.results.json (a rerun resumes).
+--quick: XOR only, 4 samples. Writes reports/kit_mismatch.{json,png} (rows of earlier
+runs with other models or amplifiers kept); finished samples are kept in
+reports/kit_mismatch_*.results.json (a rerun resumes).
 """
 
 from __future__ import annotations
@@ -130,6 +131,12 @@ def main() -> int:
         return tolerance(min(samples, 10), args.words, out)
     rows = [study(n, lv, a, samples, args.words, out) for n in names
             for a in args.amplifiers.split(",") for lv in ("pdk", "opamp")]
+    # earlier runs' rows (other models or amplifiers) stay in the table and the figure
+    done = out / "kit_mismatch.json"
+    new = {(r["model"], r["level"], r["amplifier"]) for r in rows}
+    rows = [r for r in (json.loads(done.read_text()) if done.exists() else [])
+            if (r["model"], r["level"], r.get("amplifier")) not in new] + rows
+    names = tuple(n for n in ("xor", "hamming74") if any(r["model"] == n for r in rows))
     print(f"{'model':<10} {'level':<6} {'amplifier':<9} {'inputs':>6} {'samples':>7} "
           f"{'accuracy':>9} {'read-out error median [min, max]':>34} "
           f"{'settled median [max]':>22}")
