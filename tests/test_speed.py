@@ -71,6 +71,25 @@ def test_a_latency_target_is_met_with_the_right_answer():
     assert rep.accuracy_spice == 1.0 and rep.warnings == () and rep.violations == ()
 
 
+@pytest.mark.ngspice
+def test_an_amplifier_paced_design_is_read_out_after_its_latency_not_the_models():
+    """XOR on 30 MHz amplifiers planned for 300 ns: the time scale that meets it is so
+    short that the model's read-out time (12 tau_v) ends near 110 ns, long before the
+    circuit settles; the circuit and its ODE are both run to 1.5 latencies, and it is
+    read out settled and right (it was read out at 110 ns, unsettled)."""
+    from analogam.study.build import READOUT_LATENCIES, readout_end
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    opts = _opts("opamp", **{"design.latency": 3e-7, "opamp.gbw": 3e7})
+    rep = simulate_task(m, get_task("xor").inputs(), opts)
+    cmp, t0 = rep.comparison, rep.compiled[0].scales.t0
+    assert m.readout_time * t0 < 0.5 * 3e-7
+    assert cmp.t[-1] * t0 == pytest.approx(READOUT_LATENCIES * 3e-7, rel=1e-6)
+    assert readout_end(m, rep.compiled[0].options) == pytest.approx(cmp.t[-1])
+    assert cmp.settle_spice_tau.max() * cmp.tau_s < 3.6e-7
+    assert rep.accuracy_spice == 1.0 and cmp.readout_err.max() < 2e-2
+
+
 def test_an_infeasible_latency_names_the_block_and_the_fastest_latency():
     m = load_model(ROOT / "models" / "hamming74.npz")
     s = bind_task(m, get_task(m.task).inputs()[:1])

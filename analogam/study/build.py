@@ -13,6 +13,24 @@ from ..model import Model, System
 from ..reference import OdeResult, settling_time
 from .latency import plan_latency
 
+READOUT_LATENCIES = 1.5
+"""With a latency target, the circuit is read out at least this many latencies in:
+the settling check needs a settled stretch after the target."""
+
+
+def readout_end(model: Model, options: CompileOptions, t_end: float | None = None) -> float:
+    """The model time of the read-out: ``t_end`` if given; else the model's read-out
+    time, and with a latency target at least ``READOUT_LATENCIES`` latencies at the
+    planned time scale (``t_read = max(readout_time, 1.5 latency / T0)``): a design
+    paced by its amplifiers settles later in model time than the model does, and the
+    ODE it is compared with must run as long as the circuit."""
+    if t_end is not None:
+        return t_end
+    cfg = options.config
+    if cfg.design.latency and cfg.scales.t0:
+        return max(model.readout_time, READOUT_LATENCIES * cfg.design.latency / cfg.scales.t0)
+    return model.readout_time
+
 
 def compile_system(system: System, options: CompileOptions, batched: bool = True
                    ) -> list[Compiled]:

@@ -19,7 +19,7 @@ from ..model import Model
 from ..netlist import format_netlist, save_netlist, transient_for
 from ..reference import simulate_ode
 from ..tasks import Task, bind_task, task_for
-from .build import compile_system, with_design_range
+from .build import compile_system, readout_end, with_design_range
 from .checks import labels, predicted_violations, preflight
 from .record import PruningEffect, pruning_effect
 
@@ -80,8 +80,9 @@ def compile_to_files(model: Model, inputs: np.ndarray, options: CompileOptions, 
     checks = preflight(system, ode)
     if strict and checks:
         raise CircuitError(f"pre-flight check failed (--strict): {checks[0]}")
-    compiled = compile_system(system, with_design_range(options, model, ode, system),
-                              batched=not per_input)
+    options = with_design_range(options, model, ode, system)
+    t_end = readout_end(model, options, t_end)
+    compiled = compile_system(system, options, batched=not per_input)
     predicted = predicted_violations(compiled, ode)
     if strict and predicted:
         raise CircuitError("operating-point check failed (--strict): "

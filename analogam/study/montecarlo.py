@@ -33,7 +33,7 @@ from ..model.weights import model_to_arrays
 from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
-from .build import compile_system, with_design_range
+from .build import compile_system, readout_end, with_design_range
 from .checks import Review, labels, review_after, review_before
 from .files import transient_netlist
 from .pipeline import compare_all, realised_ode
@@ -274,18 +274,23 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         # the bias and time scale are planned once, from the ideal trajectory
         planned = with_design_range(options, model, ode, system)
+        t_read = readout_end(model, planned)
+        if t_read > ode.t[-1]:
+            ode = simulate_ode(system, t_end=t_read)
         names = labels(inputs)
 
         def prepare(job: Job) -> _Sample:
             compiled = compile_system(system, planned.with_config(job.config, job.sample),
                                       batched)
-            review = review_before(system, ode, compiled, realised_ode(compiled, system, ode))
+            review = review_before(system, ode, compiled,
+                                   realised_ode(compiled, system, ode, t_read))
             found = review.findings(names)
             if strict and found:
                 kind, lines = next(iter(found.items()))
                 raise CircuitError(f"{kind.replace('_', '-')} check failed on sample "
                                    f"{job.sample} (--strict): {lines[0]}")
-            return _Sample(job, compiled, [transient_netlist(c) for c in compiled], review)
+            return _Sample(job, compiled, [transient_netlist(c, t_read) for c in compiled],
+                           review)
 
         with Runner(scheduler, "batch", timeout_s) as runner:
             # a few samples at a time, compiled as they are needed: memory stays flat in
