@@ -1,15 +1,15 @@
 """The process kit's mismatch, on the chip that decodes: XOR and Hamming (7,4) at the
 `pdk` level with `environment.kit_mismatch` (every amplifier's input offset drawn from
 the spread sky130's own mismatch gives it, as `analogam datasheet --mismatch` measures:
-6.6 mV for the standard sizing, 1.25 mV for the precise one, 16x the input pair's
-area), beside the `opamp` level fitted to the same amplifier (its measured gain,
+6.6 mV), untrimmed and trimmed (`opamp.trim_bits`), beside the `opamp` level fitted
+to the same amplifier (its measured gain,
 bandwidth, slew, swing, current limits and offset spread, and the Vs the pdk level
 plans in that swing). Per sample: the answers, the read-out error against the ideal
 ODE and the slowest settling, at the latency the fast design reaches (XOR 300 ns,
 Hamming 500 ns).
 
     python examples/kit_mismatch.py [--quick] [--samples N] [--words N]
-                                    [--amplifiers standard,precise,standard:5]
+                                    [--amplifiers standard,standard:5]
                                     [--tolerance]
 
 --amplifiers: the kit's amplifier sizings (design.amplifier); NAME:BITS also trims each
@@ -117,7 +117,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--words", type=int, default=4, help="Hamming words (spread over 128).")
-    ap.add_argument("--amplifiers", default="standard,precise",
+    ap.add_argument("--amplifiers", default="standard,standard:5",
                     help="The kit's amplifier sizings to compare (design.amplifier).")
     ap.add_argument("--models", default="xor,hamming74", help="Which of xor, hamming74.")
     ap.add_argument("--tolerance", action="store_true",

@@ -234,8 +234,9 @@ def test_a_run_that_collapses_its_step_under_trap_is_repeated_with_gear():
     assert not r.success and "timestep too small" in r.message and r.rescued == ("gear",)
     r = simulate_spice(TTS, backend="batch", timeout_s=60)   # no method to change
     assert not r.success and r.rescued == ()
-    # under Gear at the pdk level's 1e-5 the step may still collapse (precise amplifiers,
-    # 5 ps in): the rescue after it loosens reltol to the amplifier bench's 1e-4, once
+    # under Gear at the pdk level's 1e-5 the step may still collapse (an input pair of
+    # 16x the area, 5 ps in): the rescue after it loosens reltol to the amplifier bench's
+    # 1e-4, once
     strict = TTS.replace(".tran", ".options sparse method=gear reltol=1e-05 abstol=1e-13\n.tran")
     loose = next(x for x in RESCUES if x.name == "reltol")
     assert ".options sparse method=gear reltol=0.0001 abstol=1e-13" in loose.apply(strict)

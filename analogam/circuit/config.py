@@ -172,7 +172,7 @@ class Design:
                             "units) before a warning; 0: the level's own", 0, 10)
     amplifier: str = spec("standard", "-", "at a level with a process kit, which of the "
                           "kit's amplifier sizings every amplifier uses (sky130: standard, "
-                          "lowpower, fast, precise)")
+                          "lowpower, fast)")
     scale_amplifiers: bool = spec(True, "-", "with a latency target, at a level whose "
                                   "amplifiers are tunable, bias each integrator's amplifier "
                                   "for the gain-bandwidth its summing node needs (G_node / "

@@ -403,15 +403,6 @@ SKY130 = ProcessKit(
             "a0": 4415.0, "gbw": 118.5e6, "slew_rate": 250e6, "swing": 2.2,
             "i_source": 7.68e-3, "i_sink": 362e-6,
             "offset_sigma": 6.4e-3}),    # 6.36 mV over 400, 6.53 over 400
-        # the offset down by area (Pelgrom: sigma ~ 1/sqrt(W L)): an input pair of 64/2
-        # um (16x the area) and a load mirror of 16/8 (long: its gm, and so its share of
-        # the input-referred offset, falls)
-        # (measured at tt: 94.5 dB, 28.5 MHz, 45.4 deg, 704 um^2 of gate against 224)
-        "precise": AmplifierSizing(MillerSizing(w_in=64.0, l_in=2.0, w_load=16.0,
-                                                l_load=8.0), {
-            "a0": 52975.0, "gbw": 28.51e6, "slew_rate": 36.95e6, "swing": 2.2,
-            "i_source": 7.68e-3, "i_sink": 98.4e-6,
-            "offset_sigma": 1.25e-3}),    # 1.12 mV over 200, 1.32 over 400
     },
     # the p+ poly resistor of 2 kohm/square; contact ends measured at 1 mV (the model
     # card's rcon(w)); lengths from 0.5 um (the shortest of the kit's layout cells)

@@ -62,8 +62,8 @@ RESCUES = (
     # read-out at the ff corner, 30 ps in); Gear's damping passes it, the answer unchanged
     Rescue("gear", re.compile(r"^(\.options \w+ )method=trap ", re.M), r"\1method=gear ",
            "timestep too small"),
-    # Gear at reltol 1e-5 can still collapse on a switch-on edge (the pdk level's
-    # precise amplifiers, 5 ps in); 1e-4 is what the amplifier's own step bench uses,
+    # Gear at reltol 1e-5 can still collapse on a switch-on edge (a pdk amplifier with
+    # 16x the input pair, 5 ps in); 1e-4 is what the amplifier's own step bench uses,
     # far inside the level's read-out tolerance (5e-2)
     Rescue("reltol", re.compile(r"^(\.options \w+ method=gear )reltol=1e-05 ", re.M),
            r"\1reltol=0.0001 ", "timestep too small"),
