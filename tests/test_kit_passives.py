@@ -79,7 +79,7 @@ def test_the_kits_capacitor_is_drawn_to_its_value():
     with pytest.raises(CircuitError, match="below the smallest.*design.c_min"):
         SKY130.capacitor.draw(0.5 * SKY130.capacitor.c_min)
     with pytest.raises(CircuitError, match="needs a .* um square"):
-        SKY130.capacitor.draw(1e-9)
+        SKY130.capacitor.draw(1e-8)
 
 
 def test_a_resistor_the_kit_cannot_draw_is_refused_and_the_narrowest_width_draws_it():

@@ -81,7 +81,7 @@ def test_an_amplifier_paced_design_is_read_out_after_its_latency_not_the_models(
 
     m = load_model(ROOT / "models" / "xor.npz")
     opts = _opts("opamp", **{"design.latency": 3e-7, "opamp.gbw": 3e7})
-    rep = simulate_task(m, get_task("xor").inputs(), opts)
+    rep = simulate_task(m, get_task("xor").inputs()[1:3], opts)
     cmp, t0 = rep.comparison, rep.compiled[0].scales.t0
     assert m.readout_time * t0 < 0.5 * 3e-7
     assert cmp.t[-1] * t0 == pytest.approx(READOUT_LATENCIES * 3e-7, rel=1e-6)

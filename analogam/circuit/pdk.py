@@ -417,9 +417,10 @@ SKY130 = ProcessKit(
         tc_body=(-1.47e-3, 2.7e-6), tc_end=(0.0, 0.0), c_area=1.06e-16, c_edge=5.04e-17,
         head=2.08),
     # metal3-metal4 MIM: 2 fF/um^2 and 0.19 fF/um of edge (the typical R+C corner),
-    # drawn 0.025 um smaller; 1 um the narrowest (DRC capm.1): 2.64 fF, as ngspice gives
+    # drawn 0.025 um smaller; 1 um the narrowest (DRC capm.1): 2.64 fF, as ngspice gives;
+    # up to 1 mm square (2 nF: an array of them in a layout)
     capacitor=MimCapacitor("sky130_fd_pr__cap_mim_m3_1", density=2.0e-15,
-                           perimeter=0.19e-15, edge=-0.025, side_min=1.0, side_max=100.0),
+                           perimeter=0.19e-15, edge=-0.025, side_min=1.0, side_max=1000.0),
     # met1 at its narrowest (0.14 um): 0.125 ohm/square, 25.8 aF/um^2 and 0.107 fF/um of
     # edge to the field (the typical R+C corner's rm1, cm1f, cm1fsw); a 1 um cell pitch
     # (a resistive memory between met1 and met2): 0.89 ohm and 0.22 fF per cell
