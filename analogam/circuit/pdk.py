@@ -85,8 +85,7 @@ class PolyResistor:
     def linear(self, ohms: float) -> tuple[float, float, float]:
         """(tc1, tc2, C to substrate F) of the drawn resistor of ``ohms``: the
         coefficients weighted by the body's and the ends' shares of R."""
-        _, w, length = self.draw(ohms)
-        r_end = dict((x, r) for x, _, r in self.widths)[w]
+        w, _, r_end, length = self._row(ohms)
         share = r_end / (self.r_sheet * length / w + r_end)
         tc1, tc2 = ((1 - share) * b + share * e
                     for b, e in zip(self.tc_body, self.tc_end, strict=True))
@@ -95,6 +94,11 @@ class PolyResistor:
 
     def draw(self, ohms: float) -> tuple[str, float, float]:
         """(device, w, l) of the resistor of ``ohms``: l = (R - r_end(w)) w / r_sheet."""
+        w, device, _, length = self._row(ohms)
+        return device, w, length
+
+    def _row(self, ohms: float) -> tuple[float, str, float, float]:
+        """(w, device, r_end, l) of the narrowest width that draws ``ohms``."""
         for w, device, r_end in self.widths:
             length = (ohms - r_end) * w / self.r_sheet
             if length >= self.l_min:
@@ -102,7 +106,7 @@ class PolyResistor:
                     raise CircuitError(
                         f"a {ohms:.4g} ohm resistor needs {length:.4g} um of {device} (at most "
                         f"{self.l_max:g}): lower the impedance level (scales.g0 up)")
-                return device, w, round(length, 4)
+                return w, device, r_end, round(length, 4)
         w, device, r_end = self.widths[-1]
         raise CircuitError(f"a {ohms:.4g} ohm resistor is below the shortest {device} "
                            f"({r_end + self.r_sheet * self.l_min / w:.4g} ohm)")

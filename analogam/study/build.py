@@ -10,7 +10,7 @@ import numpy as np
 from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.plan import design_excursions, design_ranges
 from ..model import Model, System
-from ..reference import OdeResult, settling_time
+from ..reference import OdeResult, settling_time, simulate_ode
 from .latency import plan_latency
 
 READOUT_LATENCIES = 1.5
@@ -30,6 +30,15 @@ def readout_end(model: Model, options: CompileOptions, t_end: float | None = Non
     if cfg.design.latency and cfg.scales.t0:
         return max(model.readout_time, READOUT_LATENCIES * cfg.design.latency / cfg.scales.t0)
     return model.readout_time
+
+
+def reference_to_readout(model: Model, options: CompileOptions, system: System,
+                         ode: OdeResult, t_end: float | None = None
+                         ) -> tuple[float, OdeResult]:
+    """The read-out time (:func:`readout_end`) and the ODE reference run that far
+    (``ode`` itself when it already is)."""
+    t_read = readout_end(model, options, t_end)
+    return t_read, ode if t_read <= ode.t[-1] else simulate_ode(system, t_end=t_read)
 
 
 def compile_system(system: System, options: CompileOptions, batched: bool = True

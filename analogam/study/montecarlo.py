@@ -33,7 +33,7 @@ from ..model.weights import model_to_arrays
 from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
-from .build import compile_system, readout_end, with_design_range
+from .build import compile_system, reference_to_readout, with_design_range
 from .checks import Review, labels, review_after, review_before
 from .files import transient_netlist
 from .pipeline import compare_all, realised_ode
@@ -274,9 +274,7 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         ode = simulate_ode(system)   # the ideal reference every sample is measured against
         # the bias and time scale are planned once, from the ideal trajectory
         planned = with_design_range(options, model, ode, system)
-        t_read = readout_end(model, planned)
-        if t_read > ode.t[-1]:
-            ode = simulate_ode(system, t_end=t_read)
+        t_read, ode = reference_to_readout(model, planned, system, ode)
         names = labels(inputs)
 
         def prepare(job: Job) -> _Sample:

@@ -29,7 +29,7 @@ from ..netlist import format_netlist, operating_point_for
 from ..reference import OdeResult, simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import TASKS, Task, bind_task, get_task, task_for
-from .build import compile_system, readout_end, with_design_range
+from .build import compile_system, reference_to_readout, with_design_range
 from .checks import copy_slices, labels, review_after, review_before
 from .files import transient_netlist
 from .record import SimulationReport, pruning_effect
@@ -89,9 +89,7 @@ def simulate_task(
     system = bind_task(model, inputs, task)
     ode_nominal = simulate_ode(system, t_end=t_end)
     options = with_design_range(options, model, ode_nominal, system)
-    t_end = readout_end(model, options, t_end)
-    if t_end > ode_nominal.t[-1]:
-        ode_nominal = simulate_ode(system, t_end=t_end)
+    t_end, ode_nominal = reference_to_readout(model, options, system, ode_nominal, t_end)
     compiled = compile_system(system, options, batched)
     nominal = reference == "nominal"
     ode = ode_nominal if nominal else realised_ode(compiled, system, ode_nominal, t_end)
