@@ -39,10 +39,13 @@ from .common import (
               help="Characterise the op-amp level's macromodel instead (checks the benches).")
 @click.option("--mismatch", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Also measure the input offset's spread over N instances with the kit's "
-                   "mismatch on (environment.kit_mismatch draws from it).")
+                   "mismatch on (the op-amp level fitted to it draws offsets from it).")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 2), default=0, show_default=True,
+              help="Seed of the kit's mismatch draws (--mismatch).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @shared.with_options(plot_options)
-def datasheet(kit, corners, sizing, macromodel, mismatch, as_json, plot_path, dpi) -> None:
+def datasheet(kit, corners, sizing, macromodel, mismatch, seed, as_json, plot_path,
+              dpi) -> None:
     """Characterise an amplifier in ngspice: gain, gain-bandwidth, phase margin, slew,
     offset, quiescent power, output swing; and the op-amp level keys fitted to it."""
     import json
@@ -61,7 +64,7 @@ def datasheet(kit, corners, sizing, macromodel, mismatch, as_json, plot_path, dp
     if plot_path:
         check_output(plot_path)
     sheets = ([macromodel_datasheet()] if macromodel else
-              [pdk_datasheet(kit, c.strip(), chosen, mismatch) for c in corners.split(",")
+              [pdk_datasheet(kit, c.strip(), chosen, mismatch, seed) for c in corners.split(",")
                if c.strip()])
     if as_json:
         click.echo(json.dumps([{**d.as_dict(), "macromodel": d.macromodel()}

@@ -1,12 +1,13 @@
 """The process kit's mismatch, on the chip that decodes: XOR and Hamming (7,4) at the
-`pdk` level with `environment.kit_mismatch` (every amplifier's input offset drawn from
-the spread sky130's own mismatch gives it, as `analogam datasheet --mismatch` measures:
-6.6 mV), untrimmed and trimmed (`opamp.trim_bits`), beside the `opamp` level fitted
-to the same amplifier (its measured gain,
-bandwidth, slew, swing, current limits and offset spread, and the Vs the pdk level
-plans in that swing). Per sample: the answers, the read-out error against the ideal
-ODE and the slowest settling, at the latency the fast design reaches (XOR 300 ns,
-Hamming 500 ns).
+`pdk` level with `environment.kit_mismatch` (every MOSFET, NPN and MIM capacitor draws
+sky130's own per-device mismatch, seeded per sample: one sample is one chip, measured
+by a calibration before use), beside the `opamp` level fitted to the same amplifier
+(its measured gain, bandwidth, slew, swing, current limits, the offset spread
+`analogam datasheet --mismatch` measures, drawn by analogam, and the Vs the pdk level
+plans in that swing); `NAME:BITS` also trims every amplifier's offset with a DAC of
+BITS bits (at pdk: the calibration's measurement cancelled to a code). Per sample: the
+answers, the read-out error against the ideal ODE and the slowest settling, at the
+latency the fast design reaches (XOR 300 ns, Hamming 500 ns).
 
     python examples/kit_mismatch.py [--quick] [--samples N] [--words N]
                                     [--amplifiers standard,standard:5]
@@ -48,22 +49,24 @@ LATENCY = {"xor": 3e-7, "hamming74": 5e-7}
 
 
 def options(level: str, latency: float, model, inputs, amplifier: str) -> CompileOptions:
-    """The pdk level with the kit's mismatch, or the op-amp level fitted to the kit's
-    amplifier: the keys the pdk level plans with (the amplifier's measured figures, its
-    offset spread, and the Vs and sense full scale that fit the design range in its
-    swing, so the fitted level does not rail where the pdk level does not)."""
+    """The pdk level with the kit's per-device mismatch (or, trimmed, with analogam's
+    offsets of the kit's measured spread), or the op-amp level fitted to the kit's
+    amplifier: the keys the pdk level plans with (the amplifier's measured figures,
+    its offset spread, and the Vs and sense full scale that fit the design range in
+    its swing, so the fitted level does not rail where the pdk level does not)."""
     amplifier, _, bits = amplifier.partition(":")
     cfg = DeviceConfig().with_values({"design.latency": latency, "design.amplifier": amplifier,
                                       "opamp.trim_bits": int(bits or 0)})
+    sigma = SKY130.amplifier_sizing(amplifier)[1]["offset_sigma"]
     if level == "pdk":
         return CompileOptions("pdk", cfg.with_value("environment.kit_mismatch", True))
     task = task_for(model)
     ode = simulate_ode(bind_task(model, inputs, task))
     ranges = with_design_range(CompileOptions("opamp", cfg), model, ode).ranges
-    kit_cfg, _ = kit_config(cfg.with_value("environment.kit_mismatch", True), SKY130, ranges)
+    kit_cfg, _ = kit_config(cfg, SKY130, ranges)
     fitted = {k: getattr(getattr(kit_cfg, k.split(".")[0]), k.split(".")[1])
-              for k in SKY130.config_values("tt", amplifier, mismatch=True)
-              if k.startswith("opamp.")} | {
+              for k in SKY130.config_values("tt", amplifier) if k.startswith("opamp.")} | {
+        "opamp.offset_sigma": sigma,
         "scales.vs": kit_cfg.scales.vs, "sense.v_full_scale": kit_cfg.sense.v_full_scale}
     return CompileOptions("opamp", cfg.with_value("design.amplifier", "standard")
                           .with_values(fitted))
@@ -83,7 +86,11 @@ def study(name: str, level: str, amplifier: str, samples: int, words: int, out: 
     recs = [r for r in res["records"].values() if not r.get("failed")]
     ro = np.array([r["readout_error"] for r in recs])
     settle = np.array([r["settling_tau_max"] * r["tau_v_s"] for r in recs])
-    return {"model": name, "level": level, "amplifier": amplifier, "inputs": len(inputs),
+    bits = amplifier.partition(":")[2]
+    offsets = ("kit devices" if level == "pdk" else "modelled") + (
+        f", {bits}-bit trim" if bits else "")
+    return {"model": name, "level": level, "amplifier": amplifier, "offsets": offsets,
+            "inputs": len(inputs),
             "samples": len(res["records"]), "simulated": len(recs),
             "accuracy": [r["accuracy"] for r in recs],
             "readout_error": ro.tolist(), "settling_s": settle.tolist(),
@@ -120,6 +127,7 @@ def main() -> int:
     ap.add_argument("--amplifiers", default="standard,standard:5",
                     help="The kit's amplifier sizings to compare (design.amplifier).")
     ap.add_argument("--models", default="xor,hamming74", help="Which of xor, hamming74.")
+    ap.add_argument("--levels", default="pdk,opamp", help="Which of pdk, opamp.")
     ap.add_argument("--tolerance", action="store_true",
                     help="Sweep the offset spread at the fitted op-amp level instead.")
     args = ap.parse_args()
@@ -130,19 +138,20 @@ def main() -> int:
     if args.tolerance:
         return tolerance(min(samples, 10), args.words, out)
     rows = [study(n, lv, a, samples, args.words, out) for n in names
-            for a in args.amplifiers.split(",") for lv in ("pdk", "opamp")]
+            for a in args.amplifiers.split(",") for lv in args.levels.split(",")]
     # earlier runs' rows (other models or amplifiers) stay in the table and the figure
     done = out / "kit_mismatch.json"
     new = {(r["model"], r["level"], r["amplifier"]) for r in rows}
     rows = [r for r in (json.loads(done.read_text()) if done.exists() else [])
             if (r["model"], r["level"], r.get("amplifier")) not in new] + rows
     names = tuple(n for n in ("xor", "hamming74") if any(r["model"] == n for r in rows))
-    print(f"{'model':<10} {'level':<6} {'amplifier':<9} {'inputs':>6} {'samples':>7} "
+    print(f"{'model':<10} {'level':<6} {'offsets':<22} {'inputs':>6} {'samples':>7} "
           f"{'accuracy':>9} {'read-out error median [min, max]':>34} "
           f"{'settled median [max]':>22}")
     for r in rows:
         ro, st = np.array(r["readout_error"]), np.array(r["settling_s"])
-        print(f"{r['model']:<10} {r['level']:<6} {r['amplifier']:<9} {r['inputs']:>6} "
+        print(f"{r['model']:<10} {r['level']:<6} {r.get('offsets', r['amplifier']):<22} "
+              f"{r['inputs']:>6} "
               f"{r['simulated']:>3}/"
               f"{r['samples']:<3} {100 * np.mean(r['accuracy']):>8.1f}% "
               f"{np.median(ro):>12.3g} [{ro.min():.3g}, {ro.max():.3g}]"
@@ -154,7 +163,7 @@ def main() -> int:
         top = max(1.0, *(max(r["readout_error"]) for r in mine)) * 1.2
         for r in mine:
             ax.hist(r["readout_error"], bins=np.geomspace(1e-3, top, 25), alpha=0.5,
-                    label=f"{r['level']}, {r['amplifier']}: "
+                    label=f"{r['level']}, {r.get('offsets', r['amplifier'])}: "
                           f"{100 * np.mean(r['accuracy']):.0f} % right")
         ax.set_xscale("log")
         ax.set_xlabel("read-out error vs ideal ODE (model units)")

@@ -120,17 +120,102 @@ def test_a_mismatch_the_kits_npn_cannot_take_is_refused_not_ignored():
         build_circuit(system, CompileOptions("pdk", cfg))
 
 
-def test_the_kits_mismatch_reaches_every_amplifier_as_a_seeded_offset():
-    """environment.kit_mismatch: each amplifier's input offset is drawn from the spread
-    the kit's own mismatch gives (the kit's measured offset_sigma), per part and sample,
-    reproducibly; off, no offset source at all; at a level without a kit, refused."""
+def test_the_kits_own_mismatch_is_switched_on_and_seeded_per_sample():
+    """environment.kit_mismatch: the kit's per-device mismatch switched on in the netlist
+    and seeded per Monte Carlo sample (ngspice draws every device instance from the
+    seed in netlist order), so one sample is one chip: every input's netlist of a sample
+    carries the same seed and the same elements in the same order, another sample
+    another seed; no offset source of analogam's own (the devices carry their offsets).
+    Refused where it cannot mean one chip (batched copies), at a level without a kit,
+    and for a trim of offsets nobody measured."""
+    from analogam.circuit import DeviceConfig
+    from analogam.errors import CircuitError
+    from analogam.netlist import Transient, format_netlist
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    inputs = task_for(m).inputs()
+    on = DeviceConfig().with_value("environment.kit_mismatch", True)
+
+    def compiled(cfg, word, sample=0):
+        return build_circuit(bind_task(m, inputs[word:word + 1]),
+                             CompileOptions("pdk", cfg, sample=sample))
+
+    def cards(c):
+        text = format_netlist(c.circuit, Transient(1e-9, 1e-7, 1e-9))
+        seed = [ln for ln in text.splitlines() if ln.startswith(".options seed=")]
+        return seed, [ln.split()[0] for ln in text.splitlines()
+                      if ln[:1].isalpha() and not ln.startswith(".")]
+
+    a, b = compiled(on, 0), compiled(on, 3)
+    assert dict(a.circuit.process.params)["mc_mm_switch"] == 1.0
+    assert not [e for e in a.circuit.elements if e.role == "offset"]
+    assert cards(a) == cards(b) and len(cards(a)[0]) == 1      # one chip for every input
+    assert cards(compiled(on, 0, sample=1))[0] != cards(a)[0]   # another sample
+    assert cards(compiled(on, 0))[0] == cards(a)[0]             # reproducible
+    off = compiled(DeviceConfig(), 0)
+    assert dict(off.circuit.process.params)["mc_mm_switch"] == 0.0
+    assert cards(off)[0] == []
+    with pytest.raises(CircuitError, match="different chips"):
+        build_circuit(bind_task(m, inputs), CompileOptions("pdk", on))
+    with pytest.raises(CircuitError, match="calibrate it first"):
+        compiled(on.with_value("opamp.trim_bits", 5), 0)
+    with pytest.raises(CircuitError, match="switches a process kit's mismatch on"):
+        build_circuit(bind_task(m, inputs[:1]), CompileOptions("opamp", on))
+
+
+def test_a_calibrated_chip_gets_its_trims_and_its_reset_from_the_measurement():
+    """With the kit's own mismatch and opamp.trim_bits, each amplifier's trim is the DAC
+    code nearest the input difference the calibration measured on it (within half an
+    LSB of it), and the reset holds each integrator's summing node where the trimmed
+    loop puts it (the code's residual); without a calibration the trim is refused,
+    not silently zero."""
     from analogam.circuit import DeviceConfig
     from analogam.circuit.pdk import SKY130
+    from analogam.circuit.variation import TRIM_SIGMAS, trim_code
     from analogam.errors import CircuitError
 
     m = load_model(ROOT / "models" / "xor.npz")
+    system = bind_task(m, task_for(m).inputs()[:1])
+    on = DeviceConfig().with_values({"environment.kit_mismatch": True,
+                                     "opamp.trim_bits": 5})
+    base = build_circuit(system, CompileOptions("pdk", on.with_value("opamp.trim_bits", 0)))
+    amps = [e.name for e in base.circuit.elements
+            if e.kind == "instance" and e.role == "amplifier"]
+    measured = {a: 1e-3 * ((3 * i) % 17 - 8) for i, a in enumerate(amps)}    # +-8 mV
+    c = build_circuit(system, CompileOptions("pdk", on, calibration=tuple(measured.items())))
+    source = {e.name.removesuffix("_os"): e.value for e in c.circuit.elements
+              if e.role == "offset"}
+    sigma = SKY130.amplifier["offset_sigma"]
+    lsb = 2 * TRIM_SIGMAS * sigma / 2**5
+    assert len(source) > len(amps) // 2
+    for a, d in measured.items():
+        assert source.get(a, 0.0) == pytest.approx(trim_code(d, sigma, 5), abs=1e-15)
+        assert abs(source.get(a, 0.0) - d) <= lsb / 2 + 1e-15
+    ic = dict(c.circuit.ic)
+    caps = [e for e in c.circuit.elements if e.role == "integrator"]
+    for e in caps:
+        a = e.name.removeprefix("c_")
+        assert ic[e.nets[0]] == pytest.approx(source.get(a, 0.0) - measured[a], abs=1e-15)
+    with pytest.raises(CircuitError, match="calibrate it first"):
+        build_circuit(system, CompileOptions("pdk", on))
+    # the netlist says what it holds
+    assert any(f"calibrated with the inputs at zero: {len(amps)} amplifiers" in n
+               and "trimmed to 5-bit codes" in n for n in c.circuit.notes)
+    assert any("not calibrated" in n for n in base.circuit.notes)
+
+
+def test_analogams_offsets_at_the_pdk_level_are_seeded_and_trimmed():
+    """opamp.offset_sigma at the pdk level (the kit's spread modelled, not drawn by the
+    devices): each amplifier gets an offset source drawn per part and sample, and an
+    integrator's summing node starts where its offset puts the virtual ground (held at
+    0, a transistor amplifier fought the .ic and ngspice's step collapsed at 20 ps)."""
+    from analogam.circuit import DeviceConfig
+    from analogam.circuit.pdk import SKY130
+
+    m = load_model(ROOT / "models" / "xor.npz")
     system = bind_task(m, task_for(m).inputs())
-    on = DeviceConfig().with_value("environment.kit_mismatch", True)
+    sigma = SKY130.amplifier["offset_sigma"]
+    on = DeviceConfig().with_value("opamp.offset_sigma", sigma)
 
     def offsets(cfg, sample=0):
         c = build_circuit(system, CompileOptions("pdk", cfg, sample=sample))
@@ -138,22 +223,17 @@ def test_the_kits_mismatch_reaches_every_amplifier_as_a_seeded_offset():
 
     c, a = offsets(on)
     amps = sum(e.kind == "instance" for e in c.circuit.elements)
-    sigma = SKY130.amplifier["offset_sigma"]
     assert len(a) == amps and amps > 80
     assert 0.7 * sigma < np.std(a) < 1.3 * sigma
-    assert any(k.key == "opamp.offset_sigma" and k.value == sigma for k in c.kit_settings)
     np.testing.assert_array_equal(offsets(on)[1], a)                    # same seed, same draw
     assert not np.allclose(offsets(on, sample=1)[1], a)                 # another sample
     assert offsets(DeviceConfig())[1].size == 0
-    # an integrator's summing node starts where its offset puts the virtual ground (held
-    # at 0, a transistor amplifier fought the .ic and ngspice's step collapsed at 20 ps)
+    assert np.std(offsets(on.with_value("opamp.trim_bits", 5))[1]) < 0.15 * sigma
     ic = dict(c.circuit.ic)
     os = {e.name.removesuffix("_os"): e.value for e in c.circuit.elements
           if e.role == "offset"}
     caps = [e for e in c.circuit.elements if e.role == "integrator"]
     assert caps and all(ic[e.nets[0]] == os[e.name.removeprefix("c_")] for e in caps)
-    with pytest.raises(CircuitError, match="kit_mismatch draws a process kit's mismatch"):
-        build_circuit(system, CompileOptions("opamp", on))
 
 
 def test_a_divider_that_cannot_give_its_gain_and_shift_is_refused():

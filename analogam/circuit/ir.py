@@ -328,13 +328,17 @@ class Meter:
 @dataclass(frozen=True)
 class Process:
     """What a circuit on a process kit needs before its elements: the kit's model
-    files (absolute paths), its parameters and its geometry scale (m per drawn unit)."""
+    files (absolute paths), its parameters and its geometry scale (m per drawn unit);
+    ``seed``, where the kit's own statistics are switched on, seeds the simulator's
+    draws of them (ngspice draws every device instance's mismatch from it, in netlist
+    order: the same seed and the same elements give the same chip)."""
 
     kit: str
     corner: str
     includes: tuple[str, ...]
     params: tuple[tuple[str, float], ...]
     scale: float
+    seed: int | None = None
 
 
 @dataclass(frozen=True)

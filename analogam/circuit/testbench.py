@@ -111,15 +111,17 @@ def build_amplifier_bench(amp: SubcktDef, bench: str, supplies: tuple[float, flo
 def build_mismatch_bench(amp: SubcktDef, n: int, supplies: tuple[float, float],
                          process: Process, load_r: float = 100e3) -> Circuit:
     """``n`` unity-gain followers of ``amp``, inputs grounded, outputs ``out{k}`` each
-    loaded by ``load_r`` (ohm), with the process kit's mismatch switched on (its
-    parameter ``mc_mm_switch`` = 1): every instance draws its devices' statistics from
-    the kit, so the outputs are ``n`` samples of the input-referred offset."""
+    loaded by ``load_r`` (ohm), on ``process`` with the kit's mismatch switched on and
+    seeded (:meth:`~.pdk.ProcessKit.process`): every instance draws its devices'
+    statistics from the kit, so the outputs are ``n`` samples of the input-referred
+    offset, the same ones for the same seed."""
     if not 1 <= n <= 10_000:
         raise CircuitError(f"a mismatch bench needs 1 to 10000 amplifiers, got {n}")
+    if process.seed is None:
+        raise CircuitError("a mismatch bench needs the kit's mismatch switched on and "
+                           "seeded: ProcessKit.process(corner, mismatch_seed=...)")
     b = CircuitBuilder(title=f"{amp.name} mismatch bench, {n} followers")
-    b.process = Process(process.kit, process.corner, process.includes,
-                        tuple((k, 1.0 if k == "mc_mm_switch" else v)
-                              for k, v in process.params), process.scale)
+    b.process = process
     b.subckt(amp)
     b.add("vsource", "vdd", ("vdd", GROUND), supplies[0], role="supply")
     b.add("vsource", "vss", ("vss", GROUND), supplies[1], role="supply")

@@ -30,12 +30,27 @@ TRIM_SIGMAS = 4.0
 outside)."""
 
 
+def trim_code(x: float, sigma: float, bits: int) -> float:
+    """The part of an offset ``x`` (V) a trim DAC of ``bits`` bits cancels: the
+    nearest of its 2^bits codes spanning +-``TRIM_SIGMAS`` ``sigma`` (LSB = 2
+    TRIM_SIGMAS sigma / 2^bits), so ``|x - code| <= LSB/2`` inside the range (std
+    ``LSB/sqrt(12)``); 0 without a trim."""
+    if not bits or not sigma:
+        return 0.0
+    lsb = 2 * TRIM_SIGMAS * sigma / 2 ** bits
+    half = 2 ** (bits - 1)
+    return lsb * float(np.clip(np.round(x / lsb), -half, half - 1))
+
+
 @dataclass(frozen=True)
 class Variation:
     """Sample ``sample`` of ``config``'s nonidealities."""
 
     config: DeviceConfig
     sample: int = 0
+    calibration: tuple[tuple[str, float], ...] = ()
+    """What a calibration of this sample's chip measured: per amplifier, the input
+    difference its own devices hold in closed loop (V)."""
 
     def normal(self, stream: str, key: str) -> float:
         """One standard normal draw for part ``key`` of kind ``stream`` (Box-Muller on
@@ -44,6 +59,12 @@ class Variation:
         a = (int.from_bytes(d[:8], "little") + 0.5) / 2.0**64
         b = int.from_bytes(d[8:], "little") / 2.0**64
         return float(np.sqrt(-2.0 * np.log(a)) * np.cos(2.0 * np.pi * b))
+
+    def kit_seed(self) -> int:
+        """The seed of a process kit's own statistics for this sample (1 .. 2^31 - 2:
+        the simulator draws every device's mismatch from it)."""
+        return 1 + int.from_bytes(_digest(self.config.seed, self.sample, "kit"),
+                                  "little") % (2**31 - 2)
 
     def normals(self, stream: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
         """An array of standard normal draws for a whole part (e.g. a crossbar)."""
@@ -77,18 +98,17 @@ class Variation:
 
     def offset(self, key: str) -> float:
         """Input offset voltage of one amplifier (V): a draw of ``opamp.offset_sigma``,
-        less its trim when ``opamp.trim_bits`` is set: the nearest of the 2^bits codes
-        of a DAC spanning +-``TRIM_SIGMAS`` sigma (LSB = 2 TRIM_SIGMAS sigma / 2^bits),
-        so ``|residual| <= LSB/2`` inside the range (std ``LSB/sqrt(12)``)."""
+        less its trim when ``opamp.trim_bits`` is set (:func:`trim_code`)."""
         amp = self.config.opamp
         if not amp.offset_sigma:
             return 0.0
         x = amp.offset_sigma * self.normal("offset", key)
-        if amp.trim_bits:
-            lsb = 2 * TRIM_SIGMAS * amp.offset_sigma / 2 ** amp.trim_bits
-            half = 2 ** (amp.trim_bits - 1)
-            x -= lsb * float(np.clip(np.round(x / lsb), -half, half - 1))
-        return float(x)
+        return float(x - trim_code(x, amp.offset_sigma, amp.trim_bits))
+
+    def measured(self, key: str) -> float:
+        """The input difference (V, + pin minus - pin) a calibration measured on
+        amplifier ``key`` of this chip (0 where none did)."""
+        return dict(self.calibration).get(key, 0.0)
 
     def program(self, key: str, G: np.ndarray) -> np.ndarray:
         """Programming noise on the nonzero conductances of one crossbar part (S)."""

@@ -83,8 +83,12 @@ class Dialect:
         return " ".join(parts)
 
     def process(self, p: Process) -> Iterator[str]:
-        """The process kit's parameters, geometry scale and model files (paths checked
-        by the kit: letters, digits and ``_ . / + -`` only)."""
+        """The process kit's parameters, the seed of its statistics (when they are
+        on), geometry scale and model files (paths checked by the kit: letters, digits
+        and ``_ . / + -`` only)."""
+        if p.seed is not None:
+            # read before the models are: ngspice seeds its agauss draws from it
+            yield f".options seed={int(p.seed)}"
         for name, value in p.params:
             yield f".param {ident(name)}={self.number(value)}"
         yield f".options scale={self.number(p.scale)}"

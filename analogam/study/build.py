@@ -11,6 +11,7 @@ from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.plan import design_excursions, design_ranges
 from ..model import Model, System
 from ..reference import OdeResult, settling_time, simulate_ode
+from .calibrate import calibrate
 from .latency import plan_latency
 
 READOUT_LATENCIES = 1.5
@@ -43,7 +44,10 @@ def reference_to_readout(model: Model, options: CompileOptions, system: System,
 
 def compile_system(system: System, options: CompileOptions, batched: bool = True
                    ) -> list[Compiled]:
-    """One circuit holding every input as an independent copy, or one per input."""
+    """One circuit holding every input as an independent copy, or one per input; a
+    chip drawn from the kit's own mismatch calibrated first (:func:`.calibrate.calibrate`:
+    one ngspice operating point)."""
+    options = calibrate(system, options)
     if batched or system.batch == 1:
         return [build_circuit(system, options)]
     return [build_circuit(system.sample(b), options) for b in range(system.batch)]

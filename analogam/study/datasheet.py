@@ -178,17 +178,19 @@ def _current(v: dict, source: str) -> np.ndarray:
 
 
 def pdk_datasheet(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
-                  sizing: MillerSizing | None = None, mismatch: int = 0) -> Datasheet:
+                  sizing: MillerSizing | None = None, mismatch: int = 0, seed: int = 0
+                  ) -> Datasheet:
     """The process kit's two-stage Miller op-amp at ``corner`` (sized by ``sizing``,
     default the kit's own), on its split supply; with ``mismatch`` > 0 also the spread
-    of its input offset over that many instances (:func:`mismatch_offsets`)."""
+    of its input offset over that many instances, the kit's mismatch drawn with
+    ``seed`` (:func:`mismatch_offsets`)."""
     kit = get_process_kit(kit_name)
     half = kit.vdd / 2
     amp = cmos_opamp(kit, sizing)
     d = characterise(amp, (half, -half), corner, kit.process(corner))
     if not mismatch:
         return d
-    offsets = mismatch_offsets(amp, (half, -half), kit.process(corner), mismatch)
+    offsets = mismatch_offsets(amp, (half, -half), kit.process(corner, seed), mismatch)
     return replace(d, offset_sigma_v=float(np.std(offsets, ddof=1)),
                    mismatch_samples=mismatch)
 
@@ -213,12 +215,10 @@ def readout_offset(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
 
 def mismatch_offsets(amp: SubcktDef, supplies: tuple[float, float], process: Process,
                      n: int) -> np.ndarray:
-    """``n`` input offsets (V) of ``amp`` as followers with the kit's mismatch switched on,
-    less the systematic offset (their mean). The draws are the kit's own (``agauss`` in
-    its model cards), which ngspice does not repeat from run to run: this is a
-    measurement of a spread, with a relative standard error of about ``1/sqrt(2 n)``,
-    not a reproducible sample (the circuits analogam builds draw their offsets from it,
-    seeded)."""
+    """``n`` input offsets (V) of ``amp`` as followers on ``process`` (the kit's mismatch
+    switched on and seeded), less the systematic offset (their mean). The draws are
+    the kit's own (``agauss`` in its model cards, seeded by ``process.seed``): the
+    spread's relative standard error is about ``1/sqrt(2 n)``."""
     op = _run(build_mismatch_bench(amp, n, supplies, process), OperatingPoint())
     v = np.array([float(np.real(_vec(op, f"out{k}"))[-1]) for k in range(n)])
     return v - v.mean()

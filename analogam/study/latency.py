@@ -102,12 +102,14 @@ def plan_latency(system: System, options: CompileOptions, settle: np.ndarray
         return options
     slow = np.argsort(-settle)[:PLAN_INPUTS]
     sub = system.select(np.sort(slow))
-    opts = options
+    # planned on the nominal chip: the kit's drawn mismatch is what the plan must survive
+    nominal = cfg.with_value("environment.kit_mismatch", False)
+    opts = options.with_config(nominal)
     for _ in range(PLAN_STEPS):
         c = build_circuit(sub, opts)
         pred = float(predicted_settling(sub, c).max())
         t0 = c.scales.t0 * target / pred
-        opts = options.with_config(cfg.with_value("scales.t0", t0))
+        opts = options.with_config(nominal.with_value("scales.t0", t0))
         if abs(pred - target) <= PLAN_TOL * target:
             break
-    return opts
+    return options.with_config(cfg.with_value("scales.t0", opts.config.scales.t0))

@@ -34,6 +34,7 @@ from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
 from .build import compile_system, reference_to_readout, with_design_range
+from .calibrate import calibrate
 from .checks import Review, labels, review_after, review_before
 from .files import transient_netlist
 from .pipeline import compare_all, realised_ode
@@ -174,10 +175,10 @@ class _Sample:
     as they arrive (the ODE of the weights they hold is integrated again when the
     sample completes, rather than held for every pending sample)."""
 
-    def __init__(self, job: Job, compiled: list, netlists: list[str], review: Review
-                 ) -> None:
+    def __init__(self, job: Job, compiled: list, netlists: list[str], review: Review | None,
+                 failed: str = "") -> None:
         self.job, self.compiled, self.netlists = job, compiled, netlists
-        self.review = review
+        self.review, self.failed = review, failed
         self.results: list[SpiceResult | None] = [None] * len(netlists)
 
     def complete(self) -> bool:
@@ -278,8 +279,12 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         names = labels(inputs)
 
         def prepare(job: Job) -> _Sample:
-            compiled = compile_system(system, planned.with_config(job.config, job.sample),
-                                      batched)
+            try:    # a chip of the kit's own mismatch is measured before it is used
+                calibrated = calibrate(system, planned.with_config(job.config, job.sample),
+                                       timeout_s)
+            except SimulationError as err:
+                return _Sample(job, [], [], None, failed=str(err))
+            compiled = compile_system(system, calibrated, batched)
             review = review_before(system, ode, compiled,
                                    realised_ode(compiled, system, ode, t_read))
             found = review.findings(names)
@@ -295,9 +300,17 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
             # the number of samples, and every finished one is in the results file
             samples = (prepare(j) for j in todo)
             chunk = [next(samples)]
-            window = max(1, -(-2 * runner.workers // len(chunk[0].netlists)))
+            per_sample = 1 if batched else system.batch
+            window = max(1, -(-2 * runner.workers // per_sample))
             while chunk:
                 chunk += itertools.islice(samples, window - len(chunk))
+                for s in [s for s in chunk if s.failed]:
+                    chunk.remove(s)
+                    done += 1
+                    rec = _failed(s.job.sample, s.failed)
+                    store.add(s.job.key, rec, {"points": points()})
+                    if progress is not None:
+                        progress(done, len(jobs), s.job, rec)
                 index = [(si, k) for si, s in enumerate(chunk) for k in range(len(s.netlists))]
                 netlists = [chunk[si].netlists[k] for si, k in index]
                 for s in chunk:
@@ -316,7 +329,8 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
                         if progress is not None:
                             progress(done, len(jobs), s.job, rec)
 
-                runner.run(netlists, on_result, keep=False)
+                if netlists:
+                    runner.run(netlists, on_result, keep=False)
                 chunk = list(itertools.islice(samples, window))
     store.write({"points": points()})
     return {"points": points(), "records": dict(sorted(store.records.items())),

@@ -30,6 +30,7 @@ import numpy as np
 from .. import ir
 from ..ir import GROUND, SubcktDef
 from ..kits import OpampKit
+from ..variation import trim_code
 from .base import Emit
 
 OPAMP = "anm_opamp"
@@ -106,13 +107,29 @@ class AmplifierSpec:
     amplifiers are tunable (None: the configuration's)."""
 
 
+def input_offset(e: Emit, name: str) -> tuple[float, float]:
+    """Amplifier ``name``'s offset source, in series with its + input (V), and where
+    its closed loop holds its - input from the + input's net (V): analogam's drawn
+    offset ``os`` (trimmed by ``opamp.trim_bits``) plus, with the kit's own mismatch
+    and a trim, the DAC code nearest the input difference ``d`` a calibration measured
+    on the devices (+ pin minus - pin, held in closed loop), so the - input sits at
+    ``source - d``: the code's residual where the trim cancels ``d``."""
+    key = e.key(name)
+    source, d = e.var.offset(key), e.var.measured(key)
+    k = e.config.opamp
+    if e.config.environment.kit_mismatch and k.trim_bits:   # a kit level (plan.py)
+        sigma = e.kit.amplifier_sizing(e.config.design.amplifier)[1]["offset_sigma"]
+        source += trim_code(d, sigma, k.trim_bits)
+    return source, source - d
+
+
 def opamp(e: Emit, name: str, inp: str, inn: str, out: str, role: str,
           gbw: float | None = None) -> str:
     """An instance of the level's ``amplifier`` block on the rails of ``role``, with its
     seeded input offset (a source in series with the non-inverting input) and its
     output swing as a limit. Returns the net its integrating state is set on (the
     block's answer: an internal node, or the output)."""
-    offset = e.var.offset(e.key(name))
+    offset = input_offset(e, name)[0]
     if offset:
         e.add("vsource", f"{name}_os", (f"{out}_os", inp), offset, role="offset")
         e.b.guess(f"{out}_os", ir.add(ir.volt(inp), ir.num(offset)))

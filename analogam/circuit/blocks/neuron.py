@@ -21,7 +21,7 @@ import numpy as np
 from .. import ir
 from ..ir import GROUND, Meter
 from ..speed import UnitSpeed, compensate, scaled_gbw
-from .amplifier import difference, opamp
+from .amplifier import difference, input_offset, opamp
 from .base import Emit, Port, UnitSpec
 from .lines import add_flow, flow, negated, sense_resistance, sensed
 
@@ -106,9 +106,10 @@ def opamp_integrator(e: Emit, s: IntegratorSpec) -> None:
     internal = opamp(e, cap, GROUND, node, u, "integrator",
                      None if gbw == amp.gbw else gbw)
     e.b.ic[internal] = s.v0
-    # the virtual ground sits at the amplifier's input offset (the same keyed draw):
-    # held anywhere else, a transistor amplifier fights the .ic at switch-on
-    e.b.ic[node] = e.var.offset(e.key(cap))
+    # the virtual ground sits where the amplifier's input offset holds it (the same keyed
+    # draw, or the calibration's measurement of the kit's own): held anywhere else, a
+    # transistor amplifier fights the .ic at switch-on
+    e.b.ic[node] = input_offset(e, cap)[1]
     if internal != u:   # a transistor amplifier's state is its output itself
         e.b.guess(u, ir.volt(internal))
 
