@@ -46,7 +46,7 @@ _EXPORTS = {
     "monte_carlo": "study.montecarlo", "sweep": "study.montecarlo",
     "report_figures": "study.report", "write_report": "study.report",
     "generate": "study.generate", "generation_figure": "study.generate",
-    "montecarlo_figure": "study.montecarlo", "bode_figure": "study.datasheet",
+    "montecarlo_figure": "study.mc_figures", "bode_figure": "study.datasheet",
     "pdk_datasheet": "study.datasheet",
     "format_report": "study.report", "report_dict": "study.report",
     # training

@@ -189,7 +189,7 @@ def montecarlo(weights, input_bits, inputs, task_name, clamp_bits, samples, outp
 
     from analogam.model.weights import load_weights
     from analogam.study import format_monte_carlo, monte_carlo
-    from analogam.study.montecarlo import montecarlo_figure
+    from analogam.study.mc_figures import montecarlo_figure
 
     model, prov = load_weights(weights)
     task, bits = shared.task_and_inputs(model, input_bits, inputs, task_name, clamp_bits,

@@ -13,7 +13,8 @@ from .files import (
     transient_netlist,
 )
 from .generate import Generation, format_generation, generate
-from .montecarlo import format_monte_carlo, format_sweep, monte_carlo, plot_sweep, sweep
+from .mc_figures import plot_sweep
+from .montecarlo import format_monte_carlo, format_sweep, monte_carlo, sweep
 from .ode_report import TaskOdeReport, evaluate_ode, format_ode_report
 from .pipeline import (
     OpCheck,
