@@ -47,7 +47,7 @@ _EXPORTS = {
     "report_figures": "study.report", "write_report": "study.report",
     "generate": "study.generate", "generation_figure": "study.generate",
     "montecarlo_figure": "study.mc_figures", "bode_figure": "study.datasheet",
-    "pdk_datasheet": "study.datasheet",
+    "pdk_datasheet": "study.datasheet", "calibrate": "study.calibrate",
     "format_report": "study.report", "report_dict": "study.report",
     # training
     "train_model": "train:train", "TrainConfig": "train", "config_for": "train",
