@@ -209,6 +209,33 @@ def test_a_chip_drawn_from_the_kits_mismatch_is_the_same_chip_every_run_and_trim
 
 
 @pytest.mark.ngspice
+def test_hammings_chip_is_calibrated_in_reset():
+    """Hamming's calibration at its 500 ns design: with the integrators' capacitors
+    shorted by their reset switches the operating point converges in seconds and
+    every one of its 99 amplifiers gets a measurement, spread like the kit's offsets
+    (6.6 mV). Solved with the network's positive feedback in place (inputs at zero,
+    no reset), ngspice's gmin and source stepping both failed and the run hung until
+    its wall-clock limit."""
+    from test_weights import ROOT
+
+    from analogam.circuit import CompileOptions, DeviceConfig
+    from analogam.model.weights import load_model
+    from analogam.reference import simulate_ode
+    from analogam.study.build import with_design_range
+    from analogam.study.calibrate import calibrate
+    from analogam.tasks import bind_task, task_for
+
+    m = load_model(ROOT / "models" / "hamming74.npz")
+    system = bind_task(m, task_for(m).inputs()[[0, -1]])
+    cfg = DeviceConfig().with_values({"design.latency": 5e-7,
+                                      "environment.kit_mismatch": True})
+    opts = with_design_range(CompileOptions("pdk", cfg), m, simulate_ode(system), system)
+    d = np.array([v for _, v in calibrate(system, opts.with_config(opts.config, 10),
+                                          timeout_s=60).calibration])
+    assert d.size == 99 and 3e-3 < np.sqrt(np.mean(d**2)) < 12e-3
+
+
+@pytest.mark.ngspice
 def test_a_driver_asked_for_more_current_than_its_stage_sinks_is_refused(tmp_path):
     """XOR at G0 = 100 uS: a losing hidden line must sink about 140 uA through its
     driver, whose class-A stage sinks 98 uA; 2 of 4 answers came out wrong with no

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .ir import MOS_KINDS, NPN_KINDS, PRIMITIVES, Circuit, Element
 
 CLASSES = ("signal", "passive", "allowed", "model", "device")
-_ALLOWED_ROLES = {"supply": "supply", "clamp": "input drive"}
+_ALLOWED_ROLES = {"supply": "supply", "clamp": "input drive", "reset": "reset"}
 _MODEL_ROLES = ("noise", "offset", "parasitic")
 KIT_PASSIVES = {"poly_resistor": "poly R (linear model)", "kit_capacitor": "MIM C"}
 _CROSSBAR_ROLES = ("crossbar", "wire")

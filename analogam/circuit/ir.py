@@ -40,6 +40,7 @@ ROLES = (
     "offset",          # an amplifier's input offset voltage
     "parasitic",       # a device's parasitic capacitance (a kit resistor's to substrate)
     "rectifier",       # the diode of a precision rectifier
+    "reset",           # a switch closed during the reset (a calibration's integrator short)
     "self",            # self-compensation of a line's own term
     "sense",           # zero-volt source sensing a branch current
     "supply",          # a supply rail
