@@ -199,7 +199,7 @@ def test_a_calibrated_chip_gets_its_trims_and_its_reset_from_the_measurement():
     with pytest.raises(CircuitError, match="calibrate it first"):
         build_circuit(system, CompileOptions("pdk", on))
     # the netlist says what it holds
-    assert any(f"calibrated with the inputs at zero: {len(amps)} amplifiers" in n
+    assert any(f"calibrated in reset: {len(amps)} amplifiers" in n
                and "trimmed to 5-bit codes" in n for n in c.circuit.notes)
     assert any("not calibrated" in n for n in base.circuit.notes)
 

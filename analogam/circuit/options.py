@@ -34,8 +34,9 @@ class CompileOptions:
     calibration: tuple[tuple[str, float], ...] = ()
     """With the kit's own mismatch: per amplifier, the input difference (V, + pin minus
     - pin) its devices hold in closed loop, as this sample's chip measured it with the
-    inputs at zero (:func:`~analogam.study.calibrate.calibrate`); the trims and the
-    reset's virtual grounds are set from it (empty: not measured)."""
+    inputs at zero and the integrators in reset
+    (:func:`~analogam.study.calibrate.calibrate`); the trims and the reset's virtual
+    grounds are set from it (empty: not measured)."""
 
     def with_config(self, config: DeviceConfig, sample: int | None = None
                     ) -> CompileOptions:

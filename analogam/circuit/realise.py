@@ -282,7 +282,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
         d = np.array([v for _, v in opt.calibration])
         e.b.notes.append(
             f"the kit's mismatch drawn per device (seed {process.seed}); " + (
-                f"calibrated with the inputs at zero: {d.size} amplifiers' input "
+                f"calibrated in reset: {d.size} amplifiers' input "
                 f"differences rms {np.sqrt(np.mean(d**2)) * 1e3:.3g} mV, max "
                 f"{np.abs(d).max() * 1e3:.3g} mV" + (
                     f", trimmed to {cfg.opamp.trim_bits}-bit codes"
