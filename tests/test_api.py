@@ -96,7 +96,7 @@ def test_the_bode_figure_draws_each_columns_response_on_log_axes():
 
 
 def test_the_montecarlo_histograms_count_every_sample_and_set_apart_the_flagged():
-    from analogam.study.montecarlo import montecarlo_figure
+    from analogam.study.mc_figures import montecarlo_figure
 
     recs = {f"s{i}": {"accuracy": 1.0 - 0.25 * (i % 2), "readout_error": 10.0 ** -i,
                       "max_state_error": 0.1, "settling_tau_max": 4 + i,
