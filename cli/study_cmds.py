@@ -40,7 +40,7 @@ from .common import (
 @click.option("--mismatch", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Also measure the input offset's spread over N instances with the kit's "
                    "mismatch on (the op-amp level fitted to it draws offsets from it).")
-@click.option("--seed", type=click.IntRange(0, 2**31 - 2), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(1, 2**31 - 2), default=1, show_default=True,
               help="Seed of the kit's mismatch draws (--mismatch).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @shared.with_options(plot_options)

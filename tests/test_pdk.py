@@ -158,6 +158,8 @@ def test_the_offset_spread_the_kit_records_is_what_its_own_mismatch_gives():
     assert dict(proc.params)["mc_mm_switch"] == 1.0 and proc.seed == 11
     with pytest.raises(CircuitError, match="seeded"):
         build_mismatch_bench(amp, 3, (2.5, -2.5), SKY130.process("tt"))
+    with pytest.raises(CircuitError, match="seed 0 from the clock"):    # measured
+        SKY130.process("tt", mismatch_seed=0)
     v = mismatch_offsets(amp, (2.5, -2.5), proc, 100)
     assert np.std(v, ddof=1) == pytest.approx(SKY130.amplifier["offset_sigma"], rel=0.3)
     assert abs(np.mean(v)) < 1e-12          # the systematic offset is taken out

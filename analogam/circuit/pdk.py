@@ -29,6 +29,9 @@ _SAFE_PATH = re.compile(r"\A[A-Za-z0-9_./+-]{1,500}\Z")
 _SUFFIX = {"": 1.0, "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3,
            "meg": 1e6, "g": 1e9}
 """SPICE's scale suffixes, as the kit's parameter files use them."""
+SEED_MAX = 2**31 - 2
+"""The largest seed of the kit's statistics analogam writes (ngspice's is a C int;
+seed 0 it draws from the clock, measured with ngspice 46)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,10 @@ class ProcessKit:
         sets, the geometry scale; with ``mismatch_seed`` the kit's mismatch switched on
         (``mismatch_switch`` = 1: every device instance draws its own statistics from
         the kit's cards) and seeded."""
+        if mismatch_seed is not None and not 1 <= mismatch_seed <= SEED_MAX:
+            # ngspice takes seed 0 (and what does not fit its int) as "from the clock"
+            raise CircuitError(f"a mismatch seed must be 1 to {SEED_MAX}, got "
+                               f"{mismatch_seed}: ngspice draws seed 0 from the clock")
         params = self.params if mismatch_seed is None else tuple(
             (k, 1.0 if k == self.mismatch_switch else v) for k, v in self.params)
         return Process(self.name, corner, self.includes(corner, reference),

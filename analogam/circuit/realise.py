@@ -251,7 +251,7 @@ def build_circuit(system: System, options: CompileOptions | None = None) -> Comp
                            "calibration measured of the devices, and this sample has none: "
                            "calibrate it first (analogam.study.calibrate.calibrate; "
                            "simulate, Monte Carlo and compile do)")
-    if kit and cfg.environment.kit_mismatch and system.batch > 1:
+    if cfg.environment.kit_mismatch and system.batch > 1:
         raise CircuitError(f"environment.kit_mismatch: ngspice draws every device of a "
                            f"netlist apart, so the {system.batch} copies of a batched "
                            f"netlist would be {system.batch} different chips; build one "

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .config import DeviceConfig
+from .pdk import SEED_MAX
 
 FLOOR = 0.01
 """A perturbed value never drops below this fraction of nominal (a device cannot go
@@ -64,7 +66,7 @@ class Variation:
         """The seed of a process kit's own statistics for this sample (1 .. 2^31 - 2:
         the simulator draws every device's mismatch from it)."""
         return 1 + int.from_bytes(_digest(self.config.seed, self.sample, "kit"),
-                                  "little") % (2**31 - 2)
+                                  "little") % SEED_MAX
 
     def normals(self, stream: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
         """An array of standard normal draws for a whole part (e.g. a crossbar)."""
@@ -105,10 +107,14 @@ class Variation:
         x = amp.offset_sigma * self.normal("offset", key)
         return float(x - trim_code(x, amp.offset_sigma, amp.trim_bits))
 
+    @cached_property
+    def _measured(self) -> dict[str, float]:
+        return dict(self.calibration)
+
     def measured(self, key: str) -> float:
         """The input difference (V, + pin minus - pin) a calibration measured on
         amplifier ``key`` of this chip (0 where none did)."""
-        return dict(self.calibration).get(key, 0.0)
+        return self._measured.get(key, 0.0)
 
     def program(self, key: str, G: np.ndarray) -> np.ndarray:
         """Programming noise on the nonzero conductances of one crossbar part (S)."""

@@ -11,6 +11,7 @@ from ..circuit import Compiled, CompileOptions, build_circuit
 from ..circuit.plan import design_excursions, design_ranges
 from ..model import Model, System
 from ..reference import OdeResult, settling_time, simulate_ode
+from ..spice import DEFAULT_TIMEOUT_S
 from .calibrate import calibrate
 from .latency import plan_latency
 
@@ -42,12 +43,13 @@ def reference_to_readout(model: Model, options: CompileOptions, system: System,
     return t_read, ode if t_read <= ode.t[-1] else simulate_ode(system, t_end=t_read)
 
 
-def compile_system(system: System, options: CompileOptions, batched: bool = True
-                   ) -> list[Compiled]:
+def compile_system(system: System, options: CompileOptions, batched: bool = True,
+                   timeout_s: float = DEFAULT_TIMEOUT_S) -> list[Compiled]:
     """One circuit holding every input as an independent copy, or one per input; a
     chip drawn from the kit's own mismatch calibrated first (:func:`.calibrate.calibrate`:
-    one ngspice operating point)."""
-    options = calibrate(system, options)
+    one ngspice operating point, at most ``timeout_s``; SimulationError when it
+    fails)."""
+    options = calibrate(system, options, timeout_s)
     if batched or system.batch == 1:
         return [build_circuit(system, options)]
     return [build_circuit(system.sample(b), options) for b in range(system.batch)]

@@ -28,19 +28,14 @@ from ..netlist import format_netlist, operating_point_for
 from ..spice import DEFAULT_TIMEOUT_S, simulate_spice
 
 
-def needs_calibration(options: CompileOptions) -> bool:
-    """True when the options draw the kit's own mismatch and nothing has measured it."""
-    return options.config.environment.kit_mismatch and not options.calibration
-
-
 def calibrate(system: System, options: CompileOptions,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> CompileOptions:
     """The options with ``calibration`` set: each amplifier's input difference
     ``V(+) - V(-)`` (V) at the DC operating point of this sample's circuit in reset
-    (inputs at zero, integrating capacitors shorted), solved by ngspice. Unchanged when the kit's
-    mismatch is off or the sample is calibrated; SimulationError when the operating
-    point fails."""
-    if not needs_calibration(options):
+    (inputs at zero, integrating capacitors shorted), solved by ngspice. Unchanged
+    when the kit's mismatch is off or the sample is calibrated; SimulationError when
+    the operating point fails."""
+    if not options.config.environment.kit_mismatch or options.calibration:
         return options
     one = system.sample(0)
     zero = replace(one, u0=np.zeros_like(one.u0))

@@ -178,7 +178,7 @@ def _current(v: dict, source: str) -> np.ndarray:
 
 
 def pdk_datasheet(kit_name: str = DEFAULT_KIT, corner: str = DEFAULT_CORNER,
-                  sizing: MillerSizing | None = None, mismatch: int = 0, seed: int = 0
+                  sizing: MillerSizing | None = None, mismatch: int = 0, seed: int = 1
                   ) -> Datasheet:
     """The process kit's two-stage Miller op-amp at ``corner`` (sized by ``sizing``,
     default the kit's own), on its split supply; with ``mismatch`` > 0 also the spread

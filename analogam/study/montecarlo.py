@@ -33,7 +33,6 @@ from ..reference import simulate_ode
 from ..spice import DEFAULT_TIMEOUT_S, Runner, SpiceResult
 from ..tasks import Task, bind_task, task_for
 from .build import compile_system, reference_to_readout, with_design_range
-from .calibrate import calibrate
 from .checks import Review, labels, review_after, review_before
 from .files import transient_netlist
 from .pipeline import compare_all, realised_ode
@@ -278,12 +277,11 @@ def _run(store: ResultsFile, jobs: list[Job], model: Model, inputs: np.ndarray, 
         names = labels(inputs)
 
         def prepare(job: Job) -> _Sample:
-            try:    # a chip of the kit's own mismatch is measured before it is used
-                calibrated = calibrate(system, planned.with_config(job.config, job.sample),
-                                       timeout_s)
+            try:    # a chip of the kit's own mismatch is calibrated in ngspice first
+                compiled = compile_system(system, planned.with_config(job.config, job.sample),
+                                          batched, timeout_s)
             except SimulationError as err:
                 return _Sample(job, [], [], None, failed=str(err))
-            compiled = compile_system(system, calibrated, batched)
             review = review_before(system, ode, compiled,
                                    realised_ode(compiled, system, ode, t_read))
             found = review.findings(names)

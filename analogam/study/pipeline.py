@@ -90,7 +90,7 @@ def simulate_task(
     ode_nominal = simulate_ode(system, t_end=t_end)
     options = with_design_range(options, model, ode_nominal, system)
     t_end, ode_nominal = reference_to_readout(model, options, system, ode_nominal, t_end)
-    compiled = compile_system(system, options, batched)
+    compiled = compile_system(system, options, batched, timeout_s)
     nominal = reference == "nominal"
     ode = ode_nominal if nominal else realised_ode(compiled, system, ode_nominal, t_end)
     review = review_before(system, ode_nominal, compiled, ode)
