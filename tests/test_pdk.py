@@ -239,6 +239,30 @@ def test_hammings_chip_is_calibrated_in_reset():
 
 
 @pytest.mark.ngspice
+def test_a_chip_whose_calibration_fails_is_a_failed_sample_not_a_failed_run(tmp_path):
+    """A calibration ngspice cannot finish (here: a 1 ms wall-clock limit) is that
+    sample's recorded outcome, with the reason, kept in the results file; the run goes
+    on to the next sample rather than raising."""
+    import json as _json
+
+    from test_weights import ROOT
+
+    from analogam.circuit import CompileOptions, DeviceConfig
+    from analogam.model.weights import load_model
+    from analogam.study.montecarlo import monte_carlo
+    from analogam.tasks import task_for
+
+    m = load_model(ROOT / "models" / "xor.npz")
+    cfg = DeviceConfig().with_value("environment.kit_mismatch", True)
+    out = tmp_path / "mc.json"
+    r = monte_carlo(m, task_for(m).inputs()[3:], CompileOptions("pdk", cfg), 2,
+                    timeout_s=1e-3, results=str(out))
+    recs = list(r["records"].values())
+    assert len(recs) == 2 and all("calibration" in x["failed"] for x in recs)
+    assert len(_json.loads(out.read_text())["records"]) == 2
+
+
+@pytest.mark.ngspice
 def test_a_driver_asked_for_more_current_than_its_stage_sinks_is_refused(tmp_path):
     """XOR at G0 = 100 uS: a losing hidden line must sink about 140 uA through its
     driver, whose class-A stage sinks 98 uA; 2 of 4 answers came out wrong with no

@@ -51,8 +51,8 @@ def calibrate(system: System, options: CompileOptions,
     r = simulate_spice(format_netlist(in_reset, operating_point_for(compiled, nets)),
                        backend="batch", timeout_s=timeout_s)
     if not r.success:
-        raise SimulationError(f"the calibration's operating point (sample {options.sample}, "
-                              f"inputs at zero) failed: {r.message}",
+        raise SimulationError(f"the calibration's operating point (sample {options.sample}, in "
+                              f"reset, inputs at zero) failed: {r.message}",
                               netlist_path=r.netlist_path, log_tail=r.log_tail)
 
     def v(net: str) -> float:
